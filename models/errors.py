@@ -1,0 +1,42 @@
+"""Domain errors: each carries its HTTP status and a Ukrainian message for people."""
+
+
+class DomainError(Exception):
+    """A business refusal; never a 500."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    """The thing does not exist (or is not visible to the caller)."""
+
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    """The caller's role does not allow this."""
+
+    status_code = 403
+
+
+class Unauthorized(DomainError):
+    """No valid login."""
+
+    status_code = 401
+
+
+class Conflict(DomainError):
+    """The request clashes with the state: a closed stage, a duplicate."""
+
+    status_code = 409
+
+
+class Invalid(DomainError):
+    """Bad input that a schema could not catch."""
+
+    status_code = 422

@@ -1,0 +1,63 @@
+"""The dataset register (Annex 1): what the holder must publish as open data."""
+
+import enum
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
+
+from models.base import Base, Timestamped
+from models.organization import Official, Unit, enum_column
+from models.periodicity import BasePeriod, Periodicity
+
+
+class RegisterSource(enum.StrEnum):
+    """Where the obligation to publish comes from."""
+
+    ALL_HOLDERS = "all_holders"  # Resolution 835, the list for all holders
+    LOCAL_GOVERNMENT = "local_government"  # Resolution 835, local self-government section
+    LOCAL = "local"  # the council's own additions
+
+
+register_entry_unit = Table(
+    "register_entry_unit",
+    Base.metadata,
+    Column("entry_id", ForeignKey("register_entry.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class RegisterEntry(Timestamped, Base):
+    """A dataset the holder must publish, with its structured periodicity."""
+
+    __tablename__ = "register_entry"
+    __table_args__ = (UniqueConstraint("organization_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(Text)
+    official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id", ondelete="SET NULL"))
+    source: Mapped[RegisterSource] = mapped_column(
+        enum_column(RegisterSource), default=RegisterSource.LOCAL
+    )
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    portal_url: Mapped[str | None] = mapped_column(String(500))
+    period_base: Mapped[BasePeriod | None] = mapped_column(enum_column(BasePeriod))
+    period_as_needed: Mapped[bool] = mapped_column(default=False)
+    period_unscheduled: Mapped[bool] = mapped_column(default=False)
+    period_on_change_days: Mapped[int | None]
+    period_lag_days: Mapped[int | None]
+
+    periodicity: Mapped[Periodicity] = composite(
+        "period_base",
+        "period_as_needed",
+        "period_unscheduled",
+        "period_on_change_days",
+        "period_lag_days",
+    )
+    units: Mapped[list[Unit]] = relationship(
+        secondary=register_entry_unit, lazy="raise", order_by="Unit.id"
+    )
+    official: Mapped[Official | None] = relationship(lazy="raise")

@@ -1,0 +1,52 @@
+"""Settings read from the environment (prefix INFOAUDIT_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    """Installation settings; every field can be set as INFOAUDIT_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="INFOAUDIT_", extra="ignore")
+
+    environment: str = "development"
+    data_dir: Path = Path("data")
+    database_url: str = "sqlite:///infoaudit.db"
+    secret_key: str = DEVELOPMENT_SECRET_KEY
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Europe/Kyiv"
+    sqlite_busy_timeout_ms: int = 15000
+    session_hours: int = 8
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "infoaudit@localhost"
+    advance_interval_seconds: int = 300
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        # A leaked default key would let anyone forge unit links and sessions.
+        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET_KEY:
+            raise ValueError(
+                "INFOAUDIT_SECRET_KEY має бути задано поза середовищем розробки "
+                "(INFOAUDIT_ENVIRONMENT=development)."
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is an SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear the cache)."""
+    return Settings()
