@@ -1,11 +1,13 @@
 """Alembic environment: the models' metadata and the settings' database URL."""
 
 from logging.config import fileConfig
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Connection
 
 import models
+from models.base import AwareDateTime
 from models.db import make_engine
 from models.settings import get_settings
 
@@ -21,6 +23,13 @@ def _url() -> str:
     return context.get_x_argument(as_dictionary=True).get("url") or get_settings().database_url
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    # Our TypeDecorator stores a plain timezone-aware timestamp: migrations need not import it.
+    if type_ == "type" and isinstance(obj, AwareDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
     context.configure(
         connection=connection,
@@ -28,6 +37,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables
         compare_type=True,
+        render_item=_render_item,
         literal_binds=connection is None,
     )
 

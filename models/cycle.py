@@ -67,9 +67,13 @@ class AuditCycle(Timestamped, Base):
     year: Mapped[int]
     order_number: Mapped[str] = mapped_column(String(50))
     order_date: Mapped[date]
-    order_title: Mapped[str] = mapped_column(String(500), default="Про проведення інформаційного аудиту")
+    order_title: Mapped[str] = mapped_column(
+        String(500), default="Про проведення інформаційного аудиту"
+    )
     interview_schedule_on: Mapped[date | None]
-    status: Mapped[CycleStatus] = mapped_column(enum_column(CycleStatus), default=CycleStatus.ACTIVE)
+    status: Mapped[CycleStatus] = mapped_column(
+        enum_column(CycleStatus), default=CycleStatus.ACTIVE
+    )
     # The public survey's address: unguessable so a closed consultation cannot be found by counting.
     survey_slug: Mapped[str] = mapped_column(String(64), unique=True)
     completed_at: Mapped[datetime | None]
@@ -87,12 +91,16 @@ class Stage(Timestamped, Base):
     __table_args__ = (UniqueConstraint("cycle_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[StageKind] = mapped_column(enum_column(StageKind))
     position: Mapped[int]
     starts_on: Mapped[date]
     due_on: Mapped[date]
-    status: Mapped[StageStatus] = mapped_column(enum_column(StageStatus), default=StageStatus.PLANNED)
+    status: Mapped[StageStatus] = mapped_column(
+        enum_column(StageStatus), default=StageStatus.PLANNED
+    )
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     skipped_reason: Mapped[str | None] = mapped_column(Text)
@@ -106,7 +114,9 @@ class Auditor(Timestamped, Base):
     __tablename__ = "auditor"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
+    )
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     full_name: Mapped[str] = mapped_column(String(200))
     position: Mapped[str] = mapped_column(String(500), default="")
@@ -125,7 +135,9 @@ class AuditedUnit(Timestamped, Base):
     __table_args__ = (UniqueConstraint("cycle_id", "unit_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
+    )
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))
     position: Mapped[int]
     link_salt: Mapped[str] = mapped_column(String(64))

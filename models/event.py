@@ -25,8 +25,12 @@ class AuditEvent(Base):
         ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
     )
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
-    actor: Mapped[str] = mapped_column(String(100))  # "system", "account:<id>", "unit:<id>", "resident"
+    actor_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL")
+    )
+    actor: Mapped[str] = mapped_column(
+        String(100)
+    )  # "system", "account:<id>", "unit:<id>", "resident"
     action: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)

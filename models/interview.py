@@ -14,7 +14,9 @@ class Interview(Timestamped, Base):
     __tablename__ = "interview"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
+    )
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))
     auditor_id: Mapped[int | None] = mapped_column(ForeignKey("auditor.id", ondelete="SET NULL"))
     officials: Mapped[str] = mapped_column(Text, default="")

@@ -34,9 +34,20 @@ PERIOD_GENITIVE = {
     BasePeriod.ANNUAL: "року",
 }
 NUMBER_GENITIVE = {
-    1: "одного", 2: "двох", 3: "трьох", 4: "чотирьох", 5: "п’яти", 6: "шести", 7: "семи",
-    8: "восьми", 9: "дев’яти", 10: "десяти", 14: "чотирнадцяти", 15: "п’ятнадцяти",
-    20: "двадцяти", 30: "тридцяти",
+    1: "одного",
+    2: "двох",
+    3: "трьох",
+    4: "чотирьох",
+    5: "п’яти",
+    6: "шести",
+    7: "семи",
+    8: "восьми",
+    9: "дев’яти",
+    10: "десяти",
+    14: "чотирнадцяти",
+    15: "п’ятнадцяти",
+    20: "двадцяти",
+    30: "тридцяти",
 }
 _GENITIVE_NUMBER = {word.replace("’", ""): n for n, word in NUMBER_GENITIVE.items()}
 
@@ -47,12 +58,17 @@ _BASE_RE = re.compile(
     r"щопіврічно|щороку|щорічно)"
 )
 _BASE_ALIASES = {
-    "щодня": BasePeriod.DAILY, "щоденно": BasePeriod.DAILY,
-    "щотижня": BasePeriod.WEEKLY, "щотижнево": BasePeriod.WEEKLY,
-    "щомісяця": BasePeriod.MONTHLY, "щомісячно": BasePeriod.MONTHLY,
+    "щодня": BasePeriod.DAILY,
+    "щоденно": BasePeriod.DAILY,
+    "щотижня": BasePeriod.WEEKLY,
+    "щотижнево": BasePeriod.WEEKLY,
+    "щомісяця": BasePeriod.MONTHLY,
+    "щомісячно": BasePeriod.MONTHLY,
     "щоквартально": BasePeriod.QUARTERLY,
-    "щопівроку": BasePeriod.SEMIANNUAL, "щопіврічно": BasePeriod.SEMIANNUAL,
-    "щороку": BasePeriod.ANNUAL, "щорічно": BasePeriod.ANNUAL,
+    "щопівроку": BasePeriod.SEMIANNUAL,
+    "щопіврічно": BasePeriod.SEMIANNUAL,
+    "щороку": BasePeriod.ANNUAL,
+    "щорічно": BasePeriod.ANNUAL,
 }
 _LAG_RE = re.compile(
     r"^протягом(?P<n>\d+)(календарних)?дн(ів|я)(після|з)(дня)?закінченнязвітного"
@@ -60,7 +76,7 @@ _LAG_RE = re.compile(
 )
 _AS_NEEDED_RE = re.compile(r"^(та|і|й)?(вміру|за)потреби")
 _ON_CHANGE_RE = re.compile(
-    r"^(та|і|й)?позапланово\(?(протягом(?P<n>\d+|[а-яіїєґ’]+)робоч(их|ого)дн(ів|я)"
+    r"^(та|і|й)?(позапланово)?\(?((протягом|впродовж)(?P<n>\d+|[а-яіїєґ’]+)робоч(их|ого)дн(ів|я)"
     r"(змоментувнесеннязмін|післявнесеннязмін)?)?\)?"
 )
 
@@ -117,6 +133,12 @@ def _number(token: str) -> int:
     return _GENITIVE_NUMBER[key]
 
 
+def split_note(phrase: str) -> tuple[str, str]:
+    """Split "періодичність; примітка" (the seed adds who submits after a semicolon)."""
+    head, _, note = phrase.partition(";")
+    return head.strip(), note.strip()
+
+
 def parse_periodicity(phrase: str) -> Periodicity:
     """Parse a Ukrainian periodicity phrase; an unknown phrase raises PeriodicityError."""
     compact = re.sub(r"\s+", "", phrase.lower()).replace("ʼ", "’").replace("'", "’").rstrip(".;,")
@@ -128,17 +150,18 @@ def parse_periodicity(phrase: str) -> Periodicity:
     on_change: int | None = None
     if match := _BASE_RE.match(rest):
         base = _BASE_ALIASES[match["base"]]
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
         if lag_match := _LAG_RE.match(rest):
             lag = int(lag_match["n"])
-            rest = rest[lag_match.end():]
+            rest = rest[lag_match.end() :]
     if match := _AS_NEEDED_RE.match(rest):
         as_needed = True
-        rest = rest[match.end():]
-    if match := _ON_CHANGE_RE.match(rest):
+        rest = rest[match.end() :]
+    match = _ON_CHANGE_RE.match(rest)
+    if match and ("позапланово" in match.group(0) or match["n"]):
         unscheduled = True
         on_change = _number(match["n"]) if match["n"] else None
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
     if rest or (base is None and not unscheduled and not as_needed):
         raise PeriodicityError(f"Невідома періодичність: «{phrase.strip()}».")
     return Periodicity(

@@ -49,6 +49,9 @@ class RegisterEntry(Timestamped, Base):
     period_unscheduled: Mapped[bool] = mapped_column(default=False)
     period_on_change_days: Mapped[int | None]
     period_lag_days: Mapped[int | None]
+    periodicity_note: Mapped[str] = mapped_column(
+        Text, default=""
+    )  # "; подає відділ ..." in Annex 1
 
     periodicity: Mapped[Periodicity] = composite(
         "period_base",

@@ -49,7 +49,9 @@ class ReportVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
-    status: Mapped[ReportStatus] = mapped_column(enum_column(ReportStatus), default=ReportStatus.DRAFT)
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_column(ReportStatus), default=ReportStatus.DRAFT
+    )
     generated_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[datetime | None]
     sha256: Mapped[str] = mapped_column(String(64))

@@ -25,7 +25,9 @@ class Question(Base):
     __table_args__ = (UniqueConstraint("cycle_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     kind: Mapped[QuestionKind] = mapped_column(enum_column(QuestionKind))
@@ -43,7 +45,9 @@ class Option(Base):
     __table_args__ = (UniqueConstraint("question_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int]
     label: Mapped[str] = mapped_column(String(500))
     is_other: Mapped[bool] = mapped_column(default=False)  # "other, write in"
@@ -56,7 +60,9 @@ class Response(Base):
     __table_args__ = (UniqueConstraint("cycle_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
+    )
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     idempotency_key: Mapped[str] = mapped_column(String(64))
     ip_hash: Mapped[str | None] = mapped_column(String(64))
@@ -69,7 +75,9 @@ class Answer(Base):
     __table_args__ = (Index("ix_answer_question_option", "question_id", "option_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), index=True
+    )
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
     option_id: Mapped[int | None] = mapped_column(ForeignKey("option.id", ondelete="CASCADE"))
     text: Mapped[str | None] = mapped_column(Text)

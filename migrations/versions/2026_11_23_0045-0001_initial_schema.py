@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:40:19.250849
+Create Date: 2026-11-23 00:45:46.268158
 """
 
 from collections.abc import Sequence
@@ -287,6 +287,7 @@ def upgrade() -> None:
     sa.Column('period_unscheduled', sa.Boolean(), nullable=False),
     sa.Column('period_on_change_days', sa.Integer(), nullable=True),
     sa.Column('period_lag_days', sa.Integer(), nullable=True),
+    sa.Column('periodicity_note', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['official_id'], ['official.id'], name=op.f('fk_register_entry_official_id_official'), ondelete='SET NULL'),

@@ -1,0 +1,35 @@
+"""The FastAPI application (OpenAPI at /docs)."""
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api.errors import install_error_handlers
+from api.routes import auth, cycles, organizations, questionnaire, survey
+from models.clock import Clock, SystemClock
+from models.db import make_engine, session_factory
+from models.settings import Settings, get_settings
+
+
+def create_app(
+    *, clock: Clock | None = None, engine: Engine | None = None, settings: Settings | None = None
+) -> FastAPI:
+    """Build the app; tests and the demo inject a clock and an engine."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="infoaudit",
+        description="Щорічний інформаційний аудит розпорядника інформації (Постанова КМУ № 835).",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.sessionmaker = session_factory(engine or make_engine(settings.database_url))
+    install_error_handlers(app)
+    for module in (auth, organizations, cycles, questionnaire, survey):
+        app.include_router(module.router)
+
+    @app.get("/api/health", tags=["службове"])
+    def health() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,86 @@
+"""Request dependencies: the session, the clock, the settings and the logged-in account."""
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from models.account import Account, Role
+from models.clock import Clock
+from models.errors import Forbidden, Unauthorized
+from models.services.accounts import account_for_token
+from models.settings import Settings
+
+SESSION_COOKIE = "infoaudit_session"
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request: commit on success, roll back on error."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_clock(request: Request) -> Clock:
+    """The app's clock (injectable for tests and the demo)."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
+    """The current instant by the app's clock."""
+    return clock.now()
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DB = Annotated[Session, Depends(get_db)]
+Now = Annotated[datetime, Depends(get_now)]
+AppSettings = Annotated[Settings, Depends(get_app_settings)]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The session token from `Authorization: Bearer` or the session cookie."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def current_account(request: Request, session: DB, now: Now) -> Account:
+    """The logged-in account, or 401."""
+    token = bearer_token(request)
+    if not token:
+        raise Unauthorized("Потрібно увійти до системи.")
+    return account_for_token(session, token=token, now=now)
+
+
+CurrentAccount = Annotated[Account, Depends(current_account)]
+
+
+def require_roles(*roles: Role) -> Any:
+    """A dependency that lets only these roles through (403 otherwise)."""
+
+    def check(account: CurrentAccount) -> Account:
+        if account.role not in roles:
+            raise Forbidden("Недостатньо прав для цієї дії.")
+        return account
+
+    return Depends(check)
+
+
+def actor_of(account: Account) -> str:
+    """How an account appears in the audit trail."""
+    return f"account:{account.id}"

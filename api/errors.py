@@ -1,0 +1,120 @@
+"""One place that turns errors into Ukrainian answers; never a stack trace to the user."""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models.errors import DomainError
+
+log = logging.getLogger("infoaudit.api")
+
+INVALID_INPUT = "Перевірте введені дані."
+
+_MESSAGES = {
+    "missing": "обов’язкове поле",
+    "extra_forbidden": "невідоме поле",
+    "string_too_short": "значення закоротке",
+    "string_too_long": "значення задовге (не більше {max_length} символів)",
+    "string_pattern_mismatch": "невірний формат",
+    "string_type": "має бути текстом",
+    "int_parsing": "має бути цілим числом",
+    "int_type": "має бути цілим числом",
+    "int_from_float": "має бути цілим числом",
+    "bool_parsing": "має бути true або false",
+    "bool_type": "має бути true або false",
+    "date_parsing": "має бути датою у форматі РРРР-ММ-ДД",
+    "date_from_datetime_parsing": "має бути датою у форматі РРРР-ММ-ДД",
+    "date_type": "має бути датою у форматі РРРР-ММ-ДД",
+    "enum": "недопустиме значення; можливі: {expected}",
+    "too_short": "замало елементів (щонайменше {min_length})",
+    "too_long": "забагато елементів (не більше {max_length})",
+    "greater_than_equal": "має бути не менше {ge}",
+    "less_than_equal": "має бути не більше {le}",
+    "greater_than": "має бути більше {gt}",
+    "less_than": "має бути менше {lt}",
+    "json_invalid": "тіло запиту не є коректним JSON",
+    "model_type": "очікується об’єкт",
+    "model_attributes_type": "очікується об’єкт",
+    "dict_type": "очікується об’єкт",
+    "list_type": "очікується список",
+}
+
+
+def ukrainian_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic errors as [{field, message}] in Ukrainian."""
+    result = []
+    for error in errors:
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        ctx = error.get("ctx") or {}
+        if error.get("type") == "value_error" and "error" in ctx:
+            message = str(ctx["error"])
+        else:
+            template = _MESSAGES.get(error.get("type", ""), "невірне значення")
+            try:
+                message = template.format(**ctx)
+            except (KeyError, IndexError):
+                message = template
+        result.append({"field": ".".join(location) or "body", "message": message})
+    return result
+
+
+def invalid_response(errors: list[dict[str, str]]) -> JSONResponse:
+    """A 422 with the fields and their Ukrainian messages."""
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return JSONResponse(
+        status_code=422, content={"detail": f"{INVALID_INPUT} {summary}", "errors": errors}
+    )
+
+
+_STATUS_MESSAGES = {
+    401: "Потрібно увійти до системи.",
+    403: "Недостатньо прав для цієї дії.",
+    404: "Сторінку не знайдено.",
+    405: "Метод не підтримується.",
+    413: "Запит завеликий.",
+    415: "Непідтримуваний формат даних.",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on the app."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        content: dict[str, Any] = {"detail": exc.message}
+        if exc.field:
+            content["errors"] = [{"field": exc.field, "message": exc.message}]
+        return JSONResponse(status_code=exc.status_code, content=content)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return invalid_response(ukrainian_errors(exc.errors()))
+
+    @app.exception_handler(ValidationError)
+    async def model_invalid(_request: Request, exc: ValidationError) -> JSONResponse:
+        return invalid_response(ukrainian_errors(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else None
+        message = detail or _STATUS_MESSAGES.get(exc.status_code, "Помилка запиту.")
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": message},
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The detail goes to the log (path only: no bodies, no personal data), not to the user.
+        log.exception("Unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            status_code=500,
+            content={"detail": "Внутрішня помилка сервера. Спробуйте пізніше."},
+        )

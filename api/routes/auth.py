@@ -1,0 +1,39 @@
+"""Logging in and out."""
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import DB, AppSettings, CurrentAccount, Now, bearer_token
+from api.schemas import LoginRead, LoginRequest
+from models.account import Account
+from models.services.accounts import authenticate, logout
+
+router = APIRouter(prefix="/api/auth", tags=["вхід"])
+
+
+@router.post("/login", response_model=LoginRead)
+def login(body: LoginRequest, session: DB, now: Now, settings: AppSettings) -> LoginRead:
+    """Log in with e-mail and password; returns a bearer token."""
+    token, login_session = authenticate(
+        session,
+        email=body.email,
+        password=body.password,
+        now=now,
+        session_hours=settings.session_hours,
+    )
+    account = session.get(Account, login_session.account_id)
+    assert account is not None
+    return LoginRead(
+        token=token,
+        expires_at=login_session.expires_at,
+        role=account.role,
+        organization_id=account.organization_id,
+    )
+
+
+@router.post("/logout", status_code=204)
+def log_out(request: Request, session: DB, _account: CurrentAccount) -> Response:
+    """End the current session."""
+    token = bearer_token(request)
+    if token:
+        logout(session, token=token)
+    return Response(status_code=204)

@@ -1,0 +1,215 @@
+"""Launching a cycle from its plan, its status, links, trail and report."""
+
+import json
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.deps import DB, AppSettings, Now, actor_of, require_roles
+from api.errors import invalid_response, ukrainian_errors
+from api.schemas import CycleRead, EventRead, LaunchRead, StageRead, UnitLinkRead
+from models.account import READ_ROLES, WORKING_GROUP_ROLES, Account, Role
+from models.cycle import STAGE_LABELS, AuditCycle, AuditedUnit, Stage, StageKind
+from models.errors import Invalid, NotFound
+from models.plan import CyclePlan
+from models.services.cycles import get_cycle, launch_cycle, unit_links
+from models.services.events import list_events
+from models.services.reports import latest_version, load_pdf, questionnaire_counts
+from models.services.stages import skip_stage
+from models.services.surveys import count_responses
+from models.settings import Settings
+
+router = APIRouter(prefix="/api/cycles", tags=["цикли аудиту"])
+
+Coordinator = Annotated[Account, require_roles(Role.COORDINATOR)]
+WorkingGroup = Annotated[Account, require_roles(*WORKING_GROUP_ROLES)]
+Reader = Annotated[Account, require_roles(*READ_ROLES)]
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+MAX_PLAN_BYTES = 1_000_000
+
+
+def survey_url(settings: Settings, cycle: AuditCycle) -> str:
+    """The public survey's address."""
+    return f"{settings.base_url.rstrip('/')}/survey/{cycle.survey_slug}"
+
+
+def questionnaire_url(settings: Settings, token: str) -> str:
+    """A unit's secret questionnaire address."""
+    return f"{settings.base_url.rstrip('/')}/q/{token}"
+
+
+def stage_read(stage: Stage) -> StageRead:
+    """A stage as the API shows it."""
+    return StageRead(
+        kind=stage.kind,
+        label=STAGE_LABELS[stage.kind],
+        starts_on=stage.starts_on,
+        due_on=stage.due_on,
+        status=stage.status,
+        skipped_reason=stage.skipped_reason,
+        opened_at=stage.opened_at,
+        closed_at=stage.closed_at,
+    )
+
+
+def links_read(session: Session, *, cycle_id: int, settings: Settings) -> list[UnitLinkRead]:
+    """The cycle's unit links as full URLs."""
+    return [
+        UnitLinkRead(
+            unit=link.unit_name, email=link.unit_email, url=questionnaire_url(settings, link.token)
+        )
+        for link in unit_links(session, cycle_id=cycle_id, secret_key=settings.secret_key)
+    ]
+
+
+def cycle_read(session: Session, cycle: AuditCycle, settings: Settings) -> dict[str, Any]:
+    """The cycle's state and figures, as CycleRead fields."""
+    counts = questionnaire_counts(session, cycle_id=cycle.id)
+    version = latest_version(session, cycle_id=cycle.id)
+    units = session.scalar(
+        select(func.count(AuditedUnit.id)).where(AuditedUnit.cycle_id == cycle.id)
+    )
+    return {
+        "id": cycle.id,
+        "organization_id": cycle.organization_id,
+        "year": cycle.year,
+        "order_number": cycle.order_number,
+        "order_date": cycle.order_date,
+        "status": cycle.status,
+        "survey_url": survey_url(settings, cycle),
+        "stages": [stage_read(s) for s in cycle.stages],
+        "units": units,
+        **counts,
+        "survey_participants": count_responses(session, cycle_id=cycle.id),
+        "report_version": version.number if version else None,
+        "report_url": f"/api/cycles/{cycle.id}/report.pdf" if version else None,
+    }
+
+
+async def _plan_from_body(request: Request) -> CyclePlan | Response:
+    body = await request.body()
+    if len(body) > MAX_PLAN_BYTES:
+        raise Invalid("План завеликий.", field="body")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type in YAML_TYPES:
+            data = yaml.safe_load(body.decode("utf-8"))
+        else:
+            data = json.loads(body.decode("utf-8"))
+    except (ValueError, yaml.YAMLError, UnicodeDecodeError):
+        kind = "YAML" if content_type in YAML_TYPES else "JSON"
+        raise Invalid(f"План не є коректним {kind}.", field="body") from None
+    if not isinstance(data, dict):
+        raise Invalid("План має бути об’єктом (словником) з полями year, order, units, …", "body")
+    try:
+        return CyclePlan.model_validate(data)
+    except ValidationError as exc:
+        return invalid_response(ukrainian_errors(exc.errors()))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=LaunchRead,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": CyclePlan.model_json_schema()},
+                "application/yaml": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def launch(
+    request: Request, session: DB, now: Now, settings: AppSettings, account: Coordinator
+) -> Any:
+    """Launch a cycle from a plan (JSON or YAML): order, units, auditors, stage dates, questions."""
+    plan = await _plan_from_body(request)
+    if isinstance(plan, Response):
+        return plan
+    assert account.organization_id is not None
+    cycle = launch_cycle(
+        session,
+        organization_id=account.organization_id,
+        plan=plan,
+        secret_key=settings.secret_key,
+        now=now,
+        actor=actor_of(account),
+        actor_account_id=account.id,
+    )
+    session.flush()
+    cycle = get_cycle(session, cycle_id=cycle.id)
+    links = links_read(session, cycle_id=cycle.id, settings=settings)
+    return LaunchRead(**cycle_read(session, cycle, settings), links=links)
+
+
+@router.get("/{cycle_id}", response_model=CycleRead)
+def status(cycle_id: int, session: DB, settings: AppSettings, account: Reader) -> CycleRead:
+    """The cycle's stages with their dates and status, and its figures."""
+    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    return CycleRead(**cycle_read(session, cycle, settings))
+
+
+@router.get("/{cycle_id}/links", response_model=list[UnitLinkRead])
+def links(
+    cycle_id: int, session: DB, settings: AppSettings, account: WorkingGroup
+) -> list[UnitLinkRead]:
+    """The per-unit secret questionnaire links, to hand out."""
+    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    return links_read(session, cycle_id=cycle.id, settings=settings)
+
+
+class SkipRequest(BaseModel):
+    """Why interviews are not held."""
+
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+@router.post("/{cycle_id}/interviews/skip", response_model=StageRead)
+def skip_interviews(
+    cycle_id: int, body: SkipRequest, session: DB, now: Now, account: Coordinator
+) -> StageRead:
+    """Record the working group's decision not to hold interviews, with the reason."""
+    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    stage = skip_stage(
+        session,
+        cycle_id=cycle_id,
+        kind=StageKind.INTERVIEWS,
+        reason=body.reason,
+        now=now,
+        actor=actor_of(account),
+        actor_account_id=account.id,
+    )
+    return stage_read(stage)
+
+
+@router.get("/{cycle_id}/events", response_model=list[EventRead])
+def events(cycle_id: int, session: DB, account: WorkingGroup) -> list[EventRead]:
+    """The cycle's audit trail, oldest first."""
+    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    return [EventRead.model_validate(e) for e in list_events(session, cycle_id=cycle_id)]
+
+
+@router.get(
+    "/{cycle_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def report_pdf(cycle_id: int, session: DB, account: Reader) -> Response:
+    """Download the newest version of the report."""
+    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    version = latest_version(session, cycle_id=cycle.id)
+    if version is None:
+        raise NotFound("Звіт ще не сформовано: він з’явиться на етапі підготовки звіту.")
+    filename = f"infoaudit-report-{cycle.year}-v{version.number}.pdf"
+    return Response(
+        content=load_pdf(session, version_id=version.id),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

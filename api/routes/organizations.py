@@ -1,0 +1,117 @@
+"""Organizations, their units, accounts and dataset register."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+
+from api.deps import DB, CurrentAccount, Now, actor_of, bearer_token, current_account, require_roles
+from api.schemas import AccountRead, OrganizationRead, RegisterImportRead, UnitRead
+from models.account import Account, Role
+from models.errors import Forbidden, NotFound
+from models.schemas import AccountCreate, OrganizationCreate, RegisterEntryCreate, UnitCreate
+from models.services.organizations import (
+    add_unit,
+    count_organizations,
+    create_account,
+    create_organization,
+    get_organization,
+    list_units,
+)
+from models.services.register import add_register_entries
+
+router = APIRouter(prefix="/api/organizations", tags=["організації"])
+
+Coordinator = Annotated[Account, require_roles(Role.COORDINATOR)]
+
+
+def _own_organization(account: Account, organization_id: int) -> None:
+    # Another organization's data is "not found", not "forbidden": its existence is not told.
+    if account.organization_id != organization_id:
+        raise NotFound("Організацію не знайдено.")
+
+
+@router.post("", status_code=201, response_model=OrganizationRead)
+def create(body: OrganizationCreate, request: Request, session: DB, now: Now) -> OrganizationRead:
+    """Create an organization with its units and first coordinator.
+
+    The first organization of an installation may be created without logging in; after that,
+    only the installation's administrator may create more.
+    """
+    actor = "bootstrap"
+    if count_organizations(session) > 0:
+        if bearer_token(request) is None:
+            raise Forbidden("Створювати організації може лише адміністратор встановлення.")
+        account = current_account(request, session, now)
+        if account.role != Role.ADMIN:
+            raise Forbidden("Створювати організації може лише адміністратор встановлення.")
+        actor = actor_of(account)
+    organization = create_organization(
+        session, name=body.name, edrpou=body.edrpou, at=now, actor=actor
+    )
+    for unit in body.units:
+        add_unit(session, organization_id=organization.id, **unit.model_dump())
+    create_account(
+        session,
+        organization_id=organization.id,
+        email=body.coordinator.email,
+        password=body.coordinator.password,
+        full_name=body.coordinator.full_name,
+        role=Role.COORDINATOR,
+    )
+    return OrganizationRead(
+        id=organization.id,
+        name=organization.name,
+        edrpou=organization.edrpou,
+        units=[
+            UnitRead.model_validate(u) for u in list_units(session, organization_id=organization.id)
+        ],
+    )
+
+
+@router.get("/{organization_id}", response_model=OrganizationRead)
+def read(organization_id: int, session: DB, account: CurrentAccount) -> OrganizationRead:
+    """An organization with its units."""
+    _own_organization(account, organization_id)
+    organization = get_organization(session, organization_id=organization_id)
+    return OrganizationRead(
+        id=organization.id,
+        name=organization.name,
+        edrpou=organization.edrpou,
+        units=[
+            UnitRead.model_validate(u) for u in list_units(session, organization_id=organization_id)
+        ],
+    )
+
+
+@router.post("/{organization_id}/units", status_code=201, response_model=UnitRead)
+def create_unit(
+    organization_id: int, body: UnitCreate, session: DB, account: Coordinator
+) -> UnitRead:
+    """Add a unit."""
+    _own_organization(account, organization_id)
+    return UnitRead.model_validate(
+        add_unit(session, organization_id=organization_id, **body.model_dump())
+    )
+
+
+@router.post("/{organization_id}/accounts", status_code=201, response_model=AccountRead)
+def create_login(
+    organization_id: int, body: AccountCreate, session: DB, account: Coordinator
+) -> AccountRead:
+    """Add a login for a working-group member, an auditor or the mayor's office."""
+    _own_organization(account, organization_id)
+    if body.role == Role.ADMIN:
+        raise Forbidden("Координатор не може створити адміністратора встановлення.")
+    return AccountRead.model_validate(
+        create_account(session, organization_id=organization_id, **body.model_dump())
+    )
+
+
+@router.post("/{organization_id}/register", status_code=201, response_model=RegisterImportRead)
+def import_register(
+    organization_id: int, body: list[RegisterEntryCreate], session: DB, account: Coordinator
+) -> RegisterImportRead:
+    """Add dataset register rows (the shape of the report's Annex 1)."""
+    _own_organization(account, organization_id)
+    entries = add_register_entries(session, organization_id=organization_id, rows=body)
+    return RegisterImportRead(added=len(entries))

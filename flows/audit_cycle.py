@@ -1,0 +1,78 @@
+"""The `audit_cycle` flow: the five stages as tasks, driven by the dates in the database.
+
+Each task takes ids, opens its own session and only does what is due, so any rerun (after a
+crash, or from the schedule every few minutes) is safe.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from models.clock import SystemClock
+from models.cycle import StageKind, StageStatus
+from models.db import session_scope
+from models.services.cycles import get_cycle
+from models.services.reports import build_report_context, latest_version, next_version_number
+from models.services.reports import store_version as store_report_version
+from models.services.stages import advance_stage
+from report_templates.render import render
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else SystemClock().now()
+
+
+@task(cache_policy=NO_CACHE, task_run_name="stage-{kind}")
+def advance(cycle_id: int, kind: StageKind, now: datetime) -> StageStatus:
+    """Open or close one stage as its dates say."""
+    with session_scope() as session:
+        if kind == StageKind.REPORTING:
+            ready = latest_version(session, cycle_id=cycle_id) is not None
+            return advance_stage(session, cycle_id=cycle_id, kind=kind, now=now, report_ready=ready)
+        return advance_stage(session, cycle_id=cycle_id, kind=kind, now=now)
+
+
+@task(cache_policy=NO_CACHE)
+def render_report(cycle_id: int, now: datetime) -> int:
+    """Render the report once the reporting stage is open; returns the version number."""
+    with session_scope() as session:
+        existing = latest_version(session, cycle_id=cycle_id)
+        if existing is not None:
+            return existing.number
+        number = next_version_number(session, cycle_id=cycle_id)
+        context: dict[str, Any] = build_report_context(
+            session, cycle_id=cycle_id, now=now, version=number
+        )
+    # Rendering takes seconds: no transaction is held open meanwhile.
+    pdf = render(context)
+    with session_scope() as session:
+        if latest_version(session, cycle_id=cycle_id) is None:
+            store_report_version(session, cycle_id=cycle_id, pdf=pdf, number=number, now=now)
+    return number
+
+
+@flow(name="audit_cycle", log_prints=False)
+def audit_cycle(cycle_id: int, now: datetime | None = None) -> dict[str, str]:
+    """Advance every stage of one cycle to where the clock says it should be."""
+    moment = _now(now)
+    logger = get_run_logger()
+    statuses: dict[str, str] = {}
+    for kind in (
+        StageKind.PREPARATION,
+        StageKind.CONSULTATION,
+        StageKind.REMOTE_AUDIT,
+        StageKind.INTERVIEWS,
+    ):
+        statuses[kind.value] = advance(cycle_id, kind, moment)
+    reporting = advance(cycle_id, StageKind.REPORTING, moment)
+    if reporting == StageStatus.OPEN or reporting == StageStatus.CLOSED:
+        render_report(cycle_id, moment)
+        # The due date may already be past: close reporting now that the report exists.
+        reporting = advance(cycle_id, StageKind.REPORTING, moment)
+    statuses[StageKind.REPORTING.value] = reporting
+    with session_scope() as session:
+        statuses["cycle"] = get_cycle(session, cycle_id=cycle_id).status.value
+    logger.info("Cycle %s at %s: %s", cycle_id, moment.isoformat(), statuses)
+    return statuses

@@ -1,0 +1,125 @@
+"""Input documents shared by the HTTP API, the CLI and the services (XCreate)."""
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from models.account import Role
+from models.organization import UnitKind
+from models.plan import Email, Name, Strict
+from models.questionnaire import AccessCategory, OwnerType
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class UnitCreate(Strict):
+    """A unit of the holder."""
+
+    name: Name
+    kind: UnitKind = UnitKind.EXECUTIVE_UNIT
+    head_name: ShortText | None = None
+    email: Email | None = None
+
+
+class AccountCreate(Strict):
+    """A login."""
+
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+    full_name: ShortText = ""
+    role: Role = Role.WORKING_GROUP
+
+
+class OrganizationCreate(Strict):
+    """A holder with its units and its first coordinator."""
+
+    name: Name
+    edrpou: Annotated[str, StringConstraints(pattern=r"^\d{8}$")] | None = None
+    units: list[UnitCreate] = Field(default_factory=list, max_length=500)
+    coordinator: AccountCreate
+
+
+class OfficialRef(Strict):
+    """A responsible official named in the register."""
+
+    full_name: Name
+    position: ShortText = ""
+    email: Email | None = None
+
+
+class RegisterEntryCreate(Strict):
+    """A dataset register row in the shape of Annex 1."""
+
+    number: int = Field(ge=1)
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    units: list[Name] = Field(min_length=1)
+    official: OfficialRef | None = None
+    periodicity: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+    ]
+    legal_basis: LongText = ""
+    portal_url: Url | None = None
+
+
+class InformationSystemCreate(Strict):
+    """An information system or service named in a questionnaire."""
+
+    name: Name
+    url: Url | None = None
+    basis: LongText = ""
+    administrator: ShortText = ""
+    owner_type: OwnerType | None = None
+    description: LongText = ""
+    holds_personal_data: bool = False
+    export_formats: ShortText = ""
+    has_api: bool = False
+
+
+class InformationItemCreate(Strict):
+    """A kind of public information named in a questionnaire."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    description: LongText = ""
+    kept_in: ShortText = ""
+    access_category: AccessCategory = AccessCategory.PUBLIC
+    secret_explanation: LongText | None = None
+    is_dataset_candidate: bool = False
+    update_frequency: ShortText = ""
+    approx_records: int | None = Field(default=None, ge=0)
+    legal_basis: LongText = ""
+    format: ShortText = ""
+    restricted_fields: LongText = ""
+    url: Url | None = None
+
+
+class RespondentCreate(Strict):
+    """The staff member filling in the questionnaire."""
+
+    full_name: Name
+    position: ShortText = ""
+    email: Email | None = None
+
+
+class QuestionnaireCreate(Strict):
+    """A submitted questionnaire."""
+
+    respondent: RespondentCreate
+    systems: list[InformationSystemCreate] = Field(default_factory=list, max_length=500)
+    items: list[InformationItemCreate] = Field(default_factory=list, max_length=1000)
+
+
+class AnswerCreate(Strict):
+    """A resident's answer to one question."""
+
+    question_id: int
+    option_ids: list[int] = Field(default_factory=list, max_length=100)
+    text: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class SurveyResponseCreate(Strict):
+    """A resident's anonymous response."""
+
+    answers: list[AnswerCreate] = Field(max_length=200)
+    idempotency_key: Annotated[str, StringConstraints(min_length=8, max_length=64)] | None = None

@@ -1,0 +1,179 @@
+"""Launching a cycle from its plan, and reading it back."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models.clock import local_date
+from models.cycle import (
+    STAGE_LABELS,
+    STAGE_ORDER,
+    AuditCycle,
+    AuditedUnit,
+    Auditor,
+    CycleStatus,
+    Stage,
+    StageKind,
+)
+from models.errors import Invalid, NotFound
+from models.organization import Unit
+from models.plan import CyclePlan, QuestionPlan
+from models.security import derive_token, new_token, sha256_hex
+from models.services.events import record_event
+from models.services.organizations import units_by_name
+from models.services.stages import skip_stage
+from models.services.surveys import add_questions, default_questions
+
+UNIT_LINK_PURPOSE = "unit-link"
+
+
+def unit_link_token(secret_key: str, audited_unit: AuditedUnit) -> str:
+    """The secret token of a unit's questionnaire link."""
+    return derive_token(secret_key, UNIT_LINK_PURPOSE, audited_unit.link_salt)
+
+
+def launch_cycle(
+    session: Session,
+    *,
+    organization_id: int,
+    plan: CyclePlan,
+    secret_key: str,
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None = None,
+) -> AuditCycle:
+    """Create a cycle, its stages, auditors, audited units with their links and its survey."""
+    today = local_date(now)
+    for kind, stage_plan in plan.stages.items():
+        if stage_plan.due_on < today:
+            raise Invalid(
+                f"Етап «{STAGE_LABELS[kind]}» завершується {stage_plan.due_on:%d.%m.%Y}, "
+                "тобто в минулому.",
+                field=f"stages.{kind.value}.due_on",
+            )
+    units = units_by_name(session, organization_id=organization_id, names=plan.units)
+    cycle = AuditCycle(
+        organization_id=organization_id,
+        year=plan.year,
+        order_number=plan.order.number,
+        order_date=plan.order.date,
+        order_title=plan.order.title,
+        interview_schedule_on=plan.interview_schedule_on,
+        survey_slug=new_token(12),
+        status=CycleStatus.ACTIVE,
+    )
+    session.add(cycle)
+    session.flush()
+    for position, kind in enumerate(STAGE_ORDER):
+        stage_plan = plan.stages[kind]
+        session.add(
+            Stage(
+                cycle_id=cycle.id,
+                kind=kind,
+                position=position,
+                starts_on=stage_plan.starts_on,
+                due_on=stage_plan.due_on,
+            )
+        )
+    for person, involved in [(p, False) for p in plan.auditors] + [
+        (p, True) for p in plan.involved
+    ]:
+        session.add(
+            Auditor(
+                cycle_id=cycle.id,
+                full_name=person.full_name,
+                position=person.position,
+                email=person.email,
+                is_involved_only=involved,
+            )
+        )
+    for position, unit in enumerate(units):
+        salt = new_token(16)
+        session.add(
+            AuditedUnit(
+                cycle_id=cycle.id,
+                unit_id=unit.id,
+                position=position,
+                link_salt=salt,
+                link_lookup=sha256_hex(derive_token(secret_key, UNIT_LINK_PURPOSE, salt)),
+            )
+        )
+    questions: list[QuestionPlan] = (
+        plan.questions if plan.questions is not None else default_questions([u.name for u in units])
+    )
+    add_questions(session, cycle_id=cycle.id, questions=questions)
+    session.flush()
+    record_event(
+        session,
+        organization_id=organization_id,
+        cycle_id=cycle.id,
+        action="cycle.launched",
+        at=now,
+        actor=actor,
+        actor_account_id=actor_account_id,
+        details={"order": plan.order.number, "units": len(units), "year": plan.year},
+    )
+    interviews = plan.stages[StageKind.INTERVIEWS]
+    if interviews.skip_reason:
+        skip_stage(
+            session,
+            cycle_id=cycle.id,
+            kind=StageKind.INTERVIEWS,
+            reason=interviews.skip_reason,
+            now=now,
+            actor=actor,
+            actor_account_id=actor_account_id,
+        )
+    return cycle
+
+
+def get_cycle(session: Session, *, cycle_id: int, organization_id: int | None = None) -> AuditCycle:
+    """The cycle with its stages; NotFound also when it belongs to another organization."""
+    cycle = session.scalar(
+        select(AuditCycle).where(AuditCycle.id == cycle_id).options(selectinload(AuditCycle.stages))
+    )
+    if cycle is None or (organization_id is not None and cycle.organization_id != organization_id):
+        raise NotFound("Цикл аудиту не знайдено.")
+    return cycle
+
+
+def active_cycle_ids(session: Session) -> list[int]:
+    """Cycles still running, for the scheduled sweep."""
+    return list(
+        session.scalars(
+            select(AuditCycle.id)
+            .where(AuditCycle.status == CycleStatus.ACTIVE)
+            .order_by(AuditCycle.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class UnitLink:
+    """A unit's questionnaire link, to hand out."""
+
+    audited_unit_id: int
+    unit_name: str
+    unit_email: str | None
+    token: str
+
+
+def unit_links(session: Session, *, cycle_id: int, secret_key: str) -> list[UnitLink]:
+    """Every audited unit's secret link token."""
+    rows = session.execute(
+        select(AuditedUnit, Unit.name, Unit.email)
+        .join(Unit, Unit.id == AuditedUnit.unit_id)
+        .where(AuditedUnit.cycle_id == cycle_id)
+        .order_by(AuditedUnit.position)
+    )
+    return [
+        UnitLink(
+            audited_unit_id=audited.id,
+            unit_name=name,
+            unit_email=email,
+            token=unit_link_token(secret_key, audited),
+        )
+        for audited, name, email in rows
+    ]

@@ -1,0 +1,52 @@
+"""Recording the audit trail."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.event import AuditEvent
+
+SYSTEM = "system"
+
+
+def record_event(
+    session: Session,
+    *,
+    organization_id: int,
+    action: str,
+    at: datetime,
+    actor: str = SYSTEM,
+    actor_account_id: int | None = None,
+    cycle_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    dedup_key: str | None = None,
+) -> AuditEvent | None:
+    """Append an event; with a dedup_key, an event already recorded is not recorded again."""
+    if dedup_key is not None:
+        existing = session.scalar(select(AuditEvent.id).where(AuditEvent.dedup_key == dedup_key))
+        if existing is not None:
+            return None
+    event = AuditEvent(
+        organization_id=organization_id,
+        cycle_id=cycle_id,
+        at=at,
+        actor=actor,
+        actor_account_id=actor_account_id,
+        action=action,
+        details=details or {},
+        dedup_key=dedup_key,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_events(session: Session, *, cycle_id: int) -> list[AuditEvent]:
+    """A cycle's events, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.cycle_id == cycle_id).order_by(AuditEvent.id)
+        )
+    )
