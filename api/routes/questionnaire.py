@@ -20,7 +20,8 @@ def form(token: str, session: DB, now: Now) -> QuestionnaireFormRead:
     audited = audited_unit_for_token(session, token=token)
     cycle = session.get(AuditCycle, audited.cycle_id)
     unit = session.get(Unit, audited.unit_id)
-    assert cycle is not None and unit is not None
+    assert cycle is not None
+    assert unit is not None
     organization = session.get(Organization, cycle.organization_id)
     assert organization is not None
     stage = get_stage(session, cycle_id=cycle.id, kind=StageKind.REMOTE_AUDIT)

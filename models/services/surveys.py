@@ -257,21 +257,21 @@ def survey_results(session: Session, *, cycle_id: int) -> list[QuestionResult]:
         session.scalar(select(func.count(Response.id)).where(Response.cycle_id == cycle_id)) or 0
     )
     questions = list_questions(session, cycle_id=cycle_id)
-    answered = dict(
+    answered: dict[int, int] = dict(
         session.execute(
             select(Answer.question_id, func.count(distinct(Answer.response_id)))
             .join(Question, Question.id == Answer.question_id)
             .where(Question.cycle_id == cycle_id)
             .group_by(Answer.question_id)
-        ).tuples()
+        ).all()  # a list: a Result has .keys(), which dict() would take for a mapping
     )
-    option_counts = dict(
+    option_counts: dict[int | None, int] = dict(
         session.execute(
             select(Answer.option_id, func.count(Answer.id))
             .join(Question, Question.id == Answer.question_id)
             .where(Question.cycle_id == cycle_id, Answer.option_id.is_not(None))
             .group_by(Answer.option_id)
-        ).tuples()
+        ).all()
     )
     texts: dict[int, list[str]] = defaultdict(list)
     for question_id, text in session.execute(

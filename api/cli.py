@@ -1,0 +1,157 @@
+"""The `infoaudit` command line."""
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from pathlib import Path
+
+from models.errors import DomainError
+
+# Prefect's own chatter would drown the demo's progress lines; users can raise it again.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# No telemetry from a council's server (and the network is often closed anyway).
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from api.demo.runner import run_demo
+
+    started = time.monotonic()
+    path = run_demo(Path(args.out))
+    print(f"Звіт: {path.resolve()}")
+    print(f"Тривалість: {time.monotonic() - started:.1f} с")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from api.serve import serve
+
+    serve(host=args.host, port=args.port, interval_seconds=args.interval)
+    return 0
+
+
+def _advance(args: argparse.Namespace) -> int:
+    from flows.audit_cycle import audit_cycle
+    from models.clock import parse_now
+
+    now = parse_now(args.now) if args.now else None
+    statuses = audit_cycle(args.cycle_id, now)
+    for stage, status in statuses.items():
+        print(f"{stage}: {status}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from models.cycle import STAGE_LABELS, STAGE_STATUS_LABELS
+    from models.db import session_scope
+    from models.services.cycles import get_cycle
+
+    with session_scope() as session:
+        cycle = get_cycle(session, cycle_id=args.cycle_id)
+        print(
+            f"Цикл {cycle.id} ({cycle.year}), розпорядження №{cycle.order_number}: {cycle.status}"
+        )
+        for stage in cycle.stages:
+            print(
+                f"  {STAGE_LABELS[stage.kind]}: {stage.starts_on:%d.%m.%Y} – "
+                f"{stage.due_on:%d.%m.%Y}, {STAGE_STATUS_LABELS[stage.status]}"
+            )
+    return 0
+
+
+def _upgrade(_args: argparse.Namespace) -> int:
+    from models.migrate import upgrade_database
+    from models.settings import get_settings
+
+    upgrade_database(get_settings().database_url)
+    print("Схему бази даних оновлено.")
+    return 0
+
+
+def _create_account(args: argparse.Namespace) -> int:
+    from models.account import Role
+    from models.db import session_scope
+    from models.services.organizations import create_account
+
+    password = os.environ.get("INFOAUDIT_NEW_PASSWORD") or getpass.getpass("Пароль: ")
+    with session_scope() as session:
+        account = create_account(
+            session,
+            email=args.email,
+            password=password,
+            role=Role(args.role),
+            organization_id=args.organization_id,
+            full_name=args.full_name,
+        )
+        print(f"Створено обліковий запис {account.id} ({account.role.value}).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's grammar."""
+    parser = argparse.ArgumentParser(
+        prog="infoaudit", description="Щорічний інформаційний аудит (Постанова КМУ № 835)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="КОМАНДА")
+
+    demo = commands.add_parser("demo", help="повний демонстраційний цикл аудиту і звіт PDF")
+    demo.add_argument("--out", default="report", help="тека для report.pdf (типово: report)")
+    demo.set_defaults(handler=_demo)
+
+    serve = commands.add_parser("serve", help="вебзастосунок і планувальник циклів")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--interval", type=int, default=None, help="секунд між обходами циклів")
+    serve.set_defaults(handler=_serve)
+
+    cycle = commands.add_parser("cycle", help="дії з циклом аудиту")
+    cycle_commands = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ДІЯ")
+    advance = cycle_commands.add_parser("advance", help="просунути етапи циклу до поточної дати")
+    advance.add_argument("cycle_id", type=int)
+    advance.add_argument("--now", help="дата РРРР-ММ-ДД або час ISO замість поточного")
+    advance.set_defaults(handler=_advance)
+    status = cycle_commands.add_parser("status", help="етапи циклу та їхній стан")
+    status.add_argument("cycle_id", type=int)
+    status.set_defaults(handler=_status)
+
+    db = commands.add_parser("db", help="база даних")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ДІЯ")
+    db_commands.add_parser("upgrade", help="створити або оновити схему").set_defaults(
+        handler=_upgrade
+    )
+
+    account = commands.add_parser("account", help="облікові записи")
+    account_commands = account.add_subparsers(dest="account_command", required=True, metavar="ДІЯ")
+    create = account_commands.add_parser(
+        "create", help="створити обліковий запис (пароль: INFOAUDIT_NEW_PASSWORD або запит)"
+    )
+    create.add_argument("--email", required=True)
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=["admin", "coordinator", "working_group", "auditor", "mayor_office"],
+    )
+    create.add_argument("--organization-id", type=int, default=None)
+    create.add_argument("--full-name", default="")
+    create.set_defaults(handler=_create_account)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `infoaudit` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except DomainError as exc:
+        print(f"Помилка: {exc.message}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"Помилка: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
