@@ -35,11 +35,10 @@ def _serve(args: argparse.Namespace) -> int:
 def _advance(args: argparse.Namespace) -> int:
     from flows.audit_cycle import audit_cycle
     from models.clock import parse_now
+    from models.cycle import describe_statuses
 
     now = parse_now(args.now) if args.now else None
-    statuses = audit_cycle(args.cycle_id, now)
-    for stage, status in statuses.items():
-        print(f"{stage}: {status}")
+    print(describe_statuses(audit_cycle(args.cycle_id, now)))
     return 0
 
 
@@ -50,9 +49,8 @@ def _status(args: argparse.Namespace) -> int:
 
     with session_scope() as session:
         cycle = get_cycle(session, cycle_id=args.cycle_id)
-        print(
-            f"Цикл {cycle.id} ({cycle.year}), розпорядження №{cycle.order_number}: {cycle.status}"
-        )
+        state = "завершено" if cycle.status == "completed" else "триває"
+        print(f"Цикл {cycle.id} ({cycle.year}), розпорядження №{cycle.order_number}: {state}")
         for stage in cycle.stages:
             print(
                 f"  {STAGE_LABELS[stage.kind]}: {stage.starts_on:%d.%m.%Y} – "

@@ -145,3 +145,17 @@ class AuditedUnit(Timestamped, Base):
 
     cycle: Mapped[AuditCycle] = relationship(lazy="raise")
     unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+def describe_statuses(statuses: dict[str, str]) -> str:
+    """The `audit_cycle` flow's result in Ukrainian, for people."""
+    parts = [
+        f"{STAGE_LABELS[StageKind(kind)]} – {STAGE_STATUS_LABELS[StageStatus(status)]}"
+        for kind, status in statuses.items()
+        if kind in StageKind.__members__.values()
+    ]
+    if "cycle" in statuses:
+        parts.append(
+            "цикл завершено" if statuses["cycle"] == CycleStatus.COMPLETED else "цикл триває"
+        )
+    return "; ".join(parts)

@@ -21,7 +21,7 @@ import yaml
 from api.app import create_app
 from models.account import Role
 from models.clock import KYIV, FixedClock
-from models.cycle import STAGE_LABELS, STAGE_STATUS_LABELS, StageKind, StageStatus
+from models.cycle import describe_statuses
 from models.db import get_engine, session_scope
 from models.migrate import upgrade_database
 from models.security import new_token
@@ -311,15 +311,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
         def advance(day: str, hour: int = 10) -> None:
             clock.set(at(day, hour))
             statuses = audit_cycle(cycle_id, clock.now())
-            cycle_state = "завершено" if statuses.pop("cycle") == "completed" else "триває"
-            progress(
-                f"{clock.now():%d.%m.%Y}: "
-                + "; ".join(
-                    f"{STAGE_LABELS[StageKind(k)]} – {STAGE_STATUS_LABELS[StageStatus(v)]}"
-                    for k, v in statuses.items()
-                )
-                + f"; цикл {cycle_state}"
-            )
+            progress(f"{clock.now():%d.%m.%Y}: {describe_statuses(statuses)}")
 
         advance(str(stages["preparation"]["starts_on"]))
 
@@ -382,7 +374,8 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
         report_path = out_dir / "report.pdf"
         report_path.write_bytes(pdf.content)
         progress(
-            f"Цикл {'завершено' if status['status'] == 'completed' else 'триває'}; анкет {status['questionnaires']} від "
+            f"Цикл {'завершено' if status['status'] == 'completed' else 'триває'}; "
+            f"анкет {status['questionnaires']} від "
             f"{status['units_with_questionnaire']} з {status['units']} підрозділів, записів про "
             f"інформаційні системи {status['information_systems']}, учасників опитування "
             f"{status['survey_participants']}; звіт версії {status['report_version']} "

@@ -1,0 +1,102 @@
+"""Shared fixtures: a real database per test (SQLite file or PostgreSQL), one Prefect harness.
+
+Set INFOAUDIT_TEST_DATABASE_URL=postgresql+psycopg://… to run the suite on PostgreSQL.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from prefect.testing.utilities import prefect_test_harness
+from sqlalchemy import create_engine, text
+
+from api.app import create_app
+from models import Base
+from models.clock import FixedClock
+from models.db import _factory, get_engine
+from models.migrate import upgrade_database
+from models.settings import get_settings
+from tests.factories import at
+
+PG_URL = os.environ.get("INFOAUDIT_TEST_DATABASE_URL")
+
+
+def pytest_report_header() -> str:
+    """Say which database the run uses."""
+    return f"infoaudit database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite files'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_harness() -> Iterator[None]:
+    """Prefect's temporary local API, once per test session (never nested)."""
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The schema built by `alembic upgrade head`, once; tests get copies or a truncated PG."""
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        upgrade_database(PG_URL)
+        return PG_URL
+    template = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_database(f"sqlite:///{template}")
+    return str(template)
+
+
+def _reset_caches() -> None:
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    _factory.cache_clear()
+
+
+@pytest.fixture
+def database_url(
+    migrated_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh database for this test: a copy of the migrated SQLite file, or PG truncated."""
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        url = PG_URL
+    else:
+        path = tmp_path / "infoaudit.db"
+        shutil.copyfile(migrated_database, path)
+        url = f"sqlite:///{path}"
+    monkeypatch.setenv("INFOAUDIT_DATABASE_URL", url)
+    monkeypatch.setenv("INFOAUDIT_BASE_URL", "http://testserver")
+    _reset_caches()
+    yield url
+    get_engine().dispose()
+    _reset_caches()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The injectable clock, set to the seed's order date."""
+    return FixedClock(at("2024-09-23", 9))
+
+
+@pytest.fixture
+def app(database_url: str, clock: FixedClock) -> FastAPI:
+    """The real app on the test database with the test clock."""
+    return create_app(clock=clock, engine=get_engine())
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for the app."""
+    with TestClient(app) as test_client:
+        yield test_client
