@@ -19,8 +19,13 @@ target_metadata = models.Base.metadata
 
 
 def _url() -> str:
-    # Precedence: a connection handed in by code, `-x url=...`, then INFOAUDIT_DATABASE_URL.
-    return context.get_x_argument(as_dictionary=True).get("url") or get_settings().database_url
+    # Precedence: a connection handed in by code, `-x url=...`, the config's URL (set by code),
+    # then INFOAUDIT_DATABASE_URL.
+    return (
+        context.get_x_argument(as_dictionary=True).get("url")
+        or config.get_main_option("sqlalchemy.url")
+        or get_settings().database_url
+    )
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:

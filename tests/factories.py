@@ -71,7 +71,9 @@ def plan(**changes: Any) -> dict[str, Any]:
         "year": 2024,
         "order": {"number": "212-р", "date": "2024-09-23"},
         "units": list(UNITS),
-        "auditors": [{"full_name": "Аудиторенко Оксана Петрівна", "position": "головний спеціаліст"}],
+        "auditors": [
+            {"full_name": "Аудиторенко Оксана Петрівна", "position": "головний спеціаліст"}
+        ],
         "interview_schedule_on": "2024-09-30",
         "stages": copy.deepcopy(SEED_STAGES),
     }
@@ -91,7 +93,9 @@ def token_of(link_url: str) -> str:
     return link_url.rsplit("/", 1)[1]
 
 
-def questionnaire(systems: int = 2, items: int = 1, person: str = "Петренко Іван") -> dict[str, Any]:
+def questionnaire(
+    systems: int = 2, items: int = 1, person: str = "Петренко Іван"
+) -> dict[str, Any]:
     """A questionnaire body with that many systems and items."""
     return {
         "respondent": {"full_name": person, "position": "спеціаліст", "email": "p@example.org"},

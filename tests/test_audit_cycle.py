@@ -20,12 +20,19 @@ from models.survey import Response
 from tests.factories import at, create_organization, launch, login, plan, questionnaire, token_of
 
 REGISTER = [
-    {"number": 1, "name": "Перелік об’єктів комунальної власності",
-     "units": ["Управління комунальної власності"],
-     "official": {"full_name": "Іваненко Ірина", "position": "спеціаліст"},
-     "periodicity": "щороку та в міру потреби"},
-    {"number": 2, "name": "Мережа закладів освіти", "units": ["Управління освіти"],
-     "periodicity": "щоквартально протягом 35 днів після закінчення звітного кварталу"},
+    {
+        "number": 1,
+        "name": "Перелік об’єктів комунальної власності",
+        "units": ["Управління комунальної власності"],
+        "official": {"full_name": "Іваненко Ірина", "position": "спеціаліст"},
+        "periodicity": "щороку та в міру потреби",
+    },
+    {
+        "number": 2,
+        "name": "Мережа закладів освіти",
+        "units": ["Управління освіти"],
+        "periodicity": "щоквартально протягом 35 днів після закінчення звітного кварталу",
+    },
 ]
 
 
@@ -64,8 +71,9 @@ def _answer_survey(client: TestClient, slug: str, key: str, *, use_info: bool) -
 def test_whole_cycle_through_api_and_flow(client: TestClient, clock: FixedClock) -> None:
     org = create_organization(client)
     coordinator = org["coordinator"]
-    response = client.post(f"/api/organizations/{org['id']}/register", headers=coordinator,
-                           json=REGISTER)
+    response = client.post(
+        f"/api/organizations/{org['id']}/register", headers=coordinator, json=REGISTER
+    )
     assert response.status_code == 201, response.text
     cycle = launch(client, coordinator, plan())
     cycle_id = cycle["id"]
@@ -85,11 +93,14 @@ def test_whole_cycle_through_api_and_flow(client: TestClient, clock: FixedClock)
     assert statuses["remote_audit"] == "open"
     assert statuses["reporting"] == "planned"
 
-    ok = client.post(f"/api/questionnaire/{links['Загальний відділ']}",
-                     json=questionnaire(systems=3, items=2))
+    ok = client.post(
+        f"/api/questionnaire/{links['Загальний відділ']}", json=questionnaire(systems=3, items=2)
+    )
     assert ok.status_code == 201, ok.text
-    ok = client.post(f"/api/questionnaire/{links['Управління освіти']}",
-                     json=questionnaire(systems=1, items=1, person="Сидоренко Олег"))
+    ok = client.post(
+        f"/api/questionnaire/{links['Управління освіти']}",
+        json=questionnaire(systems=1, items=1, person="Сидоренко Олег"),
+    )
     assert ok.status_code == 201, ok.text
     assert _answer_survey(client, slug, "resident-0001", use_info=True) == 201
     assert _answer_survey(client, slug, "resident-0002", use_info=True) == 201
@@ -104,8 +115,11 @@ def test_whole_cycle_through_api_and_flow(client: TestClient, clock: FixedClock)
 
     # Sessions last hours, not days: the coordinator logs in again five days later.
     coordinator = login(client, org["coordinator_email"])
-    skip = client.post(f"/api/cycles/{cycle_id}/interviews/skip", headers=coordinator,
-                       json={"reason": "Пілотний етап: інтерв’ю не проводилися."})
+    skip = client.post(
+        f"/api/cycles/{cycle_id}/interviews/skip",
+        headers=coordinator,
+        json={"reason": "Пілотний етап: інтерв’ю не проводилися."},
+    )
     assert skip.status_code == 200, skip.text
     assert skip.json()["status"] == "skipped"
 
@@ -132,8 +146,7 @@ def test_whole_cycle_through_api_and_flow(client: TestClient, clock: FixedClock)
     assert (questionnaires, systems, items, participants) == (2, 4, 3, 3)
     assert stored is not None
 
-    for day in ("23.09.2024", "27.09.2024", "06.10.2024", "30.09.2024", "07.10.2024",
-                "14.10.2024"):
+    for day in ("23.09.2024", "27.09.2024", "06.10.2024", "30.09.2024", "07.10.2024", "14.10.2024"):
         assert day in text
     assert "№212-р" in text
     assert "Пілотний етап: інтерв’ю не проводилися." in text
@@ -152,9 +165,7 @@ def test_advance_twice_at_same_instant_is_idempotent(client: TestClient, clock: 
     cycle_id = launch(client, org["coordinator"], plan())["id"]
     _advance(clock, cycle_id, "2024-09-28")
     with session_scope() as session:
-        events_before = session.scalars(
-            select(AuditEvent.action).order_by(AuditEvent.id)
-        ).all()
+        events_before = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     state_before = _stages(cycle_id)
     _advance(clock, cycle_id, "2024-09-28")
     with session_scope() as session:
@@ -178,8 +189,11 @@ def test_crash_in_a_stage_task_then_rerun_finishes(
     org = create_organization(client)
     cycle_id = launch(client, org["coordinator"], plan())["id"]
     _advance(clock, cycle_id, "2024-09-23")
-    client.post(f"/api/cycles/{cycle_id}/interviews/skip", headers=org["coordinator"],
-                json={"reason": "Не потрібні"})
+    client.post(
+        f"/api/cycles/{cycle_id}/interviews/skip",
+        headers=org["coordinator"],
+        json={"reason": "Не потрібні"},
+    )
 
     real_render = audit_cycle_module.render
 

@@ -1,0 +1,42 @@
+"""The README's main job, as a user runs it: `infoaudit demo --out DIR` on a fresh directory."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
+
+
+def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INFOAUDIT_", "PREFECT_"))}
+    out = tmp_path / "report"
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "demo", "--out", str(out)],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = out / "report.pdf"
+    assert f"Звіт: {report.resolve()}" in result.stdout
+    assert "HTTP 409" in result.stdout  # the late questionnaire was refused
+    text = re.sub(r"\s+", " ", "\n".join(p.extract_text() or "" for p in PdfReader(report).pages))
+    for stage_dates in (
+        "23.09.2024 – 27.09.2024",
+        "23.09.2024 – 06.10.2024",
+        "30.09.2024",
+        "07.10.2024 – 14.10.2024",
+    ):
+        assert stage_dates in text
+    for annex in ("Додаток 1", "Додаток 2", "Додаток 3", "Додаток 4"):
+        assert annex in text
+    assert "Калуська міська рада" in text
+    assert "Кількість учасників опитування: 38" in text
+    assert "з 17 підрозділів" in text
