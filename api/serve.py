@@ -38,6 +38,7 @@ def serve(*, host: str, port: int, interval_seconds: int | None = None) -> None:
         print(f"Вебзастосунок: http://{host}:{port} (документація API: /docs)", flush=True)
         print(f"Обхід активних циклів: кожні {interval} с; зупинити: Ctrl+C", flush=True)
 
-        from flows.sweep import advance_active_cycles
+        from flows.sweep import serve_sweep
 
-        advance_active_cycles.serve(name="advance-active-cycles", interval=interval)
+        serve_sweep(interval_seconds=interval)
+        print("Зупинено.", flush=True)

@@ -1,8 +1,14 @@
 """The scheduled sweep: advance every active cycle (served on an interval by `infoaudit serve`)."""
 
-from datetime import datetime
+import asyncio
+import contextlib
+import signal
+from datetime import datetime, timedelta
+from typing import Any
 
 from prefect import flow
+from prefect.deployments.runner import EntrypointType
+from prefect.runner import Runner
 
 from flows.audit_cycle import audit_cycle
 from models.db import session_scope
@@ -19,3 +25,24 @@ def advance_active_cycles(now: datetime | None = None) -> dict[int, dict[str, st
         state = audit_cycle(cycle_id, now, return_state=True)
         results[cycle_id] = state.result() if state.is_completed() else {"error": state.name or ""}
     return results
+
+
+class _Runner(Runner):
+    def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+        # Prefect 3.8 leaves its stop coroutine unawaited on SIGTERM and may hang: behave as
+        # on Ctrl+C instead, which pauses the deployment and returns cleanly.
+        signal.raise_signal(signal.SIGINT)
+
+
+def serve_sweep(*, interval_seconds: int) -> None:
+    """Serve `advance_active_cycles` on an interval until Ctrl+C or SIGTERM (blocks)."""
+    runner = _Runner(name="infoaudit", pause_on_shutdown=True)
+    runner.add_deployment(
+        advance_active_cycles.to_deployment(
+            name="advance-active-cycles",
+            interval=timedelta(seconds=interval_seconds),
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(runner.start())

@@ -22,6 +22,7 @@ from models.security import hash_password, verify_password
 from models.settings import DEVELOPMENT_SECRET_KEY, Settings
 
 
+@pytest.mark.sqlite_only
 def test_default_secret_key_refused_outside_development() -> None:
     with pytest.raises(ValueError, match="INFOAUDIT_SECRET_KEY"):
         Settings(environment="production")
@@ -29,6 +30,7 @@ def test_default_secret_key_refused_outside_development() -> None:
     assert Settings().secret_key == DEVELOPMENT_SECRET_KEY
 
 
+@pytest.mark.sqlite_only
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFOAUDIT_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:5432/x")
     monkeypatch.setenv("INFOAUDIT_SMTP_PORT", "2525")
@@ -47,6 +49,7 @@ def test_sqlite_pragmas(database_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
 
 
+@pytest.mark.sqlite_only
 def test_every_seed_periodicity_parses_and_round_trips() -> None:
     phrases = {row["periodicity"] for row in load_seed()["register"]}
     assert len(phrases) >= 10
@@ -56,6 +59,7 @@ def test_every_seed_periodicity_parses_and_round_trips() -> None:
         assert parse_periodicity(str(parsed)) == parsed
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("phrase", "expected"),
     [
@@ -76,11 +80,13 @@ def test_periodicity_phrases(phrase: str, expected: Periodicity) -> None:
 
 
 @pytest.mark.parametrize("phrase", ["раз на ніколи", "", "щороку та", "щомиті"])
+@pytest.mark.sqlite_only
 def test_unknown_periodicity_is_an_error(phrase: str) -> None:
     with pytest.raises(PeriodicityError, match="періодичність"):
         parse_periodicity(phrase)
 
 
+@pytest.mark.sqlite_only
 def test_passwords_are_hashed() -> None:
     hashed = hash_password("correct-horse-battery")
     assert hashed.startswith("$argon2")
@@ -98,6 +104,7 @@ def test_migrations_match_the_models(database_url: str) -> None:
     assert {"audit_cycle", "stage", "register_entry", "audit_event", "report_version"} <= tables
 
 
+@pytest.mark.sqlite_only
 def test_demo_seed_has_no_real_official_names() -> None:
     """The demo invents every person's name; the seed's officials must not appear."""
     seed = load_seed()

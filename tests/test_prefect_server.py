@@ -88,6 +88,7 @@ def _stop_group(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only
 def test_interval_deployment_runs_on_local_server(tmp_path: Path) -> None:
     marker = tmp_path / "ticks.txt"
     script = tmp_path / "serve_tick.py"

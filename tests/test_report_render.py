@@ -26,6 +26,8 @@ from report_templates.render import (
     render,
 )
 
+pytestmark = pytest.mark.sqlite_only  # no database: run once, in the SQLite pass
+
 ORG = "Калуська міська рада"
 HOSTILE_IMG = '<img src="http://127.0.0.1:1/x.png">'
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
