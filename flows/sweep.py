@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow
-from prefect.deployments.runner import EntrypointType
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.runner import Runner
 
 from flows.audit_cycle import audit_cycle
@@ -37,12 +37,12 @@ class _Runner(Runner):
 def serve_sweep(*, interval_seconds: int) -> None:
     """Serve `advance_active_cycles` on an interval until Ctrl+C or SIGTERM (blocks)."""
     runner = _Runner(name="infoaudit", pause_on_shutdown=True)
-    runner.add_deployment(
-        advance_active_cycles.to_deployment(
-            name="advance-active-cycles",
-            interval=timedelta(seconds=interval_seconds),
-            entrypoint_type=EntrypointType.MODULE_PATH,
-        )
+    deployment = advance_active_cycles.to_deployment(
+        name="advance-active-cycles",
+        interval=timedelta(seconds=interval_seconds),
+        entrypoint_type=EntrypointType.MODULE_PATH,
     )
+    assert isinstance(deployment, RunnerDeployment)  # sync call: never a coroutine here
+    runner.add_deployment(deployment)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner.start())

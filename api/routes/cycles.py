@@ -105,7 +105,9 @@ async def _plan_from_body(request: Request) -> CyclePlan | Response:
         kind = "YAML" if content_type in YAML_TYPES else "JSON"
         raise Invalid(f"План не є коректним {kind}.", field="body") from None
     if not isinstance(data, dict):
-        raise Invalid("План має бути об’єктом (словником) з полями year, order, units, …", "body")
+        raise Invalid(
+            "План має бути об’єктом (словником) з полями year, order, units, …", field="body"
+        )
     try:
         return CyclePlan.model_validate(data)
     except ValidationError as exc:

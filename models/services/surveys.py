@@ -263,7 +263,9 @@ def survey_results(session: Session, *, cycle_id: int) -> list[QuestionResult]:
             .join(Question, Question.id == Answer.question_id)
             .where(Question.cycle_id == cycle_id)
             .group_by(Answer.question_id)
-        ).all()  # a list: a Result has .keys(), which dict() would take for a mapping
+        )
+        .tuples()
+        .all()  # a list: a Result has .keys(), which dict() would take for a mapping
     )
     option_counts: dict[int | None, int] = dict(
         session.execute(
@@ -271,7 +273,9 @@ def survey_results(session: Session, *, cycle_id: int) -> list[QuestionResult]:
             .join(Question, Question.id == Answer.question_id)
             .where(Question.cycle_id == cycle_id, Answer.option_id.is_not(None))
             .group_by(Answer.option_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     texts: dict[int, list[str]] = defaultdict(list)
     for question_id, text in session.execute(
