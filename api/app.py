@@ -1,10 +1,13 @@
 """The FastAPI application (OpenAPI at /docs)."""
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
 from api.routes import auth, cycles, organizations, questionnaire, survey
+from api.web import STATIC_DIR, SecurityHeaders, render_page
 from models.clock import Clock, SystemClock
 from models.db import make_engine, session_factory
 from models.settings import Settings, get_settings
@@ -24,8 +27,15 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.sessionmaker = session_factory(engine or make_engine(settings.database_url))
     install_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, organizations, cycles, questionnaire, survey):
         app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        """The landing page."""
+        return render_page(request, "home.html", {})
 
     @app.get("/api/health", tags=["службове"])
     def health() -> dict[str, str]:

@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.web import render_page, wants_html
 from models.errors import DomainError
 
 log = logging.getLogger("infoaudit.api")
@@ -82,11 +83,30 @@ _STATUS_MESSAGES = {
 }
 
 
+_TITLES = {
+    400: "Помилка запиту",
+    401: "Потрібен вхід",
+    403: "Доступ заборонено",
+    404: "Не знайдено",
+    409: "Дію неможливо виконати",
+    422: "Перевірте введені дані",
+    500: "Внутрішня помилка",
+}
+
+
+def error_page(request: Request, status_code: int, message: str) -> Response:
+    """A friendly Ukrainian error page for browsers."""
+    title = _TITLES.get(status_code, "Помилка")
+    return render_page(request, "error.html", {"title": title, "message": message}, status_code)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on the app."""
 
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if wants_html(request):
+            return error_page(request, exc.status_code, exc.message)
         content: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             content["errors"] = [{"field": exc.field, "message": exc.message}]
@@ -101,9 +121,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return invalid_response(ukrainian_errors(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else None
         message = detail or _STATUS_MESSAGES.get(exc.status_code, "Помилка запиту.")
+        if wants_html(request):
+            return error_page(request, exc.status_code, message)
         return JSONResponse(
             status_code=exc.status_code,
             content={"detail": message},
@@ -111,10 +133,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         # The detail goes to the log (path only: no bodies, no personal data), not to the user.
         log.exception("Unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            status_code=500,
-            content={"detail": "Внутрішня помилка сервера. Спробуйте пізніше."},
-        )
+        message = "Внутрішня помилка сервера. Спробуйте пізніше."
+        if wants_html(request):
+            return error_page(request, 500, message)
+        return JSONResponse(status_code=500, content={"detail": message})

@@ -1,0 +1,108 @@
+"""Server-rendered pages: templates, CSRF protection and security headers.
+
+Pages are plain HTML forms that work without JavaScript. Every form carries a CSRF token:
+the double-submit cookie holds a random value, the form holds HMAC(secret key, that value).
+"""
+
+import hmac
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from models.errors import Forbidden
+from models.security import derive_token, new_token
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CSRF_COOKIE = "infoaudit_csrf"
+CSRF_FIELD = "csrf_token"
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.autoescape = True  # user text is always escaped, whatever the file name
+templates.env.filters["date_ua"] = lambda d: d.strftime("%d.%m.%Y") if d else ""
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Secret unit links live in URLs: never leak them to another site.
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Adds the security headers to every response."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/docs"):
+            # Swagger UI loads its own inline script and assets.
+            del response.headers["Content-Security-Policy"]
+        return response
+
+
+def _secret(request: Request) -> str:
+    secret: str = request.app.state.settings.secret_key
+    return secret
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def csrf_token(request: Request) -> tuple[str, str | None]:
+    """The form token for this browser, and a new cookie value to set (None if it has one)."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    new_cookie = None
+    if not cookie or len(cookie) > 100:
+        cookie = new_cookie = new_token(24)
+    return derive_token(_secret(request), "csrf", cookie), new_cookie
+
+
+def verify_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a form whose token does not match this browser's cookie (403)."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    expected = derive_token(_secret(request), "csrf", cookie) if cookie else None
+    if not submitted or not expected or not hmac.compare_digest(submitted, expected):
+        raise Forbidden(
+            "Форма застаріла або надіслана не з цього сайту. Оновіть сторінку й спробуйте ще раз."
+        )
+
+
+def render_page(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """Render a page with a CSRF token in its context, setting the cookie when needed."""
+    token, new_cookie = csrf_token(request)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {**context, "csrf_token": token, "csrf_field": CSRF_FIELD},
+        status_code=status_code,
+    )
+    if new_cookie:
+        response.set_cookie(
+            CSRF_COOKIE,
+            new_cookie,
+            httponly=True,
+            samesite="lax",
+            secure=_secure(request),
+            max_age=60 * 60 * 24 * 30,
+        )
+    return response
+
+
+def wants_html(request: Request) -> bool:
+    """True for a browser page (not the JSON API)."""
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+        "accept", "text/html"
+    )
