@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
 from api.routes import auth, cycles, organizations, questionnaire, survey
+from api.routes.console import install_console
 from api.web import STATIC_DIR, SecurityHeaders, render_page
 from models.clock import Clock, SystemClock
 from models.db import make_engine, session_factory
@@ -31,6 +32,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, organizations, cycles, questionnaire, survey):
         app.include_router(module.router)
+
+    install_console(app)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:

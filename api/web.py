@@ -12,6 +12,7 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from models.clock import KYIV
 from models.errors import Forbidden
 from models.security import derive_token, new_token
 
@@ -23,6 +24,7 @@ CSRF_FIELD = "csrf_token"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.autoescape = True  # user text is always escaped, whatever the file name
 templates.env.filters["date_ua"] = lambda d: d.strftime("%d.%m.%Y") if d else ""
+templates.env.filters["datetime_ua"] = lambda t: t.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

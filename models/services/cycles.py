@@ -1,7 +1,7 @@
 """Launching a cycle from its plan, and reading it back."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -47,6 +47,12 @@ def launch_cycle(
     """Create a cycle, its stages, auditors, audited units with their links and its survey."""
     today = local_date(now)
     for kind, stage_plan in plan.stages.items():
+        if stage_plan.starts_on < today:
+            raise Invalid(
+                f"Етап «{STAGE_LABELS[kind]}» починається {stage_plan.starts_on:%d.%m.%Y}, "
+                "тобто в минулому.",
+                field=f"stages.{kind.value}.starts_on",
+            )
         if stage_plan.due_on < today:
             raise Invalid(
                 f"Етап «{STAGE_LABELS[kind]}» завершується {stage_plan.due_on:%d.%m.%Y}, "
@@ -137,6 +143,31 @@ def get_cycle(session: Session, *, cycle_id: int, organization_id: int | None = 
     if cycle is None or (organization_id is not None and cycle.organization_id != organization_id):
         raise NotFound("Цикл аудиту не знайдено.")
     return cycle
+
+
+def list_cycles(session: Session, *, organization_id: int) -> list[AuditCycle]:
+    """The organization's cycles, newest first, with their stages."""
+    return list(
+        session.scalars(
+            select(AuditCycle)
+            .where(AuditCycle.organization_id == organization_id)
+            .options(selectinload(AuditCycle.stages))
+            .order_by(AuditCycle.id.desc())
+        )
+    )
+
+
+def default_schedule(start: date) -> dict[StageKind, tuple[date, date]]:
+    """The seed's schedule from a start date: preparation and remote audit 1 week, consultation
+    2 weeks, interviews the next Monday, reporting the week after consultation."""
+    day = timedelta(days=1)
+    return {
+        StageKind.PREPARATION: (start, start + 4 * day),
+        StageKind.CONSULTATION: (start, start + 13 * day),
+        StageKind.REMOTE_AUDIT: (start, start + 4 * day),
+        StageKind.INTERVIEWS: (start + 7 * day, start + 7 * day),
+        StageKind.REPORTING: (start + 14 * day, start + 21 * day),
+    }
 
 
 def active_cycle_ids(session: Session) -> list[int]:

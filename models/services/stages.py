@@ -4,7 +4,7 @@ Every transition is a conditional UPDATE (status must still be the old one), so 
 the same instant, or a rerun after a crash, make each transition at most once.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from models.cycle import (
     StageKind,
     StageStatus,
 )
-from models.errors import Conflict, NotFound
+from models.errors import Conflict, Invalid, NotFound
 from models.services.events import SYSTEM, record_event
 
 FINAL = (StageStatus.CLOSED, StageStatus.SKIPPED)
@@ -200,3 +200,149 @@ def ensure_accepting(stage: Stage, *, now: datetime, what: str) -> None:
         )
     if stage.status == StageStatus.PLANNED and today < stage.starts_on:
         raise Conflict(f"{what} ще не розпочато: відповіді приймаються {period}.")
+
+
+def _working_group_action(
+    session: Session, *, cycle_id: int, kind: StageKind
+) -> tuple[AuditCycle, Stage]:
+    cycle = session.get(AuditCycle, cycle_id)
+    if cycle is None:
+        raise NotFound("Цикл аудиту не знайдено.")
+    return cycle, get_stage(session, cycle_id=cycle_id, kind=kind)
+
+
+def _require_reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise Invalid("Вкажіть причину (щонайменше 3 символи).", field="reason")
+    return reason
+
+
+def open_stage_early(
+    session: Session,
+    *,
+    cycle_id: int,
+    kind: StageKind,
+    reason: str,
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None = None,
+) -> Stage:
+    """Open a planned stage before its start date (recorded with the reason)."""
+    reason = _require_reason(reason)
+    cycle, stage = _working_group_action(session, cycle_id=cycle_id, kind=kind)
+    if kind == StageKind.REPORTING and not _prerequisites_final(session, cycle_id=cycle_id):
+        raise Conflict(
+            "Підготовку звіту можна почати лише після завершення консультацій, анкетування "
+            "та інтерв’ю."
+        )
+    if not _move(
+        session,
+        stage,
+        old=(StageStatus.PLANNED,),
+        new=StageStatus.OPEN,
+        now=now,
+        organization_id=cycle.organization_id,
+        actor=actor,
+        actor_account_id=actor_account_id,
+        reason=None,
+    ):
+        raise Conflict(f"Етап «{STAGE_LABELS[kind]}» уже розпочато або завершено.")
+    _note(session, cycle, stage, "stage.opened_early", reason, now, actor, actor_account_id)
+    return stage
+
+
+def close_stage_early(
+    session: Session,
+    *,
+    cycle_id: int,
+    kind: StageKind,
+    reason: str,
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None = None,
+) -> Stage:
+    """Close an open stage before its due date (recorded with the reason)."""
+    reason = _require_reason(reason)
+    cycle, stage = _working_group_action(session, cycle_id=cycle_id, kind=kind)
+    if not _move(
+        session,
+        stage,
+        old=(StageStatus.OPEN,),
+        new=StageStatus.CLOSED,
+        now=now,
+        organization_id=cycle.organization_id,
+        actor=actor,
+        actor_account_id=actor_account_id,
+    ):
+        raise Conflict(f"Етап «{STAGE_LABELS[kind]}» не триває: закрити його не можна.")
+    _note(session, cycle, stage, "stage.closed_early", reason, now, actor, actor_account_id)
+    return stage
+
+
+def extend_stage(
+    session: Session,
+    *,
+    cycle_id: int,
+    kind: StageKind,
+    due_on: date,
+    reason: str,
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None = None,
+) -> Stage:
+    """Move a stage's due date later (recorded with the old date and the reason)."""
+    reason = _require_reason(reason)
+    cycle, stage = _working_group_action(session, cycle_id=cycle_id, kind=kind)
+    if stage.status in FINAL:
+        raise Conflict(f"Етап «{STAGE_LABELS[kind]}» уже завершено: продовжити його не можна.")
+    if due_on <= stage.due_on:
+        raise Invalid(
+            f"Нова дата завершення має бути пізнішою за {stage.due_on:%d.%m.%Y}.", field="due_on"
+        )
+    if kind != StageKind.REPORTING:
+        reporting = get_stage(session, cycle_id=cycle_id, kind=StageKind.REPORTING)
+        if kind in REPORTING_NEEDS and due_on >= reporting.starts_on:
+            raise Invalid(
+                "Етап не може тривати після початку підготовки звіту "
+                f"({reporting.starts_on:%d.%m.%Y}); спершу перенесіть підготовку звіту.",
+                field="due_on",
+            )
+    old = stage.due_on
+    stage.due_on = due_on
+    session.flush()
+    _note(
+        session,
+        cycle,
+        stage,
+        "stage.extended",
+        reason,
+        now,
+        actor,
+        actor_account_id,
+        extra={"from": old.isoformat(), "to": due_on.isoformat()},
+    )
+    return stage
+
+
+def _note(
+    session: Session,
+    cycle: AuditCycle,
+    stage: Stage,
+    action: str,
+    reason: str,
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None,
+    extra: dict[str, str] | None = None,
+) -> None:
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle.id,
+        action=action,
+        at=now,
+        actor=actor,
+        actor_account_id=actor_account_id,
+        details={"stage": stage.kind.value, "reason": reason, **(extra or {})},
+    )

@@ -1,0 +1,476 @@
+"""The working group's console: log in, set up units, launch a cycle and follow it.
+
+Plain HTML forms (no JavaScript needed), CSRF-checked; every action lands in the audit trail.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from api.deps import DB, SESSION_COOKIE, AppSettings, Now, actor_of, bearer_token
+from api.errors import ukrainian_errors
+from api.routes.cycles import links_read, survey_url
+from api.web import render_page, verify_csrf
+from models.account import READ_ROLES, Account, Role
+from models.clock import local_date
+from models.cycle import (
+    STAGE_LABELS,
+    STAGE_ORDER,
+    STAGE_STATUS_LABELS,
+    AuditCycle,
+    Stage,
+    StageKind,
+    StageStatus,
+)
+from models.errors import DomainError, Forbidden, Unauthorized
+from models.organization import UNIT_KIND_LABELS, Organization, UnitKind
+from models.plan import CyclePlan
+from models.services.accounts import account_for_token, authenticate, logout
+from models.services.cycles import default_schedule, get_cycle, launch_cycle, list_cycles
+from models.services.events import list_events
+from models.services.organizations import add_unit, list_units
+from models.services.reports import latest_version, questionnaire_counts
+from models.services.stages import close_stage_early, extend_stage, open_stage_early, skip_stage
+from models.services.surveys import count_responses
+
+router = APIRouter(include_in_schema=False)
+FormText = Annotated[str, Form()]
+CSRF = Annotated[str, Form(alias="csrf_token")]
+COORDINATOR_ONLY = frozenset({Role.COORDINATOR})
+
+
+class LoginRequired(Exception):
+    """The page needs a login: the handler redirects to /login."""
+
+
+def _account(
+    request: Request, session: Session, now: datetime, roles: frozenset[Role] = READ_ROLES
+) -> Account:
+    token = bearer_token(request)
+    if not token:
+        raise LoginRequired
+    try:
+        account = account_for_token(session, token=token, now=now)
+    except Unauthorized as exc:
+        raise LoginRequired from exc
+    if account.role not in roles or account.organization_id is None:
+        raise Forbidden("Недостатньо прав для цієї сторінки.")
+    return account
+
+
+def _page(
+    request: Request,
+    session: Session,
+    account: Account | None,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
+    organization = (
+        session.get(Organization, account.organization_id)
+        if account is not None and account.organization_id is not None
+        else None
+    )
+    return render_page(
+        request,
+        name,
+        {
+            "account": account,
+            "organization_name": organization.name if organization else None,
+            "can_manage": account is not None and account.role == Role.COORDINATOR,
+            **context,
+        },
+        status_code,
+    )
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request, session: DB) -> Response:
+    """The login page."""
+    return _page(request, session, None, "console/login.html", {"email": "", "error": None})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: DB,
+    now: Now,
+    settings: AppSettings,
+    csrf: CSRF,
+    email: FormText = "",
+    password: FormText = "",
+) -> Response:
+    """Check the password and start a session cookie."""
+    verify_csrf(request, csrf)
+    try:
+        token, login_session = authenticate(
+            session, email=email, password=password, now=now, session_hours=settings.session_hours
+        )
+    except Unauthorized as exc:
+        session.commit()  # keep the failed-attempt count that slows down guessing
+        context = {"email": email, "error": exc.message}
+        return _page(request, session, None, "console/login.html", context, 401)
+    response = _see_other("/console")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.base_url.startswith("https"),
+        max_age=settings.session_hours * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+def log_out(request: Request, session: DB, csrf: CSRF) -> Response:
+    """End the session."""
+    verify_csrf(request, csrf)
+    token = bearer_token(request)
+    if token:
+        logout(session, token=token)
+    response = _see_other("/login")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/console")
+def dashboard(request: Request, session: DB, now: Now) -> Response:
+    """The organization's cycles and units."""
+    account = _account(request, session, now)
+    assert account.organization_id is not None
+    cycles = list_cycles(session, organization_id=account.organization_id)
+    units = list_units(session, organization_id=account.organization_id)
+    return _page(
+        request,
+        session,
+        account,
+        "console/index.html",
+        {"cycles": [_cycle_summary(c, now) for c in cycles], "units": units},
+    )
+
+
+def _cycle_summary(cycle: AuditCycle, now: datetime) -> dict[str, Any]:
+    current = [s for s in cycle.stages if s.status == StageStatus.OPEN]
+    return {
+        "cycle": cycle,
+        "current": ", ".join(STAGE_LABELS[s.kind] for s in current) or "—",
+        "late": sum(1 for s in cycle.stages if _lateness(s, now)),
+    }
+
+
+def _lateness(stage: Stage, now: datetime) -> str | None:
+    today = local_date(now)
+    if stage.status == StageStatus.PLANNED and today > stage.starts_on:
+        return "мав розпочатися " + f"{stage.starts_on:%d.%m.%Y}"
+    if stage.status == StageStatus.OPEN and today > stage.due_on:
+        return "мав завершитися " + f"{stage.due_on:%d.%m.%Y}"
+    return None
+
+
+@router.get("/console/units")
+def units_page(request: Request, session: DB, now: Now) -> Response:
+    """The organization's units and a form to add one."""
+    account = _account(request, session, now)
+    return _units(request, session, account, {}, None)
+
+
+def _units(
+    request: Request,
+    session: Session,
+    account: Account,
+    values: dict[str, str],
+    error: str | None,
+    status_code: int = 200,
+) -> Response:
+    assert account.organization_id is not None
+    return _page(
+        request,
+        session,
+        account,
+        "console/units.html",
+        {
+            "units": list_units(session, organization_id=account.organization_id),
+            "kinds": UNIT_KIND_LABELS,
+            "values": values,
+            "error": error,
+        },
+        status_code,
+    )
+
+
+@router.post("/console/units")
+def create_unit(
+    request: Request,
+    session: DB,
+    now: Now,
+    csrf: CSRF,
+    name: FormText = "",
+    kind: FormText = UnitKind.EXECUTIVE_UNIT.value,
+    head_name: FormText = "",
+    email: FormText = "",
+) -> Response:
+    """Add a unit."""
+    verify_csrf(request, csrf)
+    account = _account(request, session, now, COORDINATOR_ONLY)
+    assert account.organization_id is not None
+    values = {"name": name, "kind": kind, "head_name": head_name, "email": email}
+    from models.schemas import UnitCreate
+
+    try:
+        unit = UnitCreate.model_validate(
+            {"name": name, "kind": kind, "head_name": head_name or None, "email": email or None}
+        )
+        add_unit(session, organization_id=account.organization_id, **unit.model_dump())
+    except ValidationError as exc:
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in ukrainian_errors(exc.errors()))
+        return _units(request, session, account, values, message, 422)
+    except DomainError as exc:
+        return _units(request, session, account, values, exc.message, exc.status_code)
+    return _see_other("/console/units")
+
+
+@router.get("/console/cycles/new")
+def launch_form(request: Request, session: DB, now: Now) -> Response:
+    """The launch form, mirroring the mayor's order, with a default schedule."""
+    account = _account(request, session, now, COORDINATOR_ONLY)
+    today = local_date(now)
+    values = _schedule_values(today)
+    values.update(
+        {"year": str(today.year), "order_date": today.isoformat(), "start": today.isoformat()}
+    )
+    return _launch(request, session, account, values, [], None)
+
+
+def _schedule_values(start: date) -> dict[str, str]:
+    values = {}
+    for kind, (starts_on, due_on) in default_schedule(start).items():
+        values[f"{kind.value}_starts_on"] = starts_on.isoformat()
+        values[f"{kind.value}_due_on"] = due_on.isoformat()
+    return values
+
+
+def _launch(
+    request: Request,
+    session: Session,
+    account: Account,
+    values: dict[str, Any],
+    chosen_units: list[str],
+    errors: list[str] | None,
+    status_code: int = 200,
+) -> Response:
+    assert account.organization_id is not None
+    return _page(
+        request,
+        session,
+        account,
+        "console/launch.html",
+        {
+            "values": values,
+            "units": list_units(session, organization_id=account.organization_id),
+            "chosen_units": set(chosen_units),
+            "stages": [(kind.value, STAGE_LABELS[kind]) for kind in STAGE_ORDER],
+            "errors": errors or [],
+        },
+        status_code,
+    )
+
+
+def _people(text: str) -> list[dict[str, str | None]]:
+    """One person a line: «ПІБ; посада; e-mail» (position and e-mail optional)."""
+    people = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split(";")]
+        if parts and parts[0]:
+            people.append(
+                {
+                    "full_name": parts[0],
+                    "position": parts[1] if len(parts) > 1 else "",
+                    "email": parts[2] if len(parts) > 2 and parts[2] else None,
+                }
+            )
+    return people
+
+
+@router.post("/console/cycles/new")
+async def launch(request: Request, session: DB, now: Now, settings: AppSettings) -> Response:
+    """Recompute the schedule, or launch the cycle; errors re-render the form with the values."""
+    form = await request.form()
+    verify_csrf(request, str(form.get("csrf_token") or ""))
+    account = _account(request, session, now, COORDINATOR_ONLY)
+    assert account.organization_id is not None
+    values: dict[str, Any] = {k: str(v) for k, v in form.items() if k != "units"}
+    chosen = [str(u) for u in form.getlist("units")]
+    if form.get("action") == "schedule":
+        try:
+            values.update(_schedule_values(date.fromisoformat(values.get("start", ""))))
+        except ValueError:
+            return _launch(
+                request,
+                session,
+                account,
+                values,
+                chosen,
+                ["Дата початку: має бути датою у форматі РРРР-ММ-ДД"],
+                422,
+            )
+        return _launch(request, session, account, values, chosen, None)
+    document = {
+        "year": values.get("year") or None,
+        "order": {
+            "number": values.get("order_number", ""),
+            "date": values.get("order_date") or None,
+            "title": values.get("order_title") or "Про проведення інформаційного аудиту",
+        },
+        "units": chosen,
+        "auditors": _people(values.get("auditors", "")),
+        "involved": _people(values.get("involved", "")),
+        "stages": {
+            kind.value: {
+                "starts_on": values.get(f"{kind.value}_starts_on") or None,
+                "due_on": values.get(f"{kind.value}_due_on") or None,
+                **(
+                    {"skip_reason": values["skip_reason"]}
+                    if kind == StageKind.INTERVIEWS and values.get("skip_reason", "").strip()
+                    else {}
+                ),
+            }
+            for kind in STAGE_ORDER
+        },
+    }
+    try:
+        plan = CyclePlan.model_validate(document)
+        cycle = launch_cycle(
+            session,
+            organization_id=account.organization_id,
+            plan=plan,
+            secret_key=settings.secret_key,
+            now=now,
+            actor=actor_of(account),
+            actor_account_id=account.id,
+        )
+    except ValidationError as exc:
+        errors = [
+            f"{_field_label(e['field'])}: {e['message']}" for e in ukrainian_errors(exc.errors())
+        ]
+        return _launch(request, session, account, values, chosen, errors, 422)
+    except DomainError as exc:
+        session.rollback()
+        return _launch(request, session, account, values, chosen, [exc.message], exc.status_code)
+    return _see_other(f"/console/cycles/{cycle.id}")
+
+
+_FIELD_LABELS = {
+    "year": "Рік",
+    "order.number": "Номер розпорядження",
+    "order.date": "Дата розпорядження",
+    "units": "Підрозділи",
+    "auditors": "Аудитори",
+}
+
+
+def _field_label(field: str) -> str:
+    if field in _FIELD_LABELS:
+        return _FIELD_LABELS[field]
+    parts = field.split(".")
+    if parts[0] == "stages" and len(parts) > 1 and parts[1] in StageKind.__members__.values():
+        return f"Етап «{STAGE_LABELS[StageKind(parts[1])]}»"
+    return "Дані форми" if field == "body" else field
+
+
+@router.get("/console/cycles/{cycle_id}")
+def cycle_page(
+    cycle_id: int, request: Request, session: DB, now: Now, settings: AppSettings
+) -> Response:
+    """A cycle's timeline, figures, links, report and audit trail."""
+    account = _account(request, session, now)
+    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    url = survey_url(settings, cycle)
+    version = latest_version(session, cycle_id=cycle.id)
+    show_links = account.role != Role.MAYOR_OFFICE
+    return _page(
+        request,
+        session,
+        account,
+        "console/cycle.html",
+        {
+            "cycle": cycle,
+            "stages": [
+                {
+                    "stage": s,
+                    "label": STAGE_LABELS[s.kind],
+                    "status": STAGE_STATUS_LABELS[s.status],
+                    "late": _lateness(s, now),
+                }
+                for s in cycle.stages
+            ],
+            "counts": questionnaire_counts(session, cycle_id=cycle.id),
+            "participants": count_responses(session, cycle_id=cycle.id),
+            "links": links_read(session, cycle_id=cycle.id, settings=settings)
+            if show_links
+            else [],
+            "survey_url": url,
+            "survey_qr": segno.make(url, error="m").svg_inline(scale=4, title="QR-код опитування"),
+            "report": version,
+            "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
+        },
+    )
+
+
+@router.post("/console/cycles/{cycle_id}/stages/{kind}")
+def stage_action(
+    cycle_id: int,
+    kind: StageKind,
+    request: Request,
+    session: DB,
+    now: Now,
+    csrf: CSRF,
+    action: FormText = "",
+    reason: FormText = "",
+    due_on: FormText = "",
+) -> Response:
+    """Open or close a stage early, extend its due date, or skip interviews — with a reason."""
+    verify_csrf(request, csrf)
+    account = _account(request, session, now, COORDINATOR_ONLY)
+    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    common: dict[str, Any] = {
+        "cycle_id": cycle_id,
+        "kind": kind,
+        "reason": reason,
+        "now": now,
+        "actor": actor_of(account),
+        "actor_account_id": account.id,
+    }
+    if action == "open":
+        open_stage_early(session, **common)
+    elif action == "close":
+        close_stage_early(session, **common)
+    elif action == "skip":
+        skip_stage(session, **common)
+    elif action == "extend":
+        try:
+            new_due = date.fromisoformat(due_on)
+        except ValueError as exc:
+            raise DomainError("Нова дата: має бути датою у форматі РРРР-ММ-ДД.") from exc
+        extend_stage(session, due_on=new_due, **common)
+    else:
+        raise DomainError("Невідома дія.")
+    return _see_other(f"/console/cycles/{cycle_id}#stages")
+
+
+def install_console(app: FastAPI) -> None:
+    """Add the console's routes and its login redirect to the app."""
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(_request: Request, _exc: LoginRequired) -> Response:
+        return _see_other("/login")
