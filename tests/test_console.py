@@ -1,0 +1,253 @@
+"""The working group's console: forms with CSRF, the launch form, stage actions, and the whole
+journey in real headless Chromium (with axe-core accessibility checks)."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from flows.audit_cycle import audit_cycle
+from models.clock import FixedClock
+from models.db import session_scope
+from models.event import AuditEvent
+from tests.factories import PASSWORD, at, create_organization
+
+AXE = Path.home() / ".cache" / "infoaudit-npm" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def _login(client: TestClient, email: str) -> None:
+    token = _csrf(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def _launch_form(client: TestClient, **changes: Any) -> dict[str, Any]:
+    page = client.get("/console/cycles/new")
+    assert page.status_code == 200
+    data: dict[str, Any] = {
+        "csrf_token": _csrf(page.text),
+        "action": "schedule",
+        "start": "2024-09-23",
+        "order_number": "212-р",
+        "order_date": "2024-09-23",
+        "year": "2024",
+        "units": ["Загальний відділ", "Управління освіти"],
+        "auditors": "Аудиторенко Оксана; головний спеціаліст; o@example.org",
+    }
+    scheduled = client.post("/console/cycles/new", data=data)
+    assert scheduled.status_code == 200
+    data.update(dict(re.findall(r'name="(\w+_(?:starts|due)_on)" value="([^"]*)"', scheduled.text)))
+    data.update(action="launch", **changes)
+    return data
+
+
+def test_pages_need_login_and_forms_need_csrf(client: TestClient, clock: FixedClock) -> None:
+    org = create_organization(client)
+    client.cookies.clear()
+    response = client.get("/console", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+    forged = client.post(
+        "/login",
+        data={"email": org["coordinator_email"], "password": PASSWORD, "csrf_token": "forged"},
+    )
+    assert forged.status_code == 403
+    assert "Форма застаріла" in forged.text
+    _login(client, org["coordinator_email"])
+    page = client.get("/console")
+    assert page.status_code == 200
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_launch_form_mirrors_the_order_and_refuses_bad_dates(
+    client: TestClient, clock: FixedClock
+) -> None:
+    clock.set(at("2024-09-20", 9))
+    org = create_organization(client)
+    _login(client, org["coordinator_email"])
+    data = _launch_form(client)
+    # The default schedule is the seed's.
+    assert data["consultation_due_on"] == "2024-10-06"
+    assert data["reporting_starts_on"] == "2024-10-07"
+    assert data["reporting_due_on"] == "2024-10-14"
+
+    bad = dict(data, reporting_starts_on="2024-10-01")
+    response = client.post("/console/cycles/new", data=bad)
+    assert response.status_code == 422
+    assert "підготовка звіту має починатися після" in response.text
+    assert 'value="212-р"' in response.text  # what was typed is kept
+
+    past = dict(data, preparation_starts_on="2024-09-01")
+    response = client.post("/console/cycles/new", data=past)
+    assert response.status_code == 422
+    assert "в минулому" in response.text
+
+    response = client.post("/console/cycles/new", data=dict(data, auditors=""))
+    assert response.status_code == 422
+    assert "Аудитори" in response.text
+
+    response = client.post("/console/cycles/new", data=data, follow_redirects=False)
+    assert response.status_code == 303
+    cycle_page = client.get(response.headers["location"])
+    assert cycle_page.text.count("/q/") == 2
+    assert "<svg" in cycle_page.text  # the survey's QR code
+
+
+def test_stage_actions_are_recorded_with_reasons(client: TestClient, clock: FixedClock) -> None:
+    clock.set(at("2024-09-20", 9))
+    org = create_organization(client)
+    _login(client, org["coordinator_email"])
+    location = client.post(
+        "/console/cycles/new", data=_launch_form(client), follow_redirects=False
+    ).headers["location"]
+    cycle_id = int(location.rsplit("/", 1)[1])
+    token = _csrf(client.get(location).text)
+    url = f"/console/cycles/{cycle_id}/stages/remote_audit"
+
+    response = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "action": "extend",
+            "reason": "Прохання підрозділів",
+            "due_on": "2024-10-05",
+        },
+    )
+    assert response.status_code == 200
+    assert "05.10.2024" in response.text
+    response = client.post(
+        url, data={"csrf_token": token, "action": "extend", "reason": "", "due_on": "2024-10-06"}
+    )
+    assert response.status_code == 422
+    assert "Вкажіть причину" in response.text
+    response = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "action": "extend",
+            "reason": "Ще довше",
+            "due_on": "2024-10-09",
+        },
+    )
+    assert response.status_code == 422
+    assert "спершу перенесіть підготовку звіту" in response.text
+    response = client.post(
+        url, data={"csrf_token": token, "action": "open", "reason": "Підрозділи готові раніше"}
+    )
+    assert response.status_code == 200
+    response = client.post(url, data={"csrf_token": token, "action": "open", "reason": "Ще раз"})
+    assert response.status_code == 409
+
+    with session_scope() as session:
+        events = session.execute(
+            select(AuditEvent.action, AuditEvent.details).where(AuditEvent.cycle_id == cycle_id)
+        ).all()
+    actions = [action for action, _details in events]
+    assert "stage.extended" in actions
+    assert "stage.opened_early" in actions
+    extended = next(details for action, details in events if action == "stage.extended")
+    assert extended == {
+        "stage": "remote_audit",
+        "reason": "Прохання підрозділів",
+        "from": "2024-09-27",
+        "to": "2024-10-05",
+    }
+
+    mayor_email = org["mayor_email"]
+    client.cookies.clear()
+    _login(client, mayor_email)
+    page = client.get(location)
+    assert page.status_code == 200
+    assert "/q/" not in page.text  # the mayor's office reads, it does not hand out links
+    token = _csrf(page.text)
+    response = client.post(url, data={"csrf_token": token, "action": "close", "reason": "Ні"})
+    assert response.status_code == 403
+
+
+def _axe(page: Any) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only
+def test_journey_in_chromium(
+    client: TestClient, clock: FixedClock, live_server: str, browser: Any, tmp_path: Path
+) -> None:
+    if not AXE.exists():
+        pytest.fail(f"axe-core missing at {AXE}: .ci/run installs it from the npm registry")
+    clock.set(at("2024-09-20", 9))
+    org = create_organization(client)
+    # bypass_csp lets the test inject axe-core; the app itself allows no inline script.
+    context = browser.new_context(accept_downloads=True, bypass_csp=True)
+    page = context.new_page()
+
+    def log_in() -> None:
+        page.goto(f"{live_server}/login")
+        assert _axe(page) == []
+        page.fill("#email", org["coordinator_email"])
+        page.fill("#password", PASSWORD)
+        page.get_by_role("button", name="Увійти").click()
+        page.wait_for_url(f"{live_server}/console")
+
+    log_in()
+    page.get_by_role("link", name="Підрозділи").first.click()
+    page.fill("#name", "Відділ культури")
+    page.get_by_role("button", name="Додати").click()
+    assert page.locator("td", has_text="Відділ культури").count() == 1
+
+    page.goto(f"{live_server}/console/cycles/new")
+    assert _axe(page) == []
+    page.fill("#order_number", "212-р")
+    page.fill("#order_date", "2024-09-23")
+    page.fill("#year", "2024")
+    page.check("input[value='Загальний відділ']")
+    page.check("input[value='Відділ культури']")
+    page.fill("#auditors", "Аудиторенко Оксана; головний спеціаліст")
+    page.fill("#skip_reason", "Пілотний етап: інтерв’ю не проводяться.")
+    page.fill("#start", "2024-09-23")
+    page.get_by_role("button", name="Розрахувати типовий графік").click()
+    assert page.input_value("#reporting_due_on") == "2024-10-14"
+    page.get_by_role("button", name="Запустити цикл").click()
+    page.wait_for_url(re.compile(r".*/console/cycles/\d+$"))
+    cycle_id = int(page.url.rsplit("/", 1)[1])
+    assert page.locator("code.link", has_text="/q/").count() == 2
+    assert page.locator(".qr svg").count() == 1
+    assert _axe(page) == []
+
+    for day, expected in (
+        ("2024-09-23", "триває"),
+        ("2024-10-07", "триває"),
+        ("2024-10-15", "завершено"),
+    ):
+        clock.set(at(day))
+        audit_cycle(cycle_id, clock.now())
+        page.reload()
+        if page.url.endswith("/login"):  # sessions last hours, the clock moved days
+            log_in()
+            page.goto(f"{live_server}/console/cycles/{cycle_id}")
+        assert expected in page.locator("h1 + p").inner_text()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Завантажити звіт (PDF)").click()
+    pdf = tmp_path / "report.pdf"
+    download_info.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    context.close()
