@@ -23,6 +23,7 @@ from models.cycle import (
     STAGE_ORDER,
     STAGE_STATUS_LABELS,
     AuditCycle,
+    Auditor,
     Stage,
     StageKind,
     StageStatus,
@@ -30,10 +31,17 @@ from models.cycle import (
 from models.errors import DomainError, Forbidden, Unauthorized
 from models.organization import UNIT_KIND_LABELS, Organization, UnitKind
 from models.plan import CyclePlan
+from models.schemas import AccountCreate, UnitCreate
 from models.services.accounts import account_for_token, authenticate, logout
-from models.services.cycles import default_schedule, get_cycle, launch_cycle, list_cycles
-from models.services.events import list_events
-from models.services.organizations import add_unit, list_units
+from models.services.cycles import (
+    default_schedule,
+    get_cycle,
+    launch_cycle,
+    list_cycles,
+    previous_setup,
+)
+from models.services.events import list_events, record_event
+from models.services.organizations import add_unit, create_account, list_accounts, list_units
 from models.services.reports import latest_version, questionnaire_counts
 from models.services.stages import close_stage_early, extend_stage, open_stage_early, skip_stage
 from models.services.surveys import count_responses
@@ -224,8 +232,6 @@ def create_unit(
     account = _account(request, session, now, COORDINATOR_ONLY)
     assert account.organization_id is not None
     values = {"name": name, "kind": kind, "head_name": head_name, "email": email}
-    from models.schemas import UnitCreate
-
     try:
         unit = UnitCreate.model_validate(
             {"name": name, "kind": kind, "head_name": head_name or None, "email": email or None}
@@ -239,16 +245,117 @@ def create_unit(
     return _see_other("/console/units")
 
 
+ROLE_LABELS = {
+    Role.COORDINATOR: "координатор робочої групи",
+    Role.WORKING_GROUP: "член робочої групи",
+    Role.AUDITOR: "інформаційний аудитор",
+    Role.MAYOR_OFFICE: "апарат міського голови (перегляд і завантаження)",
+}
+_ACCOUNT_FIELDS = {"email": "Пошта", "password": "Пароль", "role": "Роль", "full_name": "ПІБ"}
+
+
+def _accounts(
+    request: Request,
+    session: Session,
+    account: Account,
+    values: dict[str, str],
+    error: str | None,
+    status_code: int = 200,
+) -> Response:
+    assert account.organization_id is not None
+    return _page(
+        request,
+        session,
+        account,
+        "console/accounts.html",
+        {
+            "accounts": list_accounts(session, organization_id=account.organization_id),
+            "roles": ROLE_LABELS,
+            "values": values,
+            "error": error,
+        },
+        status_code,
+    )
+
+
+@router.get("/console/accounts")
+def accounts_page(request: Request, session: DB, now: Now) -> Response:
+    """The organization's logins (coordinator only)."""
+    account = _account(request, session, now, COORDINATOR_ONLY)
+    return _accounts(request, session, account, {}, None)
+
+
+@router.post("/console/accounts")
+def create_login(
+    request: Request,
+    session: DB,
+    now: Now,
+    csrf: CSRF,
+    email: FormText = "",
+    full_name: FormText = "",
+    role: FormText = "",
+    password: FormText = "",
+) -> Response:
+    """Create a login for a member, an auditor or the mayor's office."""
+    verify_csrf(request, csrf)
+    account = _account(request, session, now, COORDINATOR_ONLY)
+    assert account.organization_id is not None
+    values = {"email": email, "full_name": full_name, "role": role}
+    try:
+        data = AccountCreate.model_validate(
+            {"email": email, "full_name": full_name, "role": role, "password": password}
+        )
+        if data.role == Role.ADMIN:
+            raise Forbidden("Координатор не може створити адміністратора встановлення.")
+        created = create_account(
+            session, organization_id=account.organization_id, **data.model_dump()
+        )
+    except ValidationError as exc:
+        message = "; ".join(
+            f"{_ACCOUNT_FIELDS.get(e['field'], e['field'])}: {e['message']}"
+            for e in ukrainian_errors(exc.errors())
+        )
+        return _accounts(request, session, account, values, message, 422)
+    except DomainError as exc:
+        return _accounts(request, session, account, values, exc.message, exc.status_code)
+    record_event(
+        session,
+        organization_id=account.organization_id,
+        action="account.created",
+        at=now,
+        actor=actor_of(account),
+        actor_account_id=account.id,
+        details={"account_id": created.id, "role": created.role.value},
+    )
+    return _see_other("/console/accounts")
+
+
 @router.get("/console/cycles/new")
 def launch_form(request: Request, session: DB, now: Now) -> Response:
-    """The launch form, mirroring the mayor's order, with a default schedule."""
+    """The launch form, mirroring the mayor's order, with a default schedule.
+
+    The previous cycle's set-up (units, auditors, involved persons) is offered again.
+    """
     account = _account(request, session, now, COORDINATOR_ONLY)
+    assert account.organization_id is not None
     today = local_date(now)
     values = _schedule_values(today)
     values.update(
         {"year": str(today.year), "order_date": today.isoformat(), "start": today.isoformat()}
     )
-    return _launch(request, session, account, values, [], None)
+    chosen: list[str] = []
+    previous = previous_setup(session, organization_id=account.organization_id)
+    if previous is not None:
+        chosen = previous.unit_names
+        values["auditors"] = _people_text(previous.auditors)
+        values["involved"] = _people_text(previous.involved)
+    return _launch(request, session, account, values, chosen, None)
+
+
+def _people_text(people: list[Auditor]) -> str:
+    # Keep the fields in place ("ПІБ; ; пошта" when the position is empty): _people splits so.
+    lines = ("; ".join((p.full_name, p.position, p.email or "")).rstrip("; ") for p in people)
+    return "\n".join(lines)
 
 
 def _schedule_values(start: date) -> dict[str, str]:

@@ -157,6 +157,43 @@ def list_cycles(session: Session, *, organization_id: int) -> list[AuditCycle]:
     )
 
 
+@dataclass(frozen=True)
+class PreviousSetup:
+    """What the last cycle was launched with, offered again for the next year."""
+
+    unit_names: list[str]
+    auditors: list[Auditor]
+    involved: list[Auditor]
+
+
+def previous_setup(session: Session, *, organization_id: int) -> PreviousSetup | None:
+    """The newest cycle's units and people, or None for a first cycle."""
+    last = session.scalar(
+        select(AuditCycle.id)
+        .where(AuditCycle.organization_id == organization_id)
+        .order_by(AuditCycle.id.desc())
+        .limit(1)
+    )
+    if last is None:
+        return None
+    names = list(
+        session.scalars(
+            select(Unit.name)
+            .join(AuditedUnit, AuditedUnit.unit_id == Unit.id)
+            .where(AuditedUnit.cycle_id == last)
+            .order_by(AuditedUnit.position)
+        )
+    )
+    people = list(
+        session.scalars(select(Auditor).where(Auditor.cycle_id == last).order_by(Auditor.id))
+    )
+    return PreviousSetup(
+        unit_names=names,
+        auditors=[p for p in people if not p.is_involved_only],
+        involved=[p for p in people if p.is_involved_only],
+    )
+
+
 def default_schedule(start: date) -> dict[StageKind, tuple[date, date]]:
     """The seed's schedule from a start date: preparation and remote audit 1 week, consultation
     2 weeks, interviews the next Monday, reporting the week after consultation."""

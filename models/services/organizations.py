@@ -147,3 +147,12 @@ def create_account(
     session.add(account)
     session.flush()
     return account
+
+
+def list_accounts(session: Session, *, organization_id: int) -> list[Account]:
+    """The organization's logins, in the order they were created."""
+    return list(
+        session.scalars(
+            select(Account).where(Account.organization_id == organization_id).order_by(Account.id)
+        )
+    )

@@ -1,0 +1,115 @@
+"""Every route, every role: one organization never sees or changes another's data."""
+
+import re
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from models.account import Role
+from models.db import session_scope
+from models.services.organizations import create_account
+from tests.factories import PASSWORD, create_organization, launch, login, plan, token_of
+
+# Routes anyone may use: the public survey, a unit's secret link, logging in, the landing page.
+PUBLIC = re.compile(
+    r"^(/$|/login$|/logout$|/api/auth/|/api/health$|/api/survey/\{slug\}|/survey/\{slug\}|"
+    r"/api/questionnaire/\{token\}|/q/\{token\}|/api/organizations$)"
+)
+
+
+def _routes(app: FastAPI) -> list[tuple[str, str]]:
+    return sorted(
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+        if method in ("GET", "POST", "PUT", "PATCH", "DELETE") and not PUBLIC.match(route.path)
+    )
+
+
+def _url(path: str, ids: dict[str, Any]) -> str:
+    return re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: str(ids.get(m.group(1), 1)), path)
+
+
+@pytest.fixture
+def two_organizations(client: TestClient) -> dict[str, Any]:
+    first = create_organization(client, "Перша рада")
+    cycle = launch(client, first["coordinator"], plan())
+    with session_scope() as session:
+        create_account(
+            session,
+            email="admin@example.org",
+            password=PASSWORD,
+            role=Role.ADMIN,
+            organization_id=None,
+        )
+    admin = login(client, "admin@example.org")
+    response = client.post(
+        "/api/organizations",
+        headers=admin,
+        json={
+            "name": "Друга рада",
+            "units": [{"name": "Загальний відділ"}],
+            "coordinator": {"email": "second@example.org", "password": PASSWORD},
+        },
+    )
+    assert response.status_code == 201, response.text
+    ids = {
+        "organization_id": first["id"],
+        "cycle_id": cycle["id"],
+        "unit_id": first["units"][0]["id"],
+        "kind": "remote_audit",
+        "token": token_of(cycle["links"][0]["url"]),
+        "slug": cycle["survey_url"].rsplit("/", 1)[1],
+    }
+    return {"first": first, "ids": ids, "second": login(client, "second@example.org")}
+
+
+def test_another_organization_gets_nothing_anywhere(
+    app: FastAPI, client: TestClient, two_organizations: dict[str, Any]
+) -> None:
+    ids, second = two_organizations["ids"], two_organizations["second"]
+    client.cookies.clear()
+    checked = 0
+    for method, path in _routes(app):
+        response = client.request(method, _url(path, ids), headers=second, json={})
+        # 404 hides the other organization's data; 403 refuses the role; 422 refuses an empty
+        # body before anything is read. Never a success.
+        assert response.status_code in (403, 404, 405, 422), (method, path, response.status_code)
+        if method == "GET":
+            assert response.status_code in (403, 404), (method, path, response.text[:200])
+        checked += 1
+    assert checked >= 15
+
+
+def test_without_login_nothing_is_served(
+    app: FastAPI, client: TestClient, two_organizations: dict[str, Any]
+) -> None:
+    ids = two_organizations["ids"]
+    client.cookies.clear()
+    for method, path in _routes(app):
+        response = client.request(method, _url(path, ids), json={}, follow_redirects=False)
+        if path.startswith("/console"):
+            if method == "GET":
+                assert response.status_code == 303, (method, path)
+                assert response.headers["location"] == "/login"
+            else:  # a form without the CSRF cookie is refused first
+                assert response.status_code in (303, 403, 422), (method, path)
+        else:
+            assert response.status_code in (401, 403, 422), (method, path, response.status_code)
+
+
+def test_mayor_office_reads_but_never_changes(
+    app: FastAPI, client: TestClient, two_organizations: dict[str, Any]
+) -> None:
+    ids, first = two_organizations["ids"], two_organizations["first"]
+    client.cookies.clear()
+    mayor = first["mayor"]
+    for method, path in _routes(app):
+        if method == "GET":
+            continue
+        response = client.request(method, _url(path, ids), headers=mayor, json={})
+        assert response.status_code in (403, 422), (method, path, response.status_code)
