@@ -20,11 +20,21 @@ PUBLIC = re.compile(
 )
 
 
+def _api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every APIRoute, also inside included routers (FastAPI >= 0.150 keeps them nested)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found += _api_routes(route.original_router.routes)
+    return found
+
+
 def _routes(app: FastAPI) -> list[tuple[str, str]]:
     return sorted(
         (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute)
+        for route in _api_routes(app.routes)
         for method in route.methods
         if method in ("GET", "POST", "PUT", "PATCH", "DELETE") and not PUBLIC.match(route.path)
     )
@@ -75,6 +85,12 @@ def test_another_organization_gets_nothing_anywhere(
     client.cookies.clear()
     checked = 0
     for method, path in _routes(app):
+        if "{" not in path:
+            if method == "GET":  # the second organization's own pages: none of the first's data
+                response = client.get(path, headers=second)
+                assert "Перша рада" not in response.text, path
+                assert "212-р" not in response.text, path
+            continue
         response = client.request(method, _url(path, ids), headers=second, json={})
         # 404 hides the other organization's data; 403 refuses the role; 422 refuses an empty
         # body before anything is read. Never a success.
@@ -82,7 +98,7 @@ def test_another_organization_gets_nothing_anywhere(
         if method == "GET":
             assert response.status_code in (403, 404), (method, path, response.text[:200])
         checked += 1
-    assert checked >= 15
+    assert checked >= 8
 
 
 def test_without_login_nothing_is_served(
