@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models.account import Account, Role
 from models.clock import Clock
+from models.db import transaction
 from models.errors import Forbidden, Unauthorized
 from models.services.accounts import account_for_token
 from models.settings import Settings
@@ -18,15 +19,8 @@ SESSION_COOKIE = "infoaudit_session"
 
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request: commit on success, roll back on error."""
-    session: Session = request.app.state.sessionmaker()
-    try:
+    with transaction(request.app.state.sessionmaker) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_clock(request: Request) -> Clock:

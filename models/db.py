@@ -1,7 +1,7 @@
 """Engine and session factory shared by the web app, the flows and the CLI."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -58,9 +58,9 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error (background work, the CLI)."""
-    session = session_factory(engine)()
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = factory()
     try:
         yield session
         session.commit()
@@ -69,3 +69,8 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def session_scope(engine: Engine | None = None) -> AbstractContextManager[Session]:
+    """A transaction for background work and the CLI (default: the configured engine)."""
+    return transaction(session_factory(engine))

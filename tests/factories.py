@@ -105,3 +105,30 @@ def questionnaire(
         ],
         "items": [{"name": f"Вид інформації {n}"} for n in range(1, items + 1)],
     }
+
+
+def second_organization(client: TestClient) -> dict[str, str]:
+    """Another organization in the same installation (created by its admin); its coordinator."""
+    from models.account import Role
+    from models.db import session_scope
+    from models.services.organizations import create_account
+
+    with session_scope() as session:
+        create_account(
+            session,
+            email="admin@example.org",
+            password=PASSWORD,
+            role=Role.ADMIN,
+            organization_id=None,
+        )
+    response = client.post(
+        "/api/organizations",
+        headers=login(client, "admin@example.org"),
+        json={
+            "name": "Друга рада",
+            "units": [{"name": "Загальний відділ"}],
+            "coordinator": {"email": "second@example.org", "password": PASSWORD},
+        },
+    )
+    assert response.status_code == 201, response.text
+    return login(client, "second@example.org")

@@ -8,10 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from models.account import Role
-from models.db import session_scope
-from models.services.organizations import create_account
-from tests.factories import PASSWORD, create_organization, launch, login, plan, token_of
+from tests.factories import create_organization, launch, plan, second_organization, token_of
 
 # Routes anyone may use: the public survey, a unit's secret link, logging in, the landing page.
 PUBLIC = re.compile(
@@ -48,25 +45,7 @@ def _url(path: str, ids: dict[str, Any]) -> str:
 def two_organizations(client: TestClient) -> dict[str, Any]:
     first = create_organization(client, "Перша рада")
     cycle = launch(client, first["coordinator"], plan())
-    with session_scope() as session:
-        create_account(
-            session,
-            email="admin@example.org",
-            password=PASSWORD,
-            role=Role.ADMIN,
-            organization_id=None,
-        )
-    admin = login(client, "admin@example.org")
-    response = client.post(
-        "/api/organizations",
-        headers=admin,
-        json={
-            "name": "Друга рада",
-            "units": [{"name": "Загальний відділ"}],
-            "coordinator": {"email": "second@example.org", "password": PASSWORD},
-        },
-    )
-    assert response.status_code == 201, response.text
+    second = second_organization(client)
     ids = {
         "organization_id": first["id"],
         "cycle_id": cycle["id"],
@@ -75,7 +54,7 @@ def two_organizations(client: TestClient) -> dict[str, Any]:
         "token": token_of(cycle["links"][0]["url"]),
         "slug": cycle["survey_url"].rsplit("/", 1)[1],
     }
-    return {"first": first, "ids": ids, "second": login(client, "second@example.org")}
+    return {"first": first, "ids": ids, "second": second}
 
 
 def test_another_organization_gets_nothing_anywhere(
@@ -99,6 +78,13 @@ def test_another_organization_gets_nothing_anywhere(
             assert response.status_code in (403, 404), (method, path, response.text[:200])
         checked += 1
     assert checked >= 8
+    # With a valid body too: the other organization is "not found", nothing is created.
+    response = client.post(
+        f"/api/organizations/{ids['organization_id']}/units",
+        headers=second,
+        json={"name": "Чужий відділ"},
+    )
+    assert response.status_code == 404
 
 
 def test_without_login_nothing_is_served(

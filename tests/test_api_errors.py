@@ -16,7 +16,6 @@ from tests.factories import (
     at,
     create_organization,
     launch,
-    login,
     plan,
     questionnaire,
     token_of,
@@ -158,46 +157,6 @@ def test_roles(client: TestClient) -> None:
     wrong = client.post("/api/auth/login", json={"email": org["mayor_email"], "password": "nope"})
     assert wrong.status_code == 401
     assert "Невірна адреса" in wrong.json()["detail"]
-
-
-def test_another_organization_sees_nothing(client: TestClient) -> None:
-    from models.account import Role
-    from models.services.organizations import create_account
-
-    first = create_organization(client)
-    cycle = launch(client, first["coordinator"], plan())
-    with session_scope() as session:
-        create_account(
-            session,
-            email="admin@example.org",
-            password=PASSWORD,
-            role=Role.ADMIN,
-            organization_id=None,
-        )
-    admin = login(client, "admin@example.org")
-    response = client.post(
-        "/api/organizations",
-        headers=admin,
-        json={
-            "name": "Друга рада",
-            "units": [{"name": "Загальний відділ"}],
-            "coordinator": {"email": "second@example.org", "password": PASSWORD},
-        },
-    )
-    assert response.status_code == 201, response.text
-    second = login(client, "second@example.org")
-    for path in (
-        f"/api/cycles/{cycle['id']}",
-        f"/api/cycles/{cycle['id']}/links",
-        f"/api/cycles/{cycle['id']}/events",
-        f"/api/cycles/{cycle['id']}/report.pdf",
-        f"/api/organizations/{first['id']}",
-    ):
-        assert client.get(path, headers=second).status_code == 404, path
-    response = client.post(
-        f"/api/organizations/{first['id']}/units", headers=second, json={"name": "Чужий відділ"}
-    )
-    assert response.status_code == 404
 
 
 def test_survey_bad_input_is_422_and_saves_nothing(client: TestClient, clock: FixedClock) -> None:

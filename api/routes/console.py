@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import DB, SESSION_COOKIE, AppSettings, Now, actor_of, bearer_token
 from api.errors import ukrainian_errors
-from api.routes.cycles import links_read, survey_url
+from api.routes.cycles import launch_for, links_read, survey_url
 from api.web import render_page, verify_csrf
 from models.account import READ_ROLES, Account, Role
 from models.clock import local_date
@@ -36,14 +36,13 @@ from models.services.accounts import account_for_token, authenticate, logout
 from models.services.cycles import (
     default_schedule,
     get_cycle,
-    launch_cycle,
     list_cycles,
     previous_setup,
 )
 from models.services.events import list_events, record_event
 from models.services.organizations import add_unit, create_account, list_accounts, list_units
 from models.services.reports import latest_version, questionnaire_counts
-from models.services.stages import close_stage_early, extend_stage, open_stage_early, skip_stage
+from models.services.stages import change_stage_early, extend_stage, skip_stage
 from models.services.surveys import count_responses
 
 router = APIRouter(include_in_schema=False)
@@ -201,19 +200,10 @@ def _units(
     status_code: int = 200,
 ) -> Response:
     assert account.organization_id is not None
-    return _page(
-        request,
-        session,
-        account,
-        "console/units.html",
-        {
-            "units": list_units(session, organization_id=account.organization_id),
-            "kinds": UNIT_KIND_LABELS,
-            "values": values,
-            "error": error,
-        },
-        status_code,
-    )
+    units = list_units(session, organization_id=account.organization_id)
+    form = {"values": values, "error": error}
+    context = {"units": units, "kinds": UNIT_KIND_LABELS, **form}
+    return _page(request, session, account, "console/units.html", context, status_code)
 
 
 @router.post("/console/units")
@@ -263,19 +253,10 @@ def _accounts(
     status_code: int = 200,
 ) -> Response:
     assert account.organization_id is not None
-    return _page(
-        request,
-        session,
-        account,
-        "console/accounts.html",
-        {
-            "accounts": list_accounts(session, organization_id=account.organization_id),
-            "roles": ROLE_LABELS,
-            "values": values,
-            "error": error,
-        },
-        status_code,
-    )
+    accounts = list_accounts(session, organization_id=account.organization_id)
+    form = {"values": values, "error": error}
+    context = {"accounts": accounts, "roles": ROLE_LABELS, **form}
+    return _page(request, session, account, "console/accounts.html", context, status_code)
 
 
 @router.get("/console/accounts")
@@ -456,15 +437,7 @@ async def launch(request: Request, session: DB, now: Now, settings: AppSettings)
     }
     try:
         plan = CyclePlan.model_validate(document)
-        cycle = launch_cycle(
-            session,
-            organization_id=account.organization_id,
-            plan=plan,
-            secret_key=settings.secret_key,
-            now=now,
-            actor=actor_of(account),
-            actor_account_id=account.id,
-        )
+        cycle = launch_for(session, account=account, plan=plan, settings=settings, now=now)
     except ValidationError as exc:
         errors = [
             f"{_field_label(e['field'])}: {e['message']}" for e in ukrainian_errors(exc.errors())
@@ -557,10 +530,9 @@ def stage_action(
         "actor": actor_of(account),
         "actor_account_id": account.id,
     }
-    if action == "open":
-        open_stage_early(session, **common)
-    elif action == "close":
-        close_stage_early(session, **common)
+    if action in ("open", "close"):
+        to = StageStatus.OPEN if action == "open" else StageStatus.CLOSED
+        change_stage_early(session, to=to, **common)
     elif action == "skip":
         skip_stage(session, **common)
     elif action == "extend":

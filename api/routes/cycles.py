@@ -1,6 +1,7 @@
 """Launching a cycle from its plan, its status, links, trail and report."""
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 import yaml
@@ -91,6 +92,22 @@ def cycle_read(session: Session, cycle: AuditCycle, settings: Settings) -> dict[
     }
 
 
+def launch_for(
+    session: Session, *, account: Account, plan: CyclePlan, settings: Settings, now: datetime
+) -> AuditCycle:
+    """Launch a cycle in the account's organization, recorded as the account's act."""
+    assert account.organization_id is not None
+    return launch_cycle(
+        session,
+        organization_id=account.organization_id,
+        plan=plan,
+        secret_key=settings.secret_key,
+        now=now,
+        actor=actor_of(account),
+        actor_account_id=account.id,
+    )
+
+
 async def _plan_from_body(request: Request) -> CyclePlan | Response:
     body = await request.body()
     if len(body) > MAX_PLAN_BYTES:
@@ -135,17 +152,7 @@ async def launch(
     plan = await _plan_from_body(request)
     if isinstance(plan, Response):
         return plan
-    assert account.organization_id is not None
-    cycle = launch_cycle(
-        session,
-        organization_id=account.organization_id,
-        plan=plan,
-        secret_key=settings.secret_key,
-        now=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
-    )
-    session.flush()
+    cycle = launch_for(session, account=account, plan=plan, settings=settings, now=now)
     cycle = get_cycle(session, cycle_id=cycle.id)
     links = links_read(session, cycle_id=cycle.id, settings=settings)
     return LaunchRead(**cycle_read(session, cycle, settings), links=links)

@@ -218,65 +218,51 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
-def open_stage_early(
+# What an early transition may start from, how it is recorded, and the refusal otherwise.
+_EARLY = {
+    StageStatus.OPEN: ((StageStatus.PLANNED,), "stage.opened_early", "уже розпочато або завершено"),
+    StageStatus.CLOSED: (
+        (StageStatus.OPEN,),
+        "stage.closed_early",
+        "не триває: закрити його не можна",
+    ),
+}
+
+
+def change_stage_early(
     session: Session,
     *,
     cycle_id: int,
     kind: StageKind,
+    to: StageStatus,
     reason: str,
     now: datetime,
     actor: str,
     actor_account_id: int | None = None,
 ) -> Stage:
-    """Open a planned stage before its start date (recorded with the reason)."""
+    """Open a planned stage before its start, or close an open one before its due date."""
     reason = _require_reason(reason)
     cycle, stage = _working_group_action(session, cycle_id=cycle_id, kind=kind)
-    if kind == StageKind.REPORTING and not _prerequisites_final(session, cycle_id=cycle_id):
-        raise Conflict(
-            "Підготовку звіту можна почати лише після завершення консультацій, анкетування "
-            "та інтерв’ю."
-        )
-    if not _move(
+    if to == StageStatus.OPEN and kind == StageKind.REPORTING:
+        if not _prerequisites_final(session, cycle_id=cycle_id):
+            raise Conflict(
+                "Підготовку звіту можна почати лише після завершення консультацій, анкетування "
+                "та інтерв’ю."
+            )
+    old, action, refusal = _EARLY[to]
+    moved = _move(
         session,
         stage,
-        old=(StageStatus.PLANNED,),
-        new=StageStatus.OPEN,
+        old=old,
+        new=to,
         now=now,
         organization_id=cycle.organization_id,
         actor=actor,
         actor_account_id=actor_account_id,
-        reason=None,
-    ):
-        raise Conflict(f"Етап «{STAGE_LABELS[kind]}» уже розпочато або завершено.")
-    _note(session, cycle, stage, "stage.opened_early", reason, now, actor, actor_account_id)
-    return stage
-
-
-def close_stage_early(
-    session: Session,
-    *,
-    cycle_id: int,
-    kind: StageKind,
-    reason: str,
-    now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
-) -> Stage:
-    """Close an open stage before its due date (recorded with the reason)."""
-    reason = _require_reason(reason)
-    cycle, stage = _working_group_action(session, cycle_id=cycle_id, kind=kind)
-    if not _move(
-        session,
-        stage,
-        old=(StageStatus.OPEN,),
-        new=StageStatus.CLOSED,
-        now=now,
-        organization_id=cycle.organization_id,
-        actor=actor,
-        actor_account_id=actor_account_id,
-    ):
-        raise Conflict(f"Етап «{STAGE_LABELS[kind]}» не триває: закрити його не можна.")
-    _note(session, cycle, stage, "stage.closed_early", reason, now, actor, actor_account_id)
+    )
+    if not moved:
+        raise Conflict(f"Етап «{STAGE_LABELS[kind]}» {refusal}.")
+    _note(session, cycle, stage, action, reason, now, actor, actor_account_id)
     return stage
 
 
