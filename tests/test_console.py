@@ -198,6 +198,7 @@ def test_journey_in_chromium(
     org = create_organization(client)
     # bypass_csp lets the test inject axe-core; the app itself allows no inline script.
     context = browser.new_context(accept_downloads=True, bypass_csp=True)
+    context.set_default_timeout(90_000)  # a shared 2-core CI machine can be slow
     page = context.new_page()
 
     def log_in() -> None:
@@ -206,7 +207,9 @@ def test_journey_in_chromium(
         page.fill("#email", org["coordinator_email"])
         page.fill("#password", PASSWORD)
         page.get_by_role("button", name="Увійти").click()
-        page.wait_for_url(f"{live_server}/console")
+        page.wait_for_load_state()
+        # On a refusal the login page says why: show it rather than a bare time-out.
+        assert page.url == f"{live_server}/console", page.inner_text("main")
 
     log_in()
     page.get_by_role("link", name="Підрозділи").first.click()
