@@ -206,8 +206,8 @@ def test_journey_in_chromium(
         assert _axe(page) == []
         page.fill("#email", org["coordinator_email"])
         page.fill("#password", PASSWORD)
-        page.get_by_role("button", name="Увійти").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Увійти").click()
         # On a refusal the login page says why: show it rather than a bare time-out.
         assert page.url == f"{live_server}/console", page.inner_text("main")
 
