@@ -6,8 +6,19 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
-from api.routes import auth, cycles, organizations, questionnaire, survey
+from api.routes import (
+    auth,
+    cycles,
+    organizations,
+    questionnaire,
+    questionnaire_pages,
+    register,
+    survey,
+    survey_pages,
+)
 from api.routes.console import install_console
+from api.routes.reports import pages as report_pages
+from api.routes.reports import router as reports_router
 from api.web import STATIC_DIR, SecurityHeaders, render_page
 from models.clock import Clock, SystemClock
 from models.db import make_engine, session_factory
@@ -30,8 +41,12 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, organizations, cycles, questionnaire, survey):
+    for module in (auth, organizations, cycles, questionnaire, survey, register, survey_pages):
         app.include_router(module.router)
+    app.include_router(questionnaire.review_router)
+    app.include_router(questionnaire_pages.router)
+    app.include_router(reports_router)
+    app.include_router(report_pages)
 
     install_console(app)
 

@@ -42,6 +42,44 @@ def _advance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _monitor(args: argparse.Namespace) -> int:
+    from flows.monitoring import quarterly_monitoring
+    from models.clock import parse_now
+
+    now = parse_now(args.now) if args.now else None
+    result = quarterly_monitoring(args.organization_id, now, args.out)
+    print(result["message"])
+    for path in result["files"]:
+        print(f"Картка: {Path(path).resolve()}")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from flows.publish import TOKEN_VARIABLE, PublishError, publish
+    from models.clock import parse_now
+
+    try:
+        result = publish(
+            args.cycle_id,
+            args.out,
+            portal_url=args.portal,
+            owner_org=args.organization,
+            token=os.environ.get(TOKEN_VARIABLE),
+            now=parse_now(args.now) if args.now else None,
+        )
+    except PublishError as exc:
+        print(f"Помилка публікації: {exc.message}", file=sys.stderr)
+        return 3
+    print(f"Пакет даних: {Path(args.out).resolve()} ({len(result['files'])} файлів)")
+    published = result["published"]
+    if published:
+        print(f"Набір даних на порталі: {published['dataset_url']}")
+        print(f"Завантажено: {len(published['uploaded'])}, без змін: {len(published['unchanged'])}")
+    else:
+        print("Портал не вказано (--portal): пакет лише сформовано і перевірено.")
+    return 0
+
+
 def _status(args: argparse.Namespace) -> int:
     from models.cycle import STAGE_LABELS, STAGE_STATUS_LABELS
     from models.db import session_scope
@@ -104,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--interval", type=int, default=None, help="секунд між обходами циклів")
     serve.set_defaults(handler=_serve)
 
+    monitor = commands.add_parser(
+        "monitor", help="квартальний моніторинг відкритих даних: знімок порталу і картка"
+    )
+    monitor.add_argument("organization_id", type=int, metavar="ОРГАНІЗАЦІЯ")
+    monitor.add_argument("--now", help="дата РРРР-ММ-ДД або час ISO замість поточного")
+    monitor.add_argument("--out", default="monitoring", help="тека для картки (CSV і PDF)")
+    monitor.set_defaults(handler=_monitor)
+
     cycle = commands.add_parser("cycle", help="дії з циклом аудиту")
     cycle_commands = cycle.add_subparsers(dest="cycle_command", required=True, metavar="ДІЯ")
     advance = cycle_commands.add_parser("advance", help="просунути етапи циклу до поточної дати")
@@ -113,6 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     status = cycle_commands.add_parser("status", help="етапи циклу та їхній стан")
     status.add_argument("cycle_id", type=int)
     status.set_defaults(handler=_status)
+
+    publish_cmd = commands.add_parser(
+        "publish", help="пакет відкритих даних аудиту і публікація на порталі CKAN"
+    )
+    publish_cmd.add_argument("cycle_id", type=int, metavar="ЦИКЛ")
+    publish_cmd.add_argument("--out", default="publication", help="тека для пакета даних")
+    publish_cmd.add_argument("--portal", help="адреса порталу CKAN, напр. https://data.gov.ua")
+    publish_cmd.add_argument("--organization", help="організація на порталі (id або name)")
+    publish_cmd.add_argument("--now", help="дата РРРР-ММ-ДД або час ISO замість поточного")
+    publish_cmd.set_defaults(handler=_publish)
 
     db = commands.add_parser("db", help="база даних")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ДІЯ")

@@ -1,7 +1,6 @@
 """One place that turns errors into Ukrainian answers; never a stack trace to the user."""
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,57 +11,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.web import render_page, wants_html
 from models.errors import DomainError
+from models.validation import ukrainian_errors
 
 log = logging.getLogger("infoaudit.api")
 
 INVALID_INPUT = "Перевірте введені дані."
-
-_MESSAGES = {
-    "missing": "обов’язкове поле",
-    "extra_forbidden": "невідоме поле",
-    "string_too_short": "значення закоротке",
-    "string_too_long": "значення задовге (не більше {max_length} символів)",
-    "string_pattern_mismatch": "невірний формат",
-    "string_type": "має бути текстом",
-    "int_parsing": "має бути цілим числом",
-    "int_type": "має бути цілим числом",
-    "int_from_float": "має бути цілим числом",
-    "bool_parsing": "має бути true або false",
-    "bool_type": "має бути true або false",
-    "date_parsing": "має бути датою у форматі РРРР-ММ-ДД",
-    "date_from_datetime_parsing": "має бути датою у форматі РРРР-ММ-ДД",
-    "date_type": "має бути датою у форматі РРРР-ММ-ДД",
-    "enum": "недопустиме значення; можливі: {expected}",
-    "too_short": "замало елементів (щонайменше {min_length})",
-    "too_long": "забагато елементів (не більше {max_length})",
-    "greater_than_equal": "має бути не менше {ge}",
-    "less_than_equal": "має бути не більше {le}",
-    "greater_than": "має бути більше {gt}",
-    "less_than": "має бути менше {lt}",
-    "json_invalid": "тіло запиту не є коректним JSON",
-    "model_type": "очікується об’єкт",
-    "model_attributes_type": "очікується об’єкт",
-    "dict_type": "очікується об’єкт",
-    "list_type": "очікується список",
-}
-
-
-def ukrainian_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
-    """Pydantic errors as [{field, message}] in Ukrainian."""
-    result = []
-    for error in errors:
-        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-        ctx = error.get("ctx") or {}
-        if error.get("type") == "value_error" and "error" in ctx:
-            message = str(ctx["error"])
-        else:
-            template = _MESSAGES.get(error.get("type", ""), "невірне значення")
-            try:
-                message = template.format(**ctx)
-            except (KeyError, IndexError):
-                message = template
-        result.append({"field": ".".join(location) or "body", "message": message})
-    return result
 
 
 def invalid_response(errors: list[dict[str, str]]) -> JSONResponse:

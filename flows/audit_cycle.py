@@ -5,17 +5,17 @@ crash, or from the schedule every few minutes) is safe.
 """
 
 from datetime import datetime
-from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.reminders import remind_units, send_outbox
+from flows.report import render_version
 from models.clock import SystemClock
 from models.cycle import StageKind, StageStatus
 from models.db import session_scope
 from models.services.cycles import get_cycle
-from models.services.reports import build_report_context, latest_version, next_version_number
-from models.services.reports import store_version as store_report_version
+from models.services.reports import latest_version
 from models.services.stages import advance_stage
 from report_templates.render import render
 
@@ -36,21 +36,11 @@ def advance(cycle_id: int, kind: StageKind, now: datetime) -> StageStatus:
 
 @task(cache_policy=NO_CACHE)
 def render_report(cycle_id: int, now: datetime) -> int:
-    """Render the report once the reporting stage is open; returns the version number."""
+    """Render the report when reporting is open and a version is due; returns the newest number."""
+    render_version(cycle_id, now, render)  # the first version, or a new one after text changes
     with session_scope() as session:
-        existing = latest_version(session, cycle_id=cycle_id)
-        if existing is not None:
-            return existing.number
-        number = next_version_number(session, cycle_id=cycle_id)
-        context: dict[str, Any] = build_report_context(
-            session, cycle_id=cycle_id, now=now, version=number
-        )
-    # Rendering takes seconds: no transaction is held open meanwhile.
-    pdf = render(context)
-    with session_scope() as session:
-        if latest_version(session, cycle_id=cycle_id) is None:
-            store_report_version(session, cycle_id=cycle_id, pdf=pdf, number=number, now=now)
-    return number
+        latest = latest_version(session, cycle_id=cycle_id)
+        return latest.number if latest is not None else 0
 
 
 @flow(name="audit_cycle", log_prints=False)
@@ -66,6 +56,9 @@ def audit_cycle(cycle_id: int, now: datetime | None = None) -> dict[str, str]:
         StageKind.INTERVIEWS,
     ):
         statuses[kind.value] = advance(cycle_id, kind, moment)
+        if kind == StageKind.REMOTE_AUDIT:
+            remind_units(cycle_id, moment)
+    send_outbox(moment)  # reminders and resume links
     reporting = advance(cycle_id, StageKind.REPORTING, moment)
     if reporting == StageStatus.OPEN or reporting == StageStatus.CLOSED:
         render_report(cycle_id, moment)

@@ -9,6 +9,8 @@ from models import (  # noqa: F401  (imported for their tables)
     event,
     interview,
     organization,
+    outbox,
+    publication,
     questionnaire,
     register,
     report,

@@ -23,5 +23,7 @@ class Interview(Timestamped, Base):
     scheduled_at: Mapped[datetime | None]
     place: Mapped[str] = mapped_column(String(300), default="")
     approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    held_at: Mapped[datetime | None]
     notes: Mapped[str] = mapped_column(Text, default="")
     findings: Mapped[str] = mapped_column(Text, default="")

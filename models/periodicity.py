@@ -1,8 +1,10 @@
 """Structured periodicity of a dataset's publication: parsed from and rendered to Ukrainian."""
 
+import calendar
 import enum
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 
 class BasePeriod(enum.StrEnum):
@@ -171,3 +173,181 @@ def parse_periodicity(phrase: str) -> Periodicity:
         on_change_days=on_change,
         lag_days=lag,
     )
+
+
+# --- The portal's update_frequency -------------------------------------------------------------
+
+
+class UpdateFrequency(enum.StrEnum):
+    """The `update_frequency` values of the data.gov.ua CKAN schema."""
+
+    MORE_THAN_DAILY = "more than once a day"
+    DAILY = "once a day"
+    WEEKLY = "once a week"
+    MONTHLY = "once a month"
+    QUARTERLY = "once a quarter"
+    SEMIANNUAL = "once a half year"
+    ANNUAL = "once a year"
+    ON_CHANGE = "immediately after making changes"
+    UNSCHEDULED = "unscheduled"
+
+
+UPDATE_FREQUENCY_LABELS = {
+    UpdateFrequency.MORE_THAN_DAILY: "більше одного разу на день",
+    UpdateFrequency.DAILY: "щодня",
+    UpdateFrequency.WEEKLY: "щотижня",
+    UpdateFrequency.MONTHLY: "щомісяця",
+    UpdateFrequency.QUARTERLY: "щокварталу",
+    UpdateFrequency.SEMIANNUAL: "щопівроку",
+    UpdateFrequency.ANNUAL: "щороку",
+    UpdateFrequency.ON_CHANGE: "відразу після внесення змін",
+    UpdateFrequency.UNSCHEDULED: "позапланово",
+}
+_FREQUENCY_OF_BASE = {
+    BasePeriod.DAILY: UpdateFrequency.DAILY,
+    BasePeriod.WEEKLY: UpdateFrequency.WEEKLY,
+    BasePeriod.MONTHLY: UpdateFrequency.MONTHLY,
+    BasePeriod.QUARTERLY: UpdateFrequency.QUARTERLY,
+    BasePeriod.SEMIANNUAL: UpdateFrequency.SEMIANNUAL,
+    BasePeriod.ANNUAL: UpdateFrequency.ANNUAL,
+}
+_FREQUENCY_BY_TEXT = {
+    **{f.value: f for f in UpdateFrequency},
+    **{label: f for f, label in UPDATE_FREQUENCY_LABELS.items()},
+    "once a half-year": UpdateFrequency.SEMIANNUAL,
+    "once a halfyear": UpdateFrequency.SEMIANNUAL,
+    "щоквартально": UpdateFrequency.QUARTERLY,
+    "щомісячно": UpdateFrequency.MONTHLY,
+    "щорічно": UpdateFrequency.ANNUAL,
+}
+
+
+def to_update_frequency(periodicity: Periodicity) -> UpdateFrequency:
+    """The portal value for a periodicity: its base period wins over 'on change'."""
+    if periodicity.base is not None:
+        return _FREQUENCY_OF_BASE[periodicity.base]
+    if periodicity.unscheduled and periodicity.on_change_days is not None:
+        return UpdateFrequency.ON_CHANGE
+    return UpdateFrequency.UNSCHEDULED
+
+
+def parse_update_frequency(value: str | None) -> UpdateFrequency | None:
+    """A portal's update_frequency as read from CKAN; None when absent or not a known value."""
+    if not value:
+        return None
+    return _FREQUENCY_BY_TEXT.get(" ".join(value.casefold().split()))
+
+
+# --- Due dates: calendar periods and Monday–Friday working days ----------------------------------
+
+_MONTHS_OF_BASE = {
+    BasePeriod.MONTHLY: 1,
+    BasePeriod.QUARTERLY: 3,
+    BasePeriod.SEMIANNUAL: 6,
+    BasePeriod.ANNUAL: 12,
+}
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday (public holidays are suspended under martial law, so none are kept)."""
+    return day.weekday() < 5
+
+
+def next_working_day(day: date) -> date:
+    """The day itself if it is a working day, else the following Monday."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def add_working_days(day: date, count: int) -> date:
+    """The date `count` working days after `day` (the day itself is not counted)."""
+    while count > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return day
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days in (start, end]; 0 when end is not after start."""
+    days = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            days += 1
+    return days
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's last day (31 Jan + 1 → 29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def period_end(base: BasePeriod, day: date) -> date:
+    """The last day of the calendar period (week, month, quarter, half-year, year) holding day."""
+    if base == BasePeriod.DAILY:
+        return day
+    if base == BasePeriod.WEEKLY:
+        return day + timedelta(days=6 - day.weekday())
+    months = _MONTHS_OF_BASE[base]
+    last_month = ((day.month - 1) // months + 1) * months
+    return date(day.year, last_month, calendar.monthrange(day.year, last_month)[1])
+
+
+def _advance(base: BasePeriod, day: date) -> date:
+    if base == BasePeriod.DAILY:
+        return day + timedelta(days=1)
+    if base == BasePeriod.WEEKLY:
+        return day + timedelta(days=7)
+    return add_months(day, _MONTHS_OF_BASE[base])
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When the next update is due; overdue days count working days when `working_days`."""
+
+    due_on: date
+    working_days: bool = False
+
+    def overdue_days(self, today: date) -> int:
+        """0 when on time, else the days (or working days) past the due date."""
+        if today <= self.due_on:
+            return 0
+        if self.working_days:
+            return working_days_between(self.due_on, today)
+        return (today - self.due_on).days
+
+
+def next_deadline(
+    periodicity: Periodicity, *, last_update: date, changed_on: date | None = None
+) -> Deadline | None:
+    """The most binding deadline after the last update; None when nothing makes one due.
+
+    A base period without a lag is due one period after the last update; with a lag ("within
+    35 days after the quarter ends") the last update is taken to cover the previous period, so
+    the period holding it is due `lag` days after it ends. Calendar deadlines that fall on a
+    weekend move to Monday. "On change within N working days" is due N working days after a
+    known change of the source data made after the last update.
+    """
+    deadlines: list[Deadline] = []
+    base = periodicity.base
+    if base is not None:
+        if periodicity.lag_days is not None:
+            due = period_end(base, last_update) + timedelta(days=periodicity.lag_days)
+        else:
+            due = _advance(base, last_update)
+        deadlines.append(Deadline(next_working_day(due)))
+    if (
+        periodicity.unscheduled
+        and periodicity.on_change_days is not None
+        and changed_on is not None
+        and changed_on > last_update
+    ):
+        deadlines.append(
+            Deadline(add_working_days(changed_on, periodicity.on_change_days), working_days=True)
+        )
+    return min(deadlines, key=lambda d: d.due_on) if deadlines else None

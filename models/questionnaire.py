@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Timestamped
@@ -35,6 +35,25 @@ class AccessCategory(enum.StrEnum):
     PERSONAL_DATA = "personal_data"
 
 
+OWNER_TYPE_LABELS = {
+    OwnerType.COMMUNAL: "комунальна",
+    OwnerType.STATE: "державна",
+    OwnerType.PRIVATE: "приватного постачальника",
+}
+
+ACCESS_CATEGORY_LABELS = {
+    AccessCategory.PUBLIC: "відкрита (публічна)",
+    AccessCategory.OFFICIAL_USE: "для службового користування",
+    AccessCategory.SECRET: "таємна (не входить до аудиту, потрібне пояснення)",
+    AccessCategory.PERSONAL_DATA: "містить персональні дані",
+}
+
+SUBMISSION_STATUS_LABELS = {
+    SubmissionStatus.DRAFT: "чернетка",
+    SubmissionStatus.SUBMITTED: "подано",
+}
+
+
 class QuestionnaireSubmission(Timestamped, Base):
     """One staff member's questionnaire for their unit."""
 
@@ -51,6 +70,8 @@ class QuestionnaireSubmission(Timestamped, Base):
         enum_column(SubmissionStatus), default=SubmissionStatus.DRAFT
     )
     submitted_at: Mapped[datetime | None]
+    # SHA-256 of the author's personal resume code: the draft needs the unit link plus this code.
+    resume_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     audited_unit: Mapped[AuditedUnit] = relationship(lazy="raise")
     systems: Mapped[list["InformationSystem"]] = relationship(
@@ -106,3 +127,36 @@ class InformationItem(Base):
     format: Mapped[str] = mapped_column(String(100), default="")
     restricted_fields: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(500))
+
+
+class ConsolidationKind(enum.StrEnum):
+    """What a consolidation decision groups."""
+
+    SYSTEM = "system"
+    ITEM = "item"
+
+
+class ConsolidationAction(enum.StrEnum):
+    """An auditor's manual correction of the automatic grouping."""
+
+    MERGE = "merge"  # the group `group_key` joins the group `target_key`
+    SPLIT = "split"  # the row `row_id` leaves its group and stands alone
+
+
+class ConsolidationDecision(Base):
+    """An auditor's merge or split; the questionnaire rows themselves are never changed."""
+
+    __tablename__ = "consolidation_decision"
+    __table_args__ = (UniqueConstraint("cycle_id", "kind", "action", "group_key", "row_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ConsolidationKind] = mapped_column(enum_column(ConsolidationKind))
+    action: Mapped[ConsolidationAction] = mapped_column(enum_column(ConsolidationAction))
+    group_key: Mapped[str] = mapped_column(String(600), default="")
+    target_key: Mapped[str] = mapped_column(String(600), default="")
+    row_id: Mapped[int] = mapped_column(default=0)  # 0 for merges: a NULL would defeat the unique
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from models.base import Base, Timestamped, utcnow
@@ -34,6 +34,8 @@ class Report(Timestamped, Base):
     cycle_id: Mapped[int] = mapped_column(
         ForeignKey("audit_cycle.id", ondelete="CASCADE"), unique=True
     )
+    # Set when the text changed after the newest version: the flow renders a new version.
+    render_requested_at: Mapped[datetime | None]
 
     versions: Mapped[list["ReportVersion"]] = relationship(
         lazy="raise", order_by="ReportVersion.number"
@@ -54,10 +56,27 @@ class ReportVersion(Base):
     )
     generated_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    signed_at: Mapped[datetime | None]
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     # Deferred: listing versions must not pull megabytes of PDF.
     pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+
+class SignatureCheck(enum.StrEnum):
+    """What was verified here: never more than was actually checked."""
+
+    VALID = "valid"  # the cryptographic check passed here (integrity and signer's key)
+    INVALID = "invalid"  # the check ran here and failed
+    NOT_VERIFIED = "not_verified"  # the algorithm (e.g. DSTU 4145) cannot be checked here
+
+
+SIGNATURE_CHECK_LABELS = {
+    SignatureCheck.VALID: "підпис перевірено: цілісний, відповідає сертифікату підписувача",
+    SignatureCheck.INVALID: "підпис недійсний",
+    SignatureCheck.NOT_VERIFIED: "криптографічну перевірку підпису тут не виконано",
+}
 
 
 class SignatureKind(enum.StrEnum):
@@ -81,5 +100,84 @@ class Signature(Base):
     signer_position: Mapped[str] = mapped_column(String(500), default="")
     signed_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The hash of `data`: the signed PDF (PAdES) or the .p7s file (detached CAdES).
     sha256: Mapped[str] = mapped_column(String(64))
+    # The hash of the unsigned version's PDF that the signature is bound to.
+    document_sha256: Mapped[str] = mapped_column(String(64), default="")
+    algorithm: Mapped[str] = mapped_column(String(200), default="")
+    certificate: Mapped[str] = mapped_column(Text, default="")  # subject, issuer, serial
+    timestamped_at: Mapped[datetime | None]  # RFC 3161 token time, when there is one
+    verification: Mapped[SignatureCheck] = mapped_column(
+        enum_column(SignatureCheck), default=SignatureCheck.NOT_VERIFIED
+    )
+    verification_note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+
+class SectionKey(enum.StrEnum):
+    """The report's narrative sections written by the working group."""
+
+    LEGAL_BASE = "legal_base"
+    OPEN_DATA = "open_data"
+    SERVICES = "services"
+    CONSULTATION = "consultation"
+    REMOTE_AUDIT = "remote_audit"
+    CONCLUSIONS = "conclusions"
+
+
+SECTION_LABELS = {
+    SectionKey.LEGAL_BASE: "Аналіз нормативно-правової бази",
+    SectionKey.OPEN_DATA: "Аналіз стану оприлюднення відкритих даних",
+    SectionKey.SERVICES: "Аналіз інформаційних сервісів",
+    SectionKey.CONSULTATION: "Аналіз результатів консультацій з громадськістю",
+    SectionKey.REMOTE_AUDIT: "Аналіз результатів віддаленого інформаційного аудиту",
+    SectionKey.CONCLUSIONS: "Висновки (текст робочої групи)",
+}
+
+
+class ReportSection(Timestamped, Base):
+    """A narrative section in Markdown; rendered sanitised."""
+
+    __tablename__ = "report_section"
+    __table_args__ = (UniqueConstraint("report_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    key: Mapped[SectionKey] = mapped_column(enum_column(SectionKey))
+    markdown: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class RecommendationStatus(enum.StrEnum):
+    """A proposed recommendation awaits the working group; kept, edited or dropped after."""
+
+    PROPOSED = "proposed"
+    KEPT = "kept"
+    EDITED = "edited"
+    DROPPED = "dropped"
+
+
+RECOMMENDATION_STATUS_LABELS = {
+    RecommendationStatus.PROPOSED: "запропоновано",
+    RecommendationStatus.KEPT: "залишено",
+    RecommendationStatus.EDITED: "змінено",
+    RecommendationStatus.DROPPED: "вилучено",
+}
+
+
+class Recommendation(Timestamped, Base):
+    """A recommendation of the report, proposed from a finding or added by the working group."""
+
+    __tablename__ = "report_recommendation"
+    __table_args__ = (UniqueConstraint("report_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    # Which finding proposed it ("overdue_datasets", …) or "manual-<n>"; proposing is idempotent.
+    key: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int]
+    proposed_text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[RecommendationStatus] = mapped_column(
+        enum_column(RecommendationStatus), default=RecommendationStatus.PROPOSED
+    )

@@ -28,7 +28,15 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "infoaudit@localhost"
+    # Days before the remote-audit due date when units without a questionnaire are reminded.
+    reminder_days: list[int] = [3, 1]
     advance_interval_seconds: int = 300
+    # RFC 3161 time-stamping authority for PAdES signatures of the report (none: no timestamp).
+    tsa_url: str | None = None
+    # Responses one IP hash may send to a survey per window (0: no limit). Generous: a school or
+    # a library answers from one address.
+    survey_rate_limit: int = 200
+    survey_rate_window_minutes: int = 60
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -57,7 +57,12 @@ class Response(Base):
     """One resident's anonymous response: no name, no IP in clear."""
 
     __tablename__ = "response"
-    __table_args__ = (UniqueConstraint("cycle_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "idempotency_key"),
+        # The rate limit counts one IP hash's recent responses; the browser check finds a repeat.
+        Index("ix_response_cycle_ip_hash", "cycle_id", "ip_hash", "submitted_at"),
+        Index("ix_response_cycle_browser_hash", "cycle_id", "browser_hash"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(
@@ -66,13 +71,18 @@ class Response(Base):
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     idempotency_key: Mapped[str] = mapped_column(String(64))
     ip_hash: Mapped[str | None] = mapped_column(String(64))
+    browser_hash: Mapped[str | None] = mapped_column(String(64))  # salted hash of the cookie
 
 
 class Answer(Base):
     """One answer: an option chosen, or a text (free text or the "other" write-in)."""
 
     __tablename__ = "answer"
-    __table_args__ = (Index("ix_answer_question_option", "question_id", "option_id"),)
+    __table_args__ = (
+        Index("ix_answer_question_option", "question_id", "option_id"),
+        # Covers "how many respondents answered each question" without touching the table.
+        Index("ix_answer_question_response", "question_id", "response_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(
@@ -82,3 +92,20 @@ class Answer(Base):
     option_id: Mapped[int | None] = mapped_column(ForeignKey("option.id", ondelete="CASCADE"))
     text: Mapped[str | None] = mapped_column(Text)
     is_hidden: Mapped[bool] = mapped_column(default=False)  # moderation keeps the text, hides it
+
+
+class SurveyInvitation(Base):
+    """A one-time invitation code of a closed consultation; only its hash is stored.
+
+    It records whether it was used, never by which response: answers stay anonymous.
+    """
+
+    __tablename__ = "survey_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

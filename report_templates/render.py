@@ -163,10 +163,23 @@ def render_html(context: dict[str, Any]) -> str:
     return _environment().get_template(TEMPLATE_NAME).render(**context)
 
 
-def render(context: dict[str, Any]) -> bytes:
-    """Render the report context to PDF bytes."""
+def render(context: dict[str, Any], *, workers: int | None = None) -> bytes:
+    """Render the report context to a PDF/A-3u with its annexes' data attached.
+
+    The document is cut into parts rendered in parallel worker processes with a memory cap,
+    merged, numbered and given a table of contents (report_templates/parallel.py).
+    """
+    from report_templates.parallel import render_parallel
+
+    return render_parallel(context, workers=workers)
+
+
+def render_single(context: dict[str, Any]) -> bytes:
+    """Render the same HTML as one WeasyPrint document in this process (the baseline)."""
+    from report_templates.parallel import full_html
+
     html = HTML(
-        string=render_html(context),
+        string=full_html(context),
         base_url=str(TEMPLATES_DIR),
         url_fetcher=TemplateOnlyURLFetcher(),
     )

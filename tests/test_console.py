@@ -254,3 +254,72 @@ def test_journey_in_chromium(
     download_info.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
     context.close()
+
+
+def test_links_are_sent_once_per_press(client: TestClient, clock: FixedClock) -> None:
+    from models.outbox import OutboxMessage
+
+    clock.set(at("2024-09-20", 9))
+    org = create_organization(client)
+    _login(client, org["coordinator_email"])
+    token = _csrf(client.get("/console/units").text)
+    response = client.post(
+        "/console/units",
+        data={"csrf_token": token, "name": "Відділ культури", "email": "culture@example.org"},
+    )
+    assert response.status_code == 200
+    data = _launch_form(client, units=["Відділ культури", "Загальний відділ"])
+    location = client.post("/console/cycles/new", data=data, follow_redirects=False).headers[
+        "location"
+    ]
+    page = client.get(location).text
+    key = re.search(r'name="request_key" value="([^"]+)"', page)
+    assert key
+    form = {"csrf_token": _csrf(page), "request_key": key.group(1)}
+    first = client.post(f"{location}/links", data=form)
+    assert first.status_code == 200
+    assert "Листів поставлено в чергу на надсилання: 1." in first.text  # one unit has an address
+    again = client.post(f"{location}/links", data=form)  # a double click
+    assert "Листів поставлено в чергу на надсилання: 0." in again.text
+    with session_scope() as session:
+        messages = session.scalars(select(OutboxMessage)).all()
+    assert len(messages) == 1
+    assert messages[0].recipients == "culture@example.org"
+    assert "/q/" in messages[0].body
+
+
+def test_units_upload_keeps_good_rows_and_names_bad_ones(client: TestClient) -> None:
+    org = create_organization(client)
+    _login(client, org["coordinator_email"])
+    token = _csrf(client.get("/console/units").text)
+    table = (
+        "Назва;Вид;Керівник;Пошта\n"
+        "Відділ культури;виконавчий орган;Коваль Олена;culture@example.org\n"
+        "КП «Водоканал»;комунальне підприємство;;\n"
+        "Загальний відділ;;;\n"  # exists already
+        "Відділ спорту;відомство;;\n"  # unknown kind
+        "Відділ молоді;;;not-an-email\n"
+    ).encode("cp1251")
+    response = client.post(
+        "/console/units/upload",
+        data={"csrf_token": token},
+        files={"file": ("units.csv", table, "text/csv")},
+    )
+    assert response.status_code == 200
+    assert "Додано підрозділів: 2." in response.text
+    assert "Рядок 4, стовпець «Назва»" in response.text
+    assert "Рядок 5, стовпець «Вид»" in response.text
+    assert "Рядок 6, стовпець «Пошта»" in response.text
+    units = client.get(f"/api/organizations/{org['id']}", headers=org["coordinator"]).json()[
+        "units"
+    ]
+    names = {u["name"]: u["kind"] for u in units}
+    assert names["КП «Водоканал»"] == "municipal_enterprise"
+    assert "Відділ спорту" not in names
+    response = client.post(
+        "/console/units/upload",
+        data={"csrf_token": token},
+        files={"file": ("units.xls", b"\xd0\xcf\x11\xe0rest", "application/vnd.ms-excel")},
+    )
+    assert response.status_code == 422
+    assert "XLS не підтримується" in response.text

@@ -24,6 +24,7 @@ from report_templates.render import (
     percent_ua,
     plural_ua,
     render,
+    render_single,
 )
 
 pytestmark = pytest.mark.sqlite_only  # no database: run once, in the SQLite pass
@@ -361,7 +362,7 @@ def test_user_text_is_escaped_and_nothing_is_fetched(monkeypatch: pytest.MonkeyP
     context["annex2"][0]["description"] = HOSTILE_SCRIPT
     context["annex2"][1]["url"] = "javascript:alert(1)"
     context["cycle"]["order_title"] = '"><link rel="stylesheet" href="http://127.0.0.1:1/x.css">'
-    text = squash(pdf_text(render(context)))
+    text = squash(pdf_text(render_single(context)))
 
     assert HOSTILE_IMG in text
     assert HOSTILE_SCRIPT in text

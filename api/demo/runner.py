@@ -19,6 +19,8 @@ import uvicorn
 import yaml
 
 from api.app import create_app
+from api.demo.publication import publication_records
+from api.demo.signoff import approve_and_sign, write_narrative
 from models.account import Role
 from models.clock import KYIV, FixedClock
 from models.cycle import describe_statuses
@@ -268,6 +270,21 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             f"Організація «{organization['name']}»: {len(organization['units'])} підрозділів, "
             f"реєстр наборів даних: {added['added']}"
         )
+        records = publication_records(seed)
+        for number, record in records:
+            _check(
+                client.post(
+                    f"/api/organizations/{org_id}/register/{number}/publication",
+                    headers=coordinator,
+                    json=record,
+                ),
+                201,
+            )
+        progress(
+            f"Стан оприлюднення на порталі: {sum(r['state'] != 'missing' for _, r in records)} "
+            f"наборів оприлюднено, з них у приватному режимі "
+            f"{sum(r['state'] == 'private' for _, r in records)} (записи аудиторів)"
+        )
 
         plan = {
             "year": cycle_seed["year"],
@@ -364,7 +381,11 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
         progress(f"Запізніла анкета: HTTP {late.status_code} — {late.json()['detail']}")
         advance(str(stages["interviews"]["starts_on"]))
         advance(str(stages["reporting"]["starts_on"]))
+        coordinator = _login(client, coordinator_email, coordinator_password)
+        write_narrative(client, cycle_id, coordinator)  # the next run renders a new version
         advance(_next_day(stages["reporting"]["due_on"]))
+        coordinator = _login(client, coordinator_email, coordinator_password)
+        approve_and_sign(client, cycle_id, coordinator, out_dir, progress)
 
         mayor = _login(client, mayor_email, mayor_password)
         status = _check(client.get(f"/api/cycles/{cycle_id}", headers=mayor))

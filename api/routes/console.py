@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from api.deps import DB, SESSION_COOKIE, AppSettings, Now, actor_of, bearer_token
 from api.errors import ukrainian_errors
@@ -32,6 +33,7 @@ from models.errors import DomainError, Forbidden, Unauthorized
 from models.organization import UNIT_KIND_LABELS, Organization, UnitKind
 from models.plan import CyclePlan
 from models.schemas import AccountCreate, UnitCreate
+from models.security import new_token
 from models.services.accounts import account_for_token, authenticate, logout
 from models.services.cycles import (
     default_schedule,
@@ -40,10 +42,20 @@ from models.services.cycles import (
     previous_setup,
 )
 from models.services.events import list_events, record_event
-from models.services.organizations import add_unit, create_account, list_accounts, list_units
+from models.services.mail import enqueue_unit_links
+from models.services.organizations import (
+    UnitImport,
+    add_unit,
+    create_account,
+    import_units,
+    list_accounts,
+    list_units,
+)
+from models.services.questionnaires import PROGRESS_LABELS, unit_progress
 from models.services.reports import latest_version, questionnaire_counts
 from models.services.stages import change_stage_early, extend_stage, skip_stage
 from models.services.surveys import count_responses
+from models.tabular import TableError, read_table
 
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form()]
@@ -198,10 +210,11 @@ def _units(
     values: dict[str, str],
     error: str | None,
     status_code: int = 200,
+    upload: UnitImport | None = None,
 ) -> Response:
     assert account.organization_id is not None
     units = list_units(session, organization_id=account.organization_id)
-    form = {"values": values, "error": error}
+    form = {"values": values, "error": error, "upload": upload}
     context = {"units": units, "kinds": UNIT_KIND_LABELS, **form}
     return _page(request, session, account, "console/units.html", context, status_code)
 
@@ -309,6 +322,40 @@ def create_login(
         details={"account_id": created.id, "role": created.role.value},
     )
     return _see_other("/console/accounts")
+
+
+MAX_UNITS_UPLOAD = 1_000_000
+
+
+@router.post("/console/units/upload")
+async def upload_units(request: Request, session: DB, now: Now) -> Response:
+    """Add units from a CSV or XLSX table; refused rows are listed with row and column."""
+    form = await request.form()
+    verify_csrf(request, str(form.get("csrf_token") or ""))
+    account = _account(request, session, now, COORDINATOR_ONLY)
+    assert account.organization_id is not None
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUploadFile) or not upload.filename:
+        return _units(request, session, account, {}, "Оберіть файл CSV або XLSX.", 422)
+    content = await upload.read(MAX_UNITS_UPLOAD + 1)
+    if len(content) > MAX_UNITS_UPLOAD:
+        return _units(request, session, account, {}, "Файл завеликий (не більше 1 МБ).", 413)
+    try:
+        rows = read_table(content, upload.filename)
+    except TableError as exc:
+        return _units(request, session, account, {}, str(exc), 422)
+    result = import_units(session, organization_id=account.organization_id, rows=rows)
+    record_event(
+        session,
+        organization_id=account.organization_id,
+        action="units.imported",
+        at=now,
+        actor=actor_of(account),
+        actor_account_id=account.id,
+        details={"added": len(result.added), "refused": len(result.errors)},
+    )
+    status_code = 200 if result.added or not result.errors else 422
+    return _units(request, session, account, {}, None, status_code, upload=result)
 
 
 @router.get("/console/cycles/new")
@@ -494,6 +541,8 @@ def cycle_page(
                 for s in cycle.stages
             ],
             "counts": questionnaire_counts(session, cycle_id=cycle.id),
+            "progress": unit_progress(session, cycle_id=cycle.id),
+            "progress_labels": PROGRESS_LABELS,
             "participants": count_responses(session, cycle_id=cycle.id),
             "links": links_read(session, cycle_id=cycle.id, settings=settings)
             if show_links
@@ -501,9 +550,44 @@ def cycle_page(
             "survey_url": url,
             "survey_qr": segno.make(url, error="m").svg_inline(scale=4, title="QR-код опитування"),
             "report": version,
+            "request_key": new_token(12),
+            "sent": request.query_params.get("sent"),
             "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
         },
     )
+
+
+@router.post("/console/cycles/{cycle_id}/links")
+def send_links(
+    cycle_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    settings: AppSettings,
+    csrf: CSRF,
+    request_key: FormText = "",
+) -> Response:
+    """E-mail each unit its secret link (through the outbox; the sweep sends it)."""
+    verify_csrf(request, csrf)
+    account = _account(request, session, now, COORDINATOR_ONLY)
+    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    if not 8 <= len(request_key) <= 64:
+        raise DomainError("Форма застаріла. Оновіть сторінку й спробуйте ще раз.")
+    count = enqueue_unit_links(
+        session, cycle_id=cycle.id, settings=settings, now=now, request_key=request_key
+    )
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle.id,
+        action="links.sent",
+        at=now,
+        actor=actor_of(account),
+        actor_account_id=account.id,
+        details={"messages": count},
+        dedup_key=f"links:{cycle.id}:{request_key}",
+    )
+    return _see_other(f"/console/cycles/{cycle.id}?sent={count}#links")
 
 
 @router.post("/console/cycles/{cycle_id}/stages/{kind}")

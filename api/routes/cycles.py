@@ -15,10 +15,11 @@ from api.errors import invalid_response, ukrainian_errors
 from api.schemas import CycleRead, EventRead, LaunchRead, StageRead, UnitLinkRead
 from models.account import READ_ROLES, WORKING_GROUP_ROLES, Account, Role
 from models.cycle import STAGE_LABELS, AuditCycle, AuditedUnit, Stage, StageKind
-from models.errors import Invalid, NotFound
+from models.errors import Invalid
 from models.plan import CyclePlan
-from models.services.cycles import get_cycle, launch_cycle, unit_links
+from models.services.cycles import get_cycle, launch_cycle, questionnaire_url, unit_links
 from models.services.events import list_events
+from models.services.report_versions import downloadable_version
 from models.services.reports import latest_version, load_pdf, questionnaire_counts
 from models.services.stages import skip_stage
 from models.services.surveys import count_responses
@@ -39,11 +40,6 @@ def survey_url(settings: Settings, cycle: AuditCycle) -> str:
     return f"{settings.base_url.rstrip('/')}/survey/{cycle.survey_slug}"
 
 
-def questionnaire_url(settings: Settings, token: str) -> str:
-    """A unit's secret questionnaire address."""
-    return f"{settings.base_url.rstrip('/')}/q/{token}"
-
-
 def stage_read(stage: Stage) -> StageRead:
     """A stage as the API shows it."""
     return StageRead(
@@ -62,7 +58,9 @@ def links_read(session: Session, *, cycle_id: int, settings: Settings) -> list[U
     """The cycle's unit links as full URLs."""
     return [
         UnitLinkRead(
-            unit=link.unit_name, email=link.unit_email, url=questionnaire_url(settings, link.token)
+            unit=link.unit_name,
+            email=link.unit_email,
+            url=questionnaire_url(settings.base_url, link.token),
         )
         for link in unit_links(session, cycle_id=cycle_id, secret_key=settings.secret_key)
     ]
@@ -211,11 +209,10 @@ def events(cycle_id: int, session: DB, account: WorkingGroup) -> list[EventRead]
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def report_pdf(cycle_id: int, session: DB, account: Reader) -> Response:
-    """Download the newest version of the report."""
+    """The report's PDF as rendered (unsigned): the newest version for the working group, the
+    newest approved or signed one for the mayor's office (`/report/download` gives it signed)."""
     cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-    version = latest_version(session, cycle_id=cycle.id)
-    if version is None:
-        raise NotFound("Звіт ще не сформовано: він з’явиться на етапі підготовки звіту.")
+    version = downloadable_version(session, cycle_id=cycle.id, role=account.role)
     filename = f"infoaudit-report-{cycle.year}-v{version.number}.pdf"
     return Response(
         content=load_pdf(session, version_id=version.id),

@@ -1,17 +1,49 @@
-"""The staff questionnaire behind a unit's secret link (JSON API; the HTML form comes later)."""
+"""The staff questionnaire behind a unit's secret link (JSON API; the HTML form is at /q/{token}),
+and the working group's review: per-unit progress, consolidation (merge/split), exports."""
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from api.deps import DB, Now
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from api.deps import DB, AppSettings, Now, actor_of, require_roles
 from api.schemas import QuestionnaireFormRead, SubmissionRead
+from models.account import READ_ROLES, WORKING_GROUP_ROLES, Account
 from models.cycle import AuditCycle, StageKind
 from models.errors import Conflict
 from models.organization import Organization, Unit
+from models.questionnaire import ConsolidationKind
 from models.schemas import QuestionnaireCreate
-from models.services.questionnaires import audited_unit_for_token, submit_questionnaire
+from models.services.consolidation import (
+    consolidate,
+    list_decisions,
+    merge_groups,
+    split_row,
+    undo_decision,
+)
+from models.services.cycles import get_cycle, questionnaire_url
+from models.services.mail import enqueue_resume_link
+from models.services.questionnaires import (
+    PROGRESS_LABELS,
+    audited_unit_for_token,
+    find_by_resume_code,
+    questionnaire_data,
+    save_questionnaire,
+    submit_questionnaire,
+    unit_progress,
+)
+from models.services.spreadsheets import inventory_csv, inventory_xlsx
 from models.services.stages import ensure_accepting, get_stage
 
 router = APIRouter(prefix="/api/questionnaire", tags=["анкетування"])
+review_router = APIRouter(prefix="/api/cycles", tags=["анкетування: огляд робочою групою"])
+
+WorkingGroup = Annotated[Account, require_roles(*WORKING_GROUP_ROLES)]
+Reader = Annotated[Account, require_roles(*READ_ROLES)]
+KindPath = Literal["systems", "items"]
+KINDS = {"systems": ConsolidationKind.SYSTEM, "items": ConsolidationKind.ITEM}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/{token}", response_model=QuestionnaireFormRead)
@@ -45,3 +77,276 @@ def submit(token: str, body: QuestionnaireCreate, session: DB, now: Now) -> Subm
     """Submit the unit's questionnaire (information systems and information items)."""
     submission = submit_questionnaire(session, token=token, data=body, now=now)
     return SubmissionRead(id=submission.id, systems=len(body.systems), items=len(body.items))
+
+
+class SavedRead(BaseModel):
+    """A saved questionnaire and its personal resume code."""
+
+    id: int
+    status: str
+    resume_code: str
+    resume_url: str
+    systems: int
+    items: int
+
+
+@router.post("/{token}/drafts", status_code=201, response_model=SavedRead)
+def save_draft(
+    token: str, body: QuestionnaireCreate, session: DB, now: Now, settings: AppSettings
+) -> SavedRead:
+    """Start a draft: returns the personal resume code (shown once; e-mailed if given)."""
+    saved = save_questionnaire(session, token=token, data=body, now=now, submit=False)
+    assert saved.resume_code is not None
+    url = questionnaire_url(settings.base_url, token, saved.resume_code)
+    if body.respondent.email:
+        audited = audited_unit_for_token(session, token=token)
+        stage = get_stage(session, cycle_id=audited.cycle_id, kind=StageKind.REMOTE_AUDIT)
+        unit = session.get(Unit, audited.unit_id)
+        assert unit is not None
+        enqueue_resume_link(
+            session,
+            submission_id=saved.submission.id,
+            email=body.respondent.email,
+            url=url,
+            code=saved.resume_code,
+            unit=unit.name,
+            due_on=stage.due_on,
+            now=now,
+        )
+    return SavedRead(
+        id=saved.submission.id,
+        status=saved.submission.status.value,
+        resume_code=saved.resume_code,
+        resume_url=url,
+        systems=len(body.systems),
+        items=len(body.items),
+    )
+
+
+@router.get("/{token}/{code}")
+def resume(token: str, code: str, session: DB) -> dict[str, Any]:
+    """One's own questionnaire by the resume code, in the shape it is submitted in."""
+    audited = audited_unit_for_token(session, token=token)
+    submission = find_by_resume_code(session, audited=audited, code=code)
+    return {
+        "id": submission.id,
+        "status": submission.status.value,
+        **questionnaire_data(submission),
+    }
+
+
+@router.put("/{token}/{code}", response_model=SavedRead)
+def update(
+    token: str,
+    code: str,
+    body: QuestionnaireCreate,
+    session: DB,
+    now: Now,
+    settings: AppSettings,
+    submit: bool = False,
+) -> SavedRead:
+    """Replace one's own questionnaire (draft or submitted) until the due date; `submit` submits."""
+    saved = save_questionnaire(
+        session, token=token, data=body, now=now, submit=submit, resume_code=code
+    )
+    return SavedRead(
+        id=saved.submission.id,
+        status=saved.submission.status.value,
+        resume_code=code,
+        resume_url=questionnaire_url(settings.base_url, token, code),
+        systems=len(body.systems),
+        items=len(body.items),
+    )
+
+
+class UnitProgressRead(BaseModel):
+    """One unit's questionnaire progress."""
+
+    unit: str
+    status: str
+    status_label: str
+    submitted: int
+    drafts: int
+    records: int
+    last_activity: datetime | None
+
+
+@review_router.get("/{cycle_id}/questionnaires", response_model=list[UnitProgressRead])
+def progress(cycle_id: int, session: DB, account: WorkingGroup) -> list[UnitProgressRead]:
+    """Per-unit progress: not started / draft / submitted, records, last activity."""
+    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    return [
+        UnitProgressRead(
+            unit=p.unit,
+            status=p.status,
+            status_label=PROGRESS_LABELS[p.status],
+            submitted=p.submitted,
+            drafts=p.drafts,
+            records=p.records,
+            last_activity=p.last_activity,
+        )
+        for p in unit_progress(session, cycle_id=cycle_id)
+    ]
+
+
+class RowRead(BaseModel):
+    """An original questionnaire row inside a group."""
+
+    id: int
+    name: str
+    unit: str
+
+
+class GroupRead(BaseModel):
+    """A consolidated system or item with its original rows."""
+
+    key: str
+    name: str
+    units: list[str]
+    rows: list[RowRead]
+
+
+@review_router.get("/{cycle_id}/consolidation/{kind}", response_model=list[GroupRead])
+def groups(cycle_id: int, kind: KindPath, session: DB, account: WorkingGroup) -> list[GroupRead]:
+    """The consolidated systems or items, each with the original rows it groups."""
+    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    return [
+        GroupRead(
+            key=g.key,
+            name=g.name,
+            units=g.units,
+            rows=[RowRead(id=r.id, name=r.name, unit=r.unit) for r in g.rows],
+        )
+        for g in consolidate(session, cycle_id=cycle_id, kind=KINDS[kind])
+    ]
+
+
+class MergeRequest(BaseModel):
+    """Groups to merge into another (keys as the consolidation list shows them)."""
+
+    keys: list[str] = Field(min_length=1, max_length=200)
+    into: str = Field(min_length=1, max_length=600)
+
+
+class SplitRequest(BaseModel):
+    """A row to take out of its group."""
+
+    row_id: int
+
+
+class DecisionRead(BaseModel):
+    """An auditor's merge or split."""
+
+    id: int
+    action: str
+    group_key: str
+    target_key: str
+    row_id: int
+    actor: str
+    created_at: datetime
+
+
+@review_router.post(
+    "/{cycle_id}/consolidation/{kind}/merge", status_code=201, response_model=list[DecisionRead]
+)
+def merge(
+    cycle_id: int,
+    kind: KindPath,
+    body: MergeRequest,
+    session: DB,
+    now: Now,
+    account: WorkingGroup,
+) -> list[DecisionRead]:
+    """Merge groups the automatic grouping kept apart (e.g. «СЕД» and «АСКОД»)."""
+    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    made = merge_groups(
+        session,
+        cycle_id=cycle_id,
+        kind=KINDS[kind],
+        keys=body.keys,
+        into=body.into,
+        actor=actor_of(account),
+        now=now,
+    )
+    return [DecisionRead.model_validate(d, from_attributes=True) for d in made]
+
+
+@review_router.post(
+    "/{cycle_id}/consolidation/{kind}/split", status_code=201, response_model=DecisionRead
+)
+def split(
+    cycle_id: int,
+    kind: KindPath,
+    body: SplitRequest,
+    session: DB,
+    now: Now,
+    account: WorkingGroup,
+) -> DecisionRead:
+    """Take one original row out of its group."""
+    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    decision = split_row(
+        session,
+        cycle_id=cycle_id,
+        kind=KINDS[kind],
+        row_id=body.row_id,
+        actor=actor_of(account),
+        now=now,
+    )
+    return DecisionRead.model_validate(decision, from_attributes=True)
+
+
+@review_router.get("/{cycle_id}/consolidation/{kind}/decisions", response_model=list[DecisionRead])
+def decisions(
+    cycle_id: int, kind: KindPath, session: DB, account: WorkingGroup
+) -> list[DecisionRead]:
+    """The auditors' merges and splits, oldest first."""
+    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    return [
+        DecisionRead.model_validate(d, from_attributes=True)
+        for d in list_decisions(session, cycle_id=cycle_id, kind=KINDS[kind])
+    ]
+
+
+@review_router.delete("/{cycle_id}/consolidation/decisions/{decision_id}", status_code=204)
+def undo(cycle_id: int, decision_id: int, session: DB, now: Now, account: WorkingGroup) -> Response:
+    """Withdraw a merge or split."""
+    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    undo_decision(
+        session, cycle_id=cycle_id, decision_id=decision_id, actor=actor_of(account), now=now
+    )
+    return Response(status_code=204)
+
+
+def _attachment(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@review_router.get(
+    "/{cycle_id}/inventory.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def inventory_workbook(cycle_id: int, session: DB, account: Reader) -> Response:
+    """The consolidated inventory (systems and items with their units) as XLSX."""
+    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    content = inventory_xlsx(
+        consolidate(session, cycle_id=cycle.id, kind=ConsolidationKind.SYSTEM),
+        consolidate(session, cycle_id=cycle.id, kind=ConsolidationKind.ITEM),
+    )
+    return _attachment(content, XLSX, f"inventory-{cycle.year}.xlsx")
+
+
+@review_router.get(
+    "/{cycle_id}/inventory/{kind}.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def inventory_table(cycle_id: int, kind: KindPath, session: DB, account: Reader) -> Response:
+    """The consolidated systems or items as CSV (portal's audit-results columns for items)."""
+    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    content = inventory_csv(kind, consolidate(session, cycle_id=cycle.id, kind=KINDS[kind]))
+    return _attachment(content, "text/csv; charset=utf-8", f"inventory-{kind}-{cycle.year}.csv")

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -27,6 +28,12 @@ from models.services.stages import skip_stage
 from models.services.surveys import add_questions, default_questions
 
 UNIT_LINK_PURPOSE = "unit-link"
+
+
+def questionnaire_url(base_url: str, token: str, code: str | None = None) -> str:
+    """A unit's questionnaire address; with a personal resume code, a staff member's draft."""
+    url = f"{base_url.rstrip('/')}/q/{token}"
+    return f"{url}?code={quote(code)}" if code else url
 
 
 def unit_link_token(secret_key: str, audited_unit: AuditedUnit) -> str:

@@ -1,15 +1,19 @@
 """Organizations, their units, officials and accounts."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.account import Account, Role
 from models.errors import Conflict, Invalid, NotFound
 from models.organization import Official, Organization, Unit, UnitKind
+from models.schemas import UnitCreate
 from models.security import hash_password
 from models.services.events import record_event
+from models.validation import error_message
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -156,3 +160,67 @@ def list_accounts(session: Session, *, organization_id: int) -> list[Account]:
             select(Account).where(Account.organization_id == organization_id).order_by(Account.id)
         )
     )
+
+
+UNIT_COLUMNS = {"назва": "name", "вид": "kind", "керівник": "head_name", "пошта": "email"}
+UNIT_KINDS_BY_LABEL = {
+    "виконавчий орган": UnitKind.EXECUTIVE_UNIT,
+    "комунальне підприємство": UnitKind.MUNICIPAL_ENTERPRISE,
+    "інше": UnitKind.OTHER,
+}
+
+
+@dataclass
+class UnitImport:
+    """What an upload of units added and which rows it refused (row and column named)."""
+
+    added: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def import_units(session: Session, *, organization_id: int, rows: list[list[str]]) -> UnitImport:
+    """Add units from a table with the columns Назва, Вид, Керівник, Пошта; good rows are kept."""
+    result = UnitImport()
+    if not rows:
+        result.errors.append("Файл порожній.")
+        return result
+    header = [cell.strip().casefold() for cell in rows[0]]
+    columns = {UNIT_COLUMNS[h]: i for i, h in enumerate(header) if h in UNIT_COLUMNS}
+    if "name" not in columns:
+        result.errors.append(
+            "У першому рядку має бути стовпець «Назва» (також: Вид, Керівник, Пошта)."
+        )
+        return result
+    for line, row in enumerate(rows[1:], start=2):
+        values = {key: (row[i].strip() if i < len(row) else "") for key, i in columns.items()}
+        if not any(values.values()):
+            continue
+        kind_label = values.get("kind", "").casefold()
+        if kind_label and kind_label not in UNIT_KINDS_BY_LABEL:
+            result.errors.append(
+                f"Рядок {line}, стовпець «Вид»: «{values['kind']}» — очікується одне з: "
+                + ", ".join(UNIT_KINDS_BY_LABEL)
+                + "."
+            )
+            continue
+        try:
+            unit = UnitCreate(
+                name=values["name"],
+                kind=UNIT_KINDS_BY_LABEL.get(kind_label, UnitKind.EXECUTIVE_UNIT),
+                head_name=values.get("head_name") or None,
+                email=values.get("email") or None,
+            )
+            with session.begin_nested():
+                add_unit(session, organization_id=organization_id, **unit.model_dump())
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            column = {"name": "Назва", "head_name": "Керівник", "email": "Пошта"}.get(
+                str(error["loc"][0]), str(error["loc"][0])
+            )
+            result.errors.append(f"Рядок {line}, стовпець «{column}»: {error_message(error)}.")
+            continue
+        except Conflict as exc:
+            result.errors.append(f"Рядок {line}, стовпець «Назва»: {exc.message}")
+            continue
+        result.added.append(unit.name)
+    return result

@@ -1,12 +1,22 @@
-"""The staff inventory questionnaire: reached through a unit's secret link."""
+"""The staff inventory questionnaire: reached through a unit's secret link.
 
+Several staff per unit each keep their own questionnaire. A draft is tied to the unit link plus
+a personal resume code (shown once, and e-mailed as a link when an address is given), so it can
+be continued from any browser; it can be edited, submitted included, until the due date.
+"""
+
+import secrets
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models.cycle import AuditCycle, AuditedUnit, StageKind
 from models.errors import Invalid, NotFound
+from models.organization import Unit
 from models.questionnaire import (
     AccessCategory,
     InformationItem,
@@ -19,6 +29,11 @@ from models.security import sha256_hex
 from models.services.events import record_event
 from models.services.stages import ensure_accepting, get_stage
 
+# No 0/O or 1/I: the code is read off a screen and typed on a phone.
+RESUME_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+RESUME_GROUPS = 3
+RESUME_GROUP_LENGTH = 4
+
 
 def audited_unit_for_token(session: Session, *, token: str) -> AuditedUnit:
     """The audited unit of a secret link; an unknown link is a 404."""
@@ -30,41 +45,173 @@ def audited_unit_for_token(session: Session, *, token: str) -> AuditedUnit:
     return audited
 
 
-def submit_questionnaire(
-    session: Session, *, token: str, data: QuestionnaireCreate, now: datetime
+def new_resume_code() -> str:
+    """A personal resume code such as `K7QF-92MD-XW3A` (60 random bits)."""
+    groups = (
+        "".join(secrets.choice(RESUME_ALPHABET) for _ in range(RESUME_GROUP_LENGTH))
+        for _ in range(RESUME_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def normalize_resume_code(code: str) -> str:
+    """The code as typed, without case, spaces or dashes."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def resume_lookup(*, audited_unit_id: int, code: str) -> str:
+    """What is stored for a code: only its hash, and only valid together with the unit link."""
+    return sha256_hex(f"{audited_unit_id}:{normalize_resume_code(code)}")
+
+
+def find_by_resume_code(
+    session: Session, *, audited: AuditedUnit, code: str
 ) -> QuestionnaireSubmission:
-    """Store a submitted questionnaire while the remote audit accepts answers."""
+    """The questionnaire with its rows behind a resume code; a wrong code is a 404."""
+    submission = None
+    if normalize_resume_code(code):
+        submission = session.scalar(
+            select(QuestionnaireSubmission)
+            .where(
+                QuestionnaireSubmission.audited_unit_id == audited.id,
+                QuestionnaireSubmission.resume_lookup
+                == resume_lookup(audited_unit_id=audited.id, code=code),
+            )
+            .options(
+                selectinload(QuestionnaireSubmission.systems),
+                selectinload(QuestionnaireSubmission.items),
+            )
+        )
+    if submission is None:
+        raise NotFound(
+            "Код продовження не знайдено для цього підрозділу. Перевірте код "
+            "(букви й цифри, регістр не важливий).",
+            field="resume_code",
+        )
+    return submission
+
+
+def url_problem(value: str | None) -> str | None:
+    """Why a public address is not acceptable, or None (http, https and mailto are)."""
+    if not value:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme == "mailto" and "@" in parts.path:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
+        return "невірна адреса: вкажіть повне посилання, напр. https://example.gov.ua"
+    if any(ch.isspace() for ch in value.strip()):
+        return "адреса не може містити пробілів"
+    return None
+
+
+def check_questionnaire(data: QuestionnaireCreate, *, final: bool) -> list[tuple[str, str]]:
+    """Problems a schema cannot see, as (field, Ukrainian message); empty when all is well."""
+    problems: list[tuple[str, str]] = []
+    if final and not data.systems and not data.items:
+        problems.append(
+            (
+                "systems",
+                "Анкета порожня: додайте хоча б одну інформаційну систему або вид інформації.",
+            )
+        )
+    for index, system in enumerate(data.systems):
+        if message := url_problem(system.url):
+            problems.append((f"systems.{index}.url", message))
+    for index, item in enumerate(data.items):
+        if item.access_category == AccessCategory.SECRET and not item.secret_explanation:
+            problems.append(
+                (
+                    f"items.{index}.secret_explanation",
+                    "Для секретної інформації вкажіть пояснення (вона не входить до аудиту).",
+                )
+            )
+        if message := url_problem(item.url):
+            problems.append((f"items.{index}.url", message))
+    return problems
+
+
+def _replace_rows(rows: list[Any], model: type[Any], values: list[dict[str, Any]]) -> list[Any]:
+    """Update rows in place by position, so row ids (and auditors' splits) survive an edit."""
+    result = []
+    for position, data in enumerate(values):
+        if position < len(rows):
+            row = rows[position]
+            for name, value in data.items():
+                setattr(row, name, value)
+        else:
+            row = model(position=position, **data)
+        result.append(row)
+    return result
+
+
+@dataclass(frozen=True)
+class SavedQuestionnaire:
+    """A stored questionnaire and the resume code to continue it (new ones only show it once)."""
+
+    submission: QuestionnaireSubmission
+    resume_code: str | None
+    created: bool
+
+
+def save_questionnaire(
+    session: Session,
+    *,
+    token: str,
+    data: QuestionnaireCreate,
+    now: datetime,
+    submit: bool,
+    resume_code: str | None = None,
+) -> SavedQuestionnaire:
+    """Save a draft or submit, all or nothing, while the remote audit accepts answers.
+
+    Without a resume code a new questionnaire is started (another staff member of the unit);
+    with one, that person's questionnaire is updated. A submitted one stays submitted.
+    """
     audited = audited_unit_for_token(session, token=token)
     stage = get_stage(session, cycle_id=audited.cycle_id, kind=StageKind.REMOTE_AUDIT)
     ensure_accepting(stage, now=now, what="Анкетування")
-    if not data.systems and not data.items:
-        raise Invalid(
-            "Анкета порожня: додайте хоча б одну інформаційну систему або вид інформації.",
-            field="systems",
+    if resume_code:
+        submission = find_by_resume_code(session, audited=audited, code=resume_code)
+        created = False
+        was_submitted = submission.status == SubmissionStatus.SUBMITTED
+    else:
+        resume_code = new_resume_code()
+        submission = QuestionnaireSubmission(
+            audited_unit_id=audited.id,
+            resume_lookup=resume_lookup(audited_unit_id=audited.id, code=resume_code),
+            status=SubmissionStatus.DRAFT,
         )
-    for index, item in enumerate(data.items):
-        if item.access_category == AccessCategory.SECRET and not item.secret_explanation:
-            raise Invalid(
-                "Для секретної інформації вкажіть пояснення (вона не входить до аудиту).",
-                field=f"items.{index}.secret_explanation",
-            )
-    submission = QuestionnaireSubmission(
-        audited_unit_id=audited.id,
-        respondent_name=data.respondent.full_name,
-        respondent_position=data.respondent.position,
-        respondent_email=data.respondent.email,
-        status=SubmissionStatus.SUBMITTED,
-        submitted_at=now,
+        submission.systems = []
+        submission.items = []
+        created = True
+        was_submitted = False
+    final = submit or was_submitted
+    problems = check_questionnaire(data, final=final)
+    if problems:
+        field, message = problems[0]
+        raise Invalid(message, field=field)
+    submission.respondent_name = data.respondent.full_name
+    submission.respondent_position = data.respondent.position
+    submission.respondent_email = data.respondent.email
+    submission.systems = _replace_rows(
+        submission.systems, InformationSystem, [s.model_dump() for s in data.systems]
     )
-    submission.systems = [
-        InformationSystem(position=i, **system.model_dump())
-        for i, system in enumerate(data.systems)
-    ]
-    submission.items = [
-        InformationItem(position=i, **item.model_dump()) for i, item in enumerate(data.items)
-    ]
+    submission.items = _replace_rows(
+        submission.items, InformationItem, [i.model_dump() for i in data.items]
+    )
+    if final:
+        submission.status = SubmissionStatus.SUBMITTED
+        submission.submitted_at = submission.submitted_at or now
+    submission.updated_at = now
     session.add(submission)
     session.flush()
+    if was_submitted:
+        action = "questionnaire.updated"
+    elif final:
+        action = "questionnaire.submitted"
+    else:
+        action = "questionnaire.draft_saved"
     organization_id = session.scalar(
         select(AuditCycle.organization_id).where(AuditCycle.id == audited.cycle_id)
     )
@@ -74,7 +221,7 @@ def submit_questionnaire(
         session,
         organization_id=organization_id,
         cycle_id=audited.cycle_id,
-        action="questionnaire.submitted",
+        action=action,
         at=now,
         actor=f"unit:{audited.unit_id}",
         details={
@@ -83,7 +230,32 @@ def submit_questionnaire(
             "items": len(data.items),
         },
     )
-    return submission
+    return SavedQuestionnaire(submission=submission, resume_code=resume_code, created=created)
+
+
+def submit_questionnaire(
+    session: Session, *, token: str, data: QuestionnaireCreate, now: datetime
+) -> QuestionnaireSubmission:
+    """Store a new submitted questionnaire while the remote audit accepts answers."""
+    return save_questionnaire(session, token=token, data=data, now=now, submit=True).submission
+
+
+def questionnaire_data(submission: QuestionnaireSubmission) -> dict[str, Any]:
+    """A stored questionnaire in the shape of QuestionnaireCreate (to show it again)."""
+    system_fields = [n for n in InformationSystem.__table__.columns.keys() if n not in _OWN]
+    item_fields = [n for n in InformationItem.__table__.columns.keys() if n not in _OWN]
+    return {
+        "respondent": {
+            "full_name": submission.respondent_name,
+            "position": submission.respondent_position,
+            "email": submission.respondent_email,
+        },
+        "systems": [{n: getattr(s, n) for n in system_fields} for s in submission.systems],
+        "items": [{n: getattr(i, n) for n in item_fields} for i in submission.items],
+    }
+
+
+_OWN = ("id", "submission_id", "position")
 
 
 def count_submitted(session: Session, *, cycle_id: int) -> int:
@@ -99,3 +271,111 @@ def count_submitted(session: Session, *, cycle_id: int) -> int:
         )
         or 0
     )
+
+
+@dataclass(frozen=True)
+class UnitProgress:
+    """How far one unit is with its questionnaires, for the working group."""
+
+    audited_unit_id: int
+    unit: str
+    status: str  # not_started / draft / submitted
+    submitted: int
+    drafts: int
+    records: int  # systems and items in submitted questionnaires
+    last_activity: datetime | None
+
+
+PROGRESS_LABELS = {"not_started": "не розпочато", "draft": "чернетка", "submitted": "подано"}
+
+
+def _records_by_unit(session: Session, model: Any, *, cycle_id: int) -> dict[int, int]:
+    return {
+        audited_id: count
+        for audited_id, count in session.execute(
+            select(QuestionnaireSubmission.audited_unit_id, func.count(model.id))
+            .join(model, model.submission_id == QuestionnaireSubmission.id)
+            .join(AuditedUnit, AuditedUnit.id == QuestionnaireSubmission.audited_unit_id)
+            .where(
+                AuditedUnit.cycle_id == cycle_id,
+                QuestionnaireSubmission.status == SubmissionStatus.SUBMITTED,
+            )
+            .group_by(QuestionnaireSubmission.audited_unit_id)
+        ).tuples()
+    }
+
+
+def unit_progress(session: Session, *, cycle_id: int) -> list[UnitProgress]:
+    """Per-unit progress: not started / draft / submitted, records, last activity."""
+    counts: dict[tuple[int, SubmissionStatus], int] = {}
+    last: dict[int, datetime] = {}
+    for audited_id, status, count, latest in session.execute(
+        select(
+            QuestionnaireSubmission.audited_unit_id,
+            QuestionnaireSubmission.status,
+            func.count(QuestionnaireSubmission.id),
+            func.max(QuestionnaireSubmission.updated_at),
+        )
+        .join(AuditedUnit, AuditedUnit.id == QuestionnaireSubmission.audited_unit_id)
+        .where(AuditedUnit.cycle_id == cycle_id)
+        .group_by(QuestionnaireSubmission.audited_unit_id, QuestionnaireSubmission.status)
+    ).tuples():
+        counts[(audited_id, status)] = count
+        if latest is not None:
+            previous = last.get(audited_id)
+            last[audited_id] = latest if previous is None else max(previous, latest)
+    systems = _records_by_unit(session, InformationSystem, cycle_id=cycle_id)
+    items = _records_by_unit(session, InformationItem, cycle_id=cycle_id)
+    result = []
+    for audited_id, name in session.execute(
+        select(AuditedUnit.id, Unit.name)
+        .join(Unit, Unit.id == AuditedUnit.unit_id)
+        .where(AuditedUnit.cycle_id == cycle_id)
+        .order_by(AuditedUnit.position)
+    ).tuples():
+        submitted = counts.get((audited_id, SubmissionStatus.SUBMITTED), 0)
+        drafts = counts.get((audited_id, SubmissionStatus.DRAFT), 0)
+        progress = "submitted" if submitted else "draft" if drafts else "not_started"
+        result.append(
+            UnitProgress(
+                audited_unit_id=audited_id,
+                unit=name,
+                status=progress,
+                submitted=submitted,
+                drafts=drafts,
+                records=systems.get(audited_id, 0) + items.get(audited_id, 0),
+                last_activity=last.get(audited_id),
+            )
+        )
+    return result
+
+
+def units_without_submission(session: Session, *, cycle_id: int) -> list[AuditedUnit]:
+    """Audited units with no submitted questionnaire (they get reminders)."""
+    submitted = select(QuestionnaireSubmission.audited_unit_id).where(
+        QuestionnaireSubmission.status == SubmissionStatus.SUBMITTED
+    )
+    return list(
+        session.scalars(
+            select(AuditedUnit)
+            .where(AuditedUnit.cycle_id == cycle_id, AuditedUnit.id.not_in(submitted))
+            .order_by(AuditedUnit.position)
+        )
+    )
+
+
+def draft_emails(session: Session, *, audited_unit_id: int) -> list[str]:
+    """E-mail addresses staff gave in their drafts of a unit."""
+    return [
+        email
+        for email in session.scalars(
+            select(QuestionnaireSubmission.respondent_email)
+            .where(
+                QuestionnaireSubmission.audited_unit_id == audited_unit_id,
+                QuestionnaireSubmission.status == SubmissionStatus.DRAFT,
+                QuestionnaireSubmission.respondent_email.is_not(None),
+            )
+            .order_by(QuestionnaireSubmission.id)
+        )
+        if email
+    ]

@@ -1,15 +1,30 @@
-"""The dataset register: importing rows in the shape of Annex 1."""
+"""The dataset register: importing and exporting it in the shape of Annex 1 and the portal's."""
 
+import csv
+import io
+import re
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
+import openpyxl
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.errors import Invalid
-from models.periodicity import PeriodicityError, parse_periodicity, split_note
-from models.register import RegisterEntry
+from models.periodicity import (
+    UPDATE_FREQUENCY_LABELS,
+    PeriodicityError,
+    parse_periodicity,
+    split_note,
+    to_update_frequency,
+)
+from models.register import RegisterEntry, RegisterSource
 from models.schemas import RegisterEntryCreate
 from models.services.organizations import get_or_create_official, units_by_name
+from models.tabular import TableError, read_table, table_format
+from models.validation import error_message
 
 
 def add_register_entries(
@@ -91,3 +106,287 @@ def count_register(session: Session, *, organization_id: int) -> int:
         )
         or 0
     )
+
+
+# --- Import from CSV/XLSX in the shape of Annex 1 -----------------------------------------------
+
+# Header keywords (casefolded substrings) of Annex 1's columns and the optional extras.
+_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("number", ("№", "номер")),
+    ("email", ("e-mail", "email", "електронн", "пошт")),
+    ("periodicity", ("періодичн",)),
+    ("official", ("посад", "відповідальн", "прізвище")),
+    ("units", ("підрозділ", "розпорядник")),
+    ("name", ("найменування", "назва")),
+    ("legal_basis", ("підстава",)),
+    ("portal_url", ("посилання", "url", "портал")),
+    ("source", ("джерело",)),
+)
+_SOURCE_WORDS = {
+    "all_holders": RegisterSource.ALL_HOLDERS,
+    "для всіх": RegisterSource.ALL_HOLDERS,
+    "local_government": RegisterSource.LOCAL_GOVERNMENT,
+    "самоврядування": RegisterSource.LOCAL_GOVERNMENT,
+    "local": RegisterSource.LOCAL,
+    "місцев": RegisterSource.LOCAL,
+}
+_DASH = re.compile(r"\s+[–—-]\s+")
+
+
+@dataclass(frozen=True)
+class ImportedRow:
+    """A register row read from a file, with its source of obligation."""
+
+    row: RegisterEntryCreate
+    source: RegisterSource
+
+
+def _known_columns(header: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, title in enumerate(header):
+        text = " ".join(title.casefold().split())
+        for key, words in _COLUMNS:
+            if key not in found and any(word in text for word in words):
+                found[key] = index
+                break
+    return found
+
+
+def _column_map(header: list[str]) -> dict[str, int]:
+    found = _known_columns(header)
+    missing = [k for k in ("number", "name", "units", "periodicity") if k not in found]
+    if missing:
+        labels = {
+            "number": "№ з/п",
+            "name": "найменування набору даних",
+            "units": "структурний підрозділ",
+            "periodicity": "періодичність",
+        }
+        raise Invalid(
+            "У файлі немає стовпців: " + ", ".join(labels[k] for k in missing) + ".", field="file"
+        )
+    return found
+
+
+def _source(text: str, line: int) -> RegisterSource:
+    key = text.casefold().strip()
+    if not key:
+        return RegisterSource.LOCAL
+    for word, source in _SOURCE_WORDS.items():
+        if word in key:
+            return source
+    raise Invalid(f"Рядок {line}: невідоме джерело «{text.strip()}».", field="source")
+
+
+def rows_to_entries(table: list[list[str]]) -> list[ImportedRow]:
+    """Annex 1 rows (header first) into register rows; a bad row is a 422 naming it."""
+    header_at = next((i for i, row in enumerate(table) if len(_known_columns(row)) >= 2), None)
+    if header_at is None:
+        raise Invalid("Файл порожній або не має рядка заголовків.", field="file")
+    columns = _column_map(table[header_at])
+    imported: list[ImportedRow] = []
+    for offset, cells in enumerate(table[header_at + 1 :], start=header_at + 2):
+
+        def cell(key: str, cells: list[str] = cells) -> str:
+            index = columns.get(key)
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+
+        if not any(c.strip() for c in cells):
+            continue
+        number_text = cell("number").rstrip(".")
+        line = f"{offset} (№ {number_text})" if number_text else str(offset)
+        if not number_text.isdigit():
+            raise Invalid(f"Рядок {line}: номер має бути цілим числом.", field="number")
+        official_text = cell("official")
+        official = None
+        if official_text:
+            parts = _DASH.split(official_text, maxsplit=1)
+            official = {
+                "full_name": parts[0],
+                "position": parts[1] if len(parts) > 1 else "",
+                "email": cell("email") or None,
+            }
+        try:
+            row = RegisterEntryCreate(
+                number=int(number_text),
+                name=" ".join(cell("name").split()),
+                units=[u.strip() for u in re.split(r"[;\n]", cell("units")) if u.strip()],
+                official=official,  # type: ignore[arg-type]
+                periodicity=" ".join(cell("periodicity").split()),
+                legal_basis=cell("legal_basis"),
+                portal_url=cell("portal_url") or None,
+            )
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            raise Invalid(
+                f"Рядок {line}: поле «{where}»: {error_message(error)}.", field=where
+            ) from exc
+        imported.append(ImportedRow(row=row, source=_source(cell("source"), offset)))
+    if not imported:
+        raise Invalid("У файлі немає рядків реєстру.", field="file")
+    return imported
+
+
+def read_register_table(data: bytes, *, file_format: str) -> list[list[str]]:
+    """The uploaded register as rows; a file that is not a table is a 422."""
+    try:
+        if table_format(data) != file_format:
+            raise TableError(f"Файл не є таблицею {file_format.upper()}.")
+        return read_table(data)
+    except TableError as exc:
+        raise Invalid(str(exc), field="file") from exc
+
+
+def import_register(
+    session: Session,
+    *,
+    organization_id: int,
+    rows: list[ImportedRow],
+    replace: bool = False,
+) -> list[RegisterEntry]:
+    """Add (or, with replace, replace the register by) the imported rows, all or nothing."""
+    if replace:
+        for entry in session.scalars(
+            select(RegisterEntry).where(RegisterEntry.organization_id == organization_id)
+        ):
+            session.delete(entry)
+        session.flush()
+    entries = add_register_entries(
+        session, organization_id=organization_id, rows=[r.row for r in rows]
+    )
+    for entry, imported in zip(entries, rows, strict=True):
+        entry.source = imported.source
+    session.flush()
+    return entries
+
+
+# --- Export -------------------------------------------------------------------------------------
+
+ANNEX1_HEADER = (
+    "№ з/п",
+    "Найменування набору даних",
+    "Структурний підрозділ – розпорядник відповідної інформації",
+    "Прізвище, ім’я та по батькові, посада відповідальної посадової особи",
+    "Періодичність оприлюднення",
+)
+PORTAL_REGISTER_FIELDS = (
+    "title",
+    "description",
+    "keywords",
+    "purpose",
+    "url",
+    "accrualPeriodicity",
+    "distributionFormat",
+    "publisherName",
+    "publisherId",
+    "contactPointName",
+    "contactPointEmail",
+)
+SOURCE_PURPOSES = {
+    RegisterSource.ALL_HOLDERS: "Постанова КМУ № 835, перелік для всіх розпорядників",
+    RegisterSource.LOCAL_GOVERNMENT: "Постанова КМУ № 835, розділ органів місцевого самоврядування",
+    RegisterSource.LOCAL: "Рішення розпорядника інформації",
+}
+
+
+def _periodicity_text(entry: RegisterEntry) -> str:
+    text = entry.periodicity.to_ukrainian()
+    return f"{text}; {entry.periodicity_note}" if entry.periodicity_note else text
+
+
+def annex1_rows(entries: list[RegisterEntry]) -> list[dict[str, Any]]:
+    """The register in the shape of Annex 1 (JSON-friendly keys)."""
+    return [
+        {
+            "number": entry.number,
+            "name": entry.name,
+            "units": [u.name for u in entry.units],
+            "official": (
+                {
+                    "full_name": entry.official.full_name,
+                    "position": entry.official.position,
+                    "email": entry.official.email,
+                }
+                if entry.official
+                else None
+            ),
+            "periodicity": _periodicity_text(entry),
+            "update_frequency": to_update_frequency(entry.periodicity).value,
+            "source": entry.source.value,
+            "legal_basis": entry.legal_basis,
+            "portal_url": entry.portal_url,
+        }
+        for entry in entries
+    ]
+
+
+def annex1_table(entries: list[RegisterEntry]) -> list[list[Any]]:
+    """Annex 1 as a table with its Ukrainian header (CSV/XLSX; re-importable)."""
+    return [list(ANNEX1_HEADER)] + [
+        [
+            entry.number,
+            entry.name,
+            "; ".join(u.name for u in entry.units),
+            (
+                " – ".join(p for p in (entry.official.full_name, entry.official.position) if p)
+                if entry.official
+                else ""
+            ),
+            _periodicity_text(entry),
+        ]
+        for entry in entries
+    ]
+
+
+def portal_register_rows(
+    entries: list[RegisterEntry],
+    *,
+    publisher_name: str,
+    publisher_id: str,
+    formats: dict[int, str] | None = None,
+) -> list[dict[str, str]]:
+    """The register in the structure of the portal's "register of datasets" dataset."""
+    formats = formats or {}
+    return [
+        {
+            "title": entry.name,
+            "description": entry.name
+            + (f". Підстава: {entry.legal_basis}" if entry.legal_basis else ""),
+            "keywords": ", ".join(u.name for u in entry.units),
+            "purpose": entry.legal_basis or SOURCE_PURPOSES[entry.source],
+            "url": entry.portal_url or "",
+            "accrualPeriodicity": UPDATE_FREQUENCY_LABELS[to_update_frequency(entry.periodicity)],
+            "distributionFormat": formats.get(entry.number, ""),
+            "publisherName": publisher_name,
+            "publisherId": publisher_id,
+            "contactPointName": entry.official.full_name if entry.official else "",
+            "contactPointEmail": (entry.official.email or "") if entry.official else "",
+        }
+        for entry in entries
+    ]
+
+
+def table_of(rows: list[dict[str, str]], fields: tuple[str, ...]) -> list[list[Any]]:
+    """Dict rows as a table with their field names as the header."""
+    return [list(fields)] + [[row[f] for f in fields] for row in rows]
+
+
+def to_csv(table: list[list[Any]]) -> bytes:
+    """A table as CSV in UTF-8 with a BOM (so spreadsheet programs read Cyrillic right)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(table)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: list[list[Any]], *, sheet: str) -> bytes:
+    """A table as an XLSX workbook with one sheet."""
+    workbook = openpyxl.Workbook()
+    worksheet = workbook.active
+    assert worksheet is not None
+    worksheet.title = sheet[:31]
+    for row in table:
+        worksheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

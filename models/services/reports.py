@@ -1,7 +1,5 @@
 """The report: its context built from the database, and its stored versions."""
 
-import re
-from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +16,6 @@ from models.cycle import (
 from models.errors import NotFound
 from models.organization import UNIT_KIND_LABELS, Organization, Unit
 from models.questionnaire import (
-    AccessCategory,
     InformationItem,
     InformationSystem,
     QuestionnaireSubmission,
@@ -26,17 +23,13 @@ from models.questionnaire import (
 )
 from models.report import Report, ReportStatus, ReportVersion
 from models.security import sha256_hex
+from models.services.analysis import analyse_for_cycle, entry_state_context, publication_context
+from models.services.consolidation import consolidated_items, consolidated_systems
 from models.services.cycles import get_cycle
 from models.services.events import record_event
 from models.services.register import list_register
 from models.services.surveys import survey_results
-
-_NOISE = re.compile(r"[\"'«»„“”‘’`.,;:!?()\[\]{}\-–—_/\\]+")
-
-
-def normalize_name(name: str) -> str:
-    """A grouping key: case, quotes, punctuation and whitespace do not matter."""
-    return " ".join(_NOISE.sub(" ", name.casefold()).split())
+from report_templates.charts import bar_chart_svg
 
 
 def _audited_units(session: Session, *, cycle_id: int) -> list[Unit]:
@@ -48,61 +41,6 @@ def _audited_units(session: Session, *, cycle_id: int) -> list[Unit]:
             .order_by(AuditedUnit.position)
         )
     )
-
-
-def _submitted_rows(session: Session, model: type[Any], cycle_id: int) -> list[tuple[Any, str]]:
-    """Rows of a questionnaire child table with their unit's name, submitted only."""
-    return [
-        (row, unit_name)
-        for row, unit_name in session.execute(
-            select(model, Unit.name)
-            .join(QuestionnaireSubmission, QuestionnaireSubmission.id == model.submission_id)
-            .join(AuditedUnit, AuditedUnit.id == QuestionnaireSubmission.audited_unit_id)
-            .join(Unit, Unit.id == AuditedUnit.unit_id)
-            .where(
-                AuditedUnit.cycle_id == cycle_id,
-                QuestionnaireSubmission.status == SubmissionStatus.SUBMITTED,
-            )
-            .order_by(AuditedUnit.position, QuestionnaireSubmission.id, model.position)
-        ).tuples()
-    ]
-
-
-def _group(rows: list[tuple[Any, str]]) -> "OrderedDict[str, tuple[Any, list[str]]]":
-    groups: OrderedDict[str, tuple[Any, list[str]]] = OrderedDict()
-    for row, unit_name in rows:
-        first, units = groups.setdefault(normalize_name(row.name), (row, []))
-        if unit_name not in units:
-            units.append(unit_name)
-    return groups
-
-
-def consolidated_systems(session: Session, *, cycle_id: int) -> list[dict[str, Any]]:
-    """Annex 2: systems named by several units grouped into one, with the units using it."""
-    groups = _group(_submitted_rows(session, InformationSystem, cycle_id))
-    return [
-        {
-            "name": first.name,
-            "url": first.url,
-            "basis": "\n".join(p for p in (first.basis, first.administrator) if p),
-            "description": first.description,
-            "units": units,
-        }
-        for first, units in groups.values()
-    ]
-
-
-def consolidated_items(session: Session, *, cycle_id: int) -> list[dict[str, Any]]:
-    """Annex 4: public information items (secret ones excluded) with the units that hold them."""
-    rows = [
-        (item, unit)
-        for item, unit in _submitted_rows(session, InformationItem, cycle_id)
-        if item.access_category != AccessCategory.SECRET
-    ]
-    return [
-        {"name": first.name, "description": first.description, "units": units}
-        for first, units in _group(rows).values()
-    ]
 
 
 def _count(session: Session, model: type[Any], cycle_id: int) -> int:
@@ -152,6 +90,9 @@ def build_report_context(
     units = _audited_units(session, cycle_id=cycle_id)
     results = survey_results(session, cycle_id=cycle_id)
     register = list_register(session, organization_id=cycle.organization_id)
+    publication = analyse_for_cycle(
+        session, organization_id=cycle.organization_id, year=cycle.year, as_of=now
+    )
     participants = results[0].participants if results else 0
     proposals = sum(len(r.texts) for r in results if r.kind == "text")
     return {
@@ -195,9 +136,11 @@ def build_report_context(
                     else ""
                 ),
                 "periodicity": str(entry.periodicity),
+                "state": entry_state_context(publication.entry(entry.number)),
             }
             for entry in register
         ],
+        "publication": publication_context(publication),
         "annex2": consolidated_systems(session, cycle_id=cycle_id),
         "annex3": [
             {
@@ -210,6 +153,8 @@ def build_report_context(
                     {"label": o.label, "count": o.count, "percent": o.percent} for o in r.options
                 ],
                 "texts": r.texts,
+                "denominator": r.denominator,
+                "chart": bar_chart_svg(r) if r.options else None,
             }
             for r in results
         ],

@@ -1,18 +1,25 @@
 """The residents' survey: its questions, anonymous responses and results aggregated in SQL."""
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import distinct, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, delete, distinct, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased, selectinload
 
-from models.cycle import AuditCycle, StageKind
-from models.errors import Invalid, NotFound
+from models.clock import local_date
+from models.cycle import AuditCycle, Stage, StageKind, StageStatus
+from models.errors import Conflict, DomainError, Invalid, NotFound
 from models.plan import QuestionPlan
+from models.security import new_token, sha256_hex
+from models.services.events import record_event
 from models.services.stages import ensure_accepting, get_stage
-from models.survey import Answer, Option, Question, QuestionKind, Response
+from models.survey import Answer, Option, Question, QuestionKind, Response, SurveyInvitation
 
 MAX_TEXT = 2000
 OTHER_LABEL = "Інше (вкажіть)"
@@ -116,6 +123,84 @@ def list_questions(session: Session, *, cycle_id: int) -> list[Question]:
     )
 
 
+def count_responses(session: Session, *, cycle_id: int) -> int:
+    """How many residents answered."""
+    return session.scalar(select(func.count(Response.id)).where(Response.cycle_id == cycle_id)) or 0
+
+
+# --- Editing the questions (working group) ----------------------------------------------------
+
+
+def editing_refusal(session: Session, *, cycle_id: int, now: datetime) -> str | None:
+    """Why the questions cannot be edited now, or None when they can."""
+    if session.scalar(select(Response.id).where(Response.cycle_id == cycle_id).limit(1)):
+        return "Питання заморожено: на опитування вже надійшла перша відповідь."
+    stage = get_stage(session, cycle_id=cycle_id, kind=StageKind.CONSULTATION)
+    if stage.status != StageStatus.PLANNED or local_date(now) >= stage.starts_on:
+        return (
+            "Питання можна змінювати лише до початку консультацій з громадськістю "
+            f"({stage.starts_on:%d.%m.%Y})."
+        )
+    return None
+
+
+def replace_questions(
+    session: Session,
+    *,
+    cycle_id: int,
+    questions: list[QuestionPlan],
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None = None,
+) -> list[Question]:
+    """Replace the whole question set (texts, kinds, options, required, order) before opening."""
+    refusal = editing_refusal(session, cycle_id=cycle_id, now=now)
+    if refusal:
+        raise Conflict(refusal)
+    if not questions:
+        raise Invalid("Опитування має містити хоча б одне питання.", field="questions")
+    cycle = session.get(AuditCycle, cycle_id)
+    if cycle is None:
+        raise NotFound("Цикл аудиту не знайдено.")
+    session.execute(delete(Question).where(Question.cycle_id == cycle_id))
+    session.flush()
+    add_questions(session, cycle_id=cycle_id, questions=questions)
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle_id,
+        action="survey.questions_replaced",
+        at=now,
+        actor=actor,
+        actor_account_id=actor_account_id,
+        details={"questions": len(questions)},
+    )
+    return list_questions(session, cycle_id=cycle_id)
+
+
+# --- Submitting a response (residents) --------------------------------------------------------
+
+
+class RateLimited(DomainError):
+    """Too many responses from one IP hash within the window."""
+
+    status_code = 429
+
+
+class InvitationRefused(DomainError):
+    """A closed consultation's invitation code is missing, unknown or already used."""
+
+    status_code = 403
+
+
+class AnswerInvalid(Invalid):
+    """Bad input about one question (the page marks that question)."""
+
+    def __init__(self, message: str, *, question_id: int | None = None) -> None:
+        super().__init__(message, field="answers")
+        self.question_id = question_id
+
+
 @dataclass(frozen=True)
 class AnswerInput:
     """What a resident gave for one question."""
@@ -125,62 +210,188 @@ class AnswerInput:
     text: str | None = None
 
 
-def _validated_answers(questions: list[Question], answers: list[AnswerInput]) -> list[Answer]:
-    by_id = {q.id: q for q in questions}
-    rows: list[Answer] = []
+@dataclass(frozen=True)
+class QuestionRule:
+    """What validation needs of a question: an immutable snapshot (safe to cache)."""
+
+    id: int
+    position: int
+    kind: QuestionKind
+    required: bool
+    options: dict[int, bool]  # option id -> is it the "other, write in" option
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of a submission: the response's id and whether it is new."""
+
+    id: int
+    created: bool
+
+
+def salted_hash(secret_key: str, purpose: str, value: str) -> str:
+    """A salted hash: repeats can be counted, the value (an IP, a cookie) cannot be recovered."""
+    return sha256_hex(f"{secret_key}:{purpose}:{value}")
+
+
+# Questions are frozen once a response exists, so their rules can be kept in memory from then
+# on; keyed by (cycle id, random slug) so a recreated database never hits a stale entry.
+_RULES: "OrderedDict[tuple[int, str], list[QuestionRule]]" = OrderedDict()
+_RULES_LOCK = threading.Lock()
+_RULES_MAX = 64
+
+
+def _question_rules(session: Session, *, cycle_id: int, slug: str) -> list[QuestionRule]:
+    with _RULES_LOCK:
+        cached = _RULES.get((cycle_id, slug))
+    if cached is not None:
+        return cached
+    return [
+        QuestionRule(
+            id=q.id,
+            position=q.position,
+            kind=q.kind,
+            required=q.required,
+            options={o.id: o.is_other for o in q.options},
+        )
+        for q in list_questions(session, cycle_id=cycle_id)
+    ]
+
+
+def _remember_rules(key: tuple[int, str], rules: list[QuestionRule]) -> None:
+    with _RULES_LOCK:
+        _RULES[key] = rules
+        _RULES.move_to_end(key)
+        while len(_RULES) > _RULES_MAX:
+            _RULES.popitem(last=False)
+
+
+def validate_answers(rules: list[QuestionRule], answers: list[AnswerInput]) -> list[dict[str, Any]]:
+    """The answer rows for valid input, or AnswerInvalid (422) naming the question."""
+    by_id = {q.id: q for q in rules}
+    rows: list[dict[str, Any]] = []
     seen: set[int] = set()
     for answer in answers:
         question = by_id.get(answer.question_id)
         if question is None:
-            raise Invalid(f"Невідоме питання: {answer.question_id}.", field="answers")
-        if question.id in seen:
-            raise Invalid(f"Питання {question.position} має дві відповіді.", field="answers")
-        seen.add(question.id)
+            raise AnswerInvalid(f"Невідоме питання: {answer.question_id}.")
+        number, qid = question.position, question.id
+        if qid in seen:
+            raise AnswerInvalid(f"Питання {number} має дві відповіді.", question_id=qid)
+        seen.add(qid)
         text = (answer.text or "").strip() or None
         if text is not None and len(text) > MAX_TEXT:
-            raise Invalid(
-                f"Відповідь на питання {question.position} задовга (понад {MAX_TEXT} символів).",
-                field="answers",
+            raise AnswerInvalid(
+                f"Відповідь на питання {number} задовга (понад {MAX_TEXT} символів).",
+                question_id=qid,
             )
         if question.kind == QuestionKind.TEXT:
             if answer.option_ids:
-                raise Invalid(f"Питання {question.position} не має варіантів.", field="answers")
+                raise AnswerInvalid(f"Питання {number} не має варіантів.", question_id=qid)
             if text:
-                rows.append(Answer(question_id=question.id, text=text))
+                rows.append({"question_id": qid, "option_id": None, "text": text})
             continue
-        options = {o.id: o for o in question.options}
-        unknown = [i for i in answer.option_ids if i not in options]
-        if unknown:
-            raise Invalid(
-                f"Невідомий варіант відповіді на питання {question.position}.", field="answers"
+        if any(i not in question.options for i in answer.option_ids):
+            raise AnswerInvalid(
+                f"Невідомий варіант відповіді на питання {number}.", question_id=qid
             )
-        if question.kind == QuestionKind.SINGLE and len(set(answer.option_ids)) > 1:
-            raise Invalid(
-                f"На питання {question.position} можна обрати лише один варіант.", field="answers"
+        chosen = list(dict.fromkeys(answer.option_ids))
+        if question.kind == QuestionKind.SINGLE and len(chosen) > 1:
+            raise AnswerInvalid(
+                f"На питання {number} можна обрати лише один варіант.", question_id=qid
             )
-        other_chosen = any(options[i].is_other for i in answer.option_ids)
+        other_chosen = any(question.options[i] for i in chosen)
         if text and not other_chosen:
-            raise Invalid(
-                f"Текст до питання {question.position} можна додати лише до варіанта «Інше».",
-                field="answers",
+            raise AnswerInvalid(
+                f"Текст до питання {number} можна додати лише до варіанта «Інше».",
+                question_id=qid,
             )
-        for option_id in dict.fromkeys(answer.option_ids):
-            is_other = options[option_id].is_other
+        for option_id in chosen:
+            is_other = question.options[option_id]
             rows.append(
-                Answer(
-                    question_id=question.id, option_id=option_id, text=text if is_other else None
-                )
+                {"question_id": qid, "option_id": option_id, "text": text if is_other else None}
             )
-    answered = {row.question_id for row in rows}
-    missing = [q.position for q in questions if q.required and q.id not in answered]
+    answered = {row["question_id"] for row in rows}
+    missing = [q for q in rules if q.required and q.id not in answered]
     if missing:
-        raise Invalid(
-            "Не надано відповіді на обов’язкові питання: " + ", ".join(map(str, missing)) + ".",
-            field="answers",
+        raise AnswerInvalid(
+            "Не надано відповіді на обов’язкові питання: "
+            + ", ".join(str(q.position) for q in missing)
+            + ".",
+            question_id=missing[0].id,
         )
     if not rows:
-        raise Invalid("Анкета порожня: дайте відповідь хоча б на одне питання.", field="answers")
+        raise AnswerInvalid("Анкета порожня: дайте відповідь хоча б на одне питання.")
     return rows
+
+
+# The submission path runs for every resident: its statements are built once, with bound
+# parameters, so SQLAlchemy compiles each of them once (the benchmark's hot path).
+_INSERT_RESPONSE = {
+    dialect: insert_into(Response)
+    .on_conflict_do_nothing(index_elements=["cycle_id", "idempotency_key"])
+    .returning(Response.id)
+    for dialect, insert_into in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_INSERT_ANSWERS = insert(Answer)
+_BY_KEY = select(Response.id).where(
+    Response.cycle_id == bindparam("cycle_id"), Response.idempotency_key == bindparam("key")
+)
+_RECENT_FROM_IP = select(func.count()).select_from(
+    # LIMIT bounds the work: the count never reads more rows than the limit.
+    select(Response.id)
+    .where(
+        Response.cycle_id == bindparam("cycle_id"),
+        Response.ip_hash == bindparam("ip_hash"),
+        Response.submitted_at > bindparam("since", type_=Response.submitted_at.type),
+    )
+    .limit(bindparam("limit"))
+    .subquery()
+)
+_INVITATION_ONLY = (
+    select(SurveyInvitation.id).where(SurveyInvitation.cycle_id == bindparam("cycle_id")).limit(1)
+)
+_CYCLE_AND_STAGE = (
+    select(AuditCycle.id, Stage)
+    .join(Stage, Stage.cycle_id == AuditCycle.id)
+    .where(AuditCycle.survey_slug == bindparam("slug"), Stage.kind == StageKind.CONSULTATION)
+)
+
+
+def _insert_ignoring_duplicate(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a response; None when its idempotency key is already stored (no error, no lock)."""
+    connection = session.connection()
+    statement = _INSERT_RESPONSE[
+        "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
+    ]
+    found: int | None = connection.execute(statement, values).scalar()
+    return found
+
+
+def _by_key(session: Session, *, cycle_id: int, key: str) -> int | None:
+    return session.scalar(_BY_KEY, {"cycle_id": cycle_id, "key": key})
+
+
+def _recent_from_ip(
+    session: Session, *, cycle_id: int, ip_hash: str, since: datetime, limit: int
+) -> int:
+    params = {"cycle_id": cycle_id, "ip_hash": ip_hash, "since": since, "limit": limit}
+    return session.scalar(_RECENT_FROM_IP, params) or 0
+
+
+def is_invitation_only(session: Session, *, cycle_id: int) -> bool:
+    """True once the working group has issued invitation codes (a closed consultation)."""
+    return session.scalar(_INVITATION_ONLY, {"cycle_id": cycle_id}) is not None
+
+
+def answered_from_browser(session: Session, *, cycle_id: int, browser_hash: str) -> bool:
+    """True when this browser (its cookie's hash) has already answered."""
+    found = session.scalar(
+        select(Response.id)
+        .where(Response.cycle_id == cycle_id, Response.browser_hash == browser_hash)
+        .limit(1)
+    )
+    return found is not None
 
 
 def submit_response(
@@ -191,42 +402,147 @@ def submit_response(
     idempotency_key: str,
     ip_hash: str | None,
     now: datetime,
-) -> tuple[Response, bool]:
-    """Store one anonymous response; returns it and whether it is new (a resent one is not)."""
-    cycle = get_cycle_by_slug(session, slug=slug)
-    stage = get_stage(session, cycle_id=cycle.id, kind=StageKind.CONSULTATION)
+    browser_hash: str | None = None,
+    invitation_code: str | None = None,
+    rate_limit: int = 0,
+    rate_window: timedelta = timedelta(hours=1),
+) -> Submission:
+    """Store one anonymous response; a resent idempotency key returns the stored one, not new.
+
+    On any refusal the caller must roll back: a response row may already be flushed.
+    """
+    cycle_id, stage = _cycle_and_stage(session, slug=slug)
     ensure_accepting(stage, now=now, what="Опитування")
-    existing = _by_key(session, cycle_id=cycle.id, key=idempotency_key)
-    if existing is not None:
-        return existing, False
-    rows = _validated_answers(list_questions(session, cycle_id=cycle.id), answers)
-    try:
-        with session.begin_nested():
-            response = Response(
-                cycle_id=cycle.id,
-                submitted_at=now,
-                idempotency_key=idempotency_key,
-                ip_hash=ip_hash,
+    if browser_hash and answered_from_browser(
+        session, cycle_id=cycle_id, browser_hash=browser_hash
+    ):
+        existing = _by_key(session, cycle_id=cycle_id, key=idempotency_key)
+        if existing is not None:  # the same form sent twice (a double click)
+            return Submission(existing, False)
+        raise Conflict("З цього браузера відповідь на опитування вже надіслано. Дякуємо!")
+    if rate_limit > 0 and ip_hash:
+        recent = _recent_from_ip(
+            session, cycle_id=cycle_id, ip_hash=ip_hash, since=now - rate_window, limit=rate_limit
+        )
+        if recent >= rate_limit:
+            existing = _by_key(session, cycle_id=cycle_id, key=idempotency_key)
+            if existing is not None:
+                return Submission(existing, False)
+            raise RateLimited(
+                "Забагато відповідей з вашої мережі за короткий час. Спробуйте пізніше."
             )
-            session.add(response)
-            session.flush()
-            for row in rows:
-                row.response_id = response.id
-            session.add_all(rows)
-            session.flush()
-    except IntegrityError:
-        # The same key raced in from a double click: the first one won.
-        existing = _by_key(session, cycle_id=cycle.id, key=idempotency_key)
-        if existing is None:
-            raise
-        return existing, False
-    return response, True
-
-
-def _by_key(session: Session, *, cycle_id: int, key: str) -> Response | None:
-    return session.scalar(
-        select(Response).where(Response.cycle_id == cycle_id, Response.idempotency_key == key)
+    rules = _question_rules(session, cycle_id=cycle_id, slug=slug)
+    rows = validate_answers(rules, answers)
+    invitation_only = is_invitation_only(session, cycle_id=cycle_id)
+    if invitation_only and not (invitation_code or "").strip():
+        raise InvitationRefused("Це опитування — лише за запрошенням: введіть код запрошення.")
+    response_id = _insert_ignoring_duplicate(
+        session,
+        {
+            "cycle_id": cycle_id,
+            "submitted_at": now,
+            "idempotency_key": idempotency_key,
+            "ip_hash": ip_hash,
+            "browser_hash": browser_hash,
+        },
     )
+    if response_id is None:  # resent: the first one won
+        existing = _by_key(session, cycle_id=cycle_id, key=idempotency_key)
+        assert existing is not None
+        return Submission(existing, False)
+    if invitation_only:
+        _use_invitation(session, cycle_id=cycle_id, code=invitation_code or "")
+    session.connection().execute(
+        _INSERT_ANSWERS,
+        [{**row, "response_id": response_id, "is_hidden": False} for row in rows],
+    )
+    _remember_rules((cycle_id, slug), rules)
+    return Submission(response_id, True)
+
+
+def _cycle_and_stage(session: Session, *, slug: str) -> tuple[int, Stage]:
+    found = session.execute(_CYCLE_AND_STAGE, {"slug": slug}).first()
+    if found is None:
+        raise NotFound("Опитування не знайдено.")
+    return found[0], found[1]
+
+
+# --- Invitation codes (closed consultations) --------------------------------------------------
+
+
+def invitation_hash(code: str) -> str:
+    """The stored form of a code (codes are random, so a plain hash is enough)."""
+    return sha256_hex("invitation:" + code.strip())
+
+
+def issue_invitations(
+    session: Session,
+    *,
+    cycle_id: int,
+    count: int,
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None = None,
+) -> list[str]:
+    """Issue one-time codes; the survey then accepts only responses with an unused code."""
+    if not 1 <= count <= 10_000:
+        raise Invalid("Кількість кодів має бути від 1 до 10 000.", field="count")
+    cycle = session.get(AuditCycle, cycle_id)
+    if cycle is None:
+        raise NotFound("Цикл аудиту не знайдено.")
+    codes = [new_token(9) for _ in range(count)]
+    session.execute(
+        insert(SurveyInvitation),
+        [
+            {
+                "cycle_id": cycle_id,
+                "code_hash": invitation_hash(c),
+                "used": False,
+                "created_at": now,
+            }
+            for c in codes
+        ],
+    )
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle_id,
+        action="survey.invitations_issued",
+        at=now,
+        actor=actor,
+        actor_account_id=actor_account_id,
+        details={"count": count},
+    )
+    return codes
+
+
+def invitation_counts(session: Session, *, cycle_id: int) -> tuple[int, int]:
+    """How many codes were issued and how many used."""
+    issued, used = session.execute(
+        select(
+            func.count(SurveyInvitation.id),
+            func.count(SurveyInvitation.id).filter(SurveyInvitation.used.is_(True)),
+        ).where(SurveyInvitation.cycle_id == cycle_id)
+    ).one()
+    return issued or 0, used or 0
+
+
+def _use_invitation(session: Session, *, cycle_id: int, code: str) -> None:
+    result = session.execute(
+        update(SurveyInvitation)
+        .where(
+            SurveyInvitation.cycle_id == cycle_id,
+            SurveyInvitation.code_hash == invitation_hash(code),
+            SurveyInvitation.used.is_(False),
+        )
+        .values(used=True)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvitationRefused("Код запрошення недійсний або вже використаний.")
+
+
+# --- Results, aggregated in SQL ---------------------------------------------------------------
 
 
 @dataclass
@@ -236,6 +552,7 @@ class OptionResult:
     label: str
     count: int
     percent: float
+    is_other: bool = False
 
 
 @dataclass
@@ -248,43 +565,54 @@ class QuestionResult:
     answered: int
     participants: int
     options: list[OptionResult]
-    texts: list[str]
+    texts: list[str]  # visible texts: free-text answers, or the "other" write-ins
+    question_id: int = 0
+    hidden: int = 0  # texts hidden by moderation (kept in the database)
+
+    @property
+    def denominator(self) -> str:
+        """The base of the percentages, as the report prints it: "n = 13 з 38"."""
+        return f"n = {self.answered} з {self.participants}"
 
 
 def survey_results(session: Session, *, cycle_id: int) -> list[QuestionResult]:
-    """Per-question counts and percentages, aggregated in SQL (three queries for the survey)."""
-    participants = (
-        session.scalar(select(func.count(Response.id)).where(Response.cycle_id == cycle_id)) or 0
-    )
+    """Per-question counts and percentages over those who answered it, aggregated in SQL."""
+    participants = count_responses(session, cycle_id=cycle_id)
     questions = list_questions(session, cycle_id=cycle_id)
+    ids = [q.id for q in questions]
+    # Respondents, not rows: a multiple-choice answer has one row per option chosen. The
+    # (question_id, response_id) index covers this count.
     answered: dict[int, int] = dict(
         session.execute(
             select(Answer.question_id, func.count(distinct(Answer.response_id)))
-            .join(Question, Question.id == Answer.question_id)
-            .where(Question.cycle_id == cycle_id)
+            .where(Answer.question_id.in_(ids))
             .group_by(Answer.question_id)
         )
         .tuples()
         .all()  # a list: a Result has .keys(), which dict() would take for a mapping
     )
-    option_counts: dict[int | None, int] = dict(
-        session.execute(
-            select(Answer.option_id, func.count(Answer.id))
-            .join(Question, Question.id == Answer.question_id)
-            .where(Question.cycle_id == cycle_id, Answer.option_id.is_not(None))
-            .group_by(Answer.option_id)
-        )
-        .tuples()
-        .all()
-    )
+    option_counts: dict[int | None, int] = {
+        option_id: n
+        for _question_id, option_id, n in session.execute(
+            select(Answer.question_id, Answer.option_id, func.count())
+            .where(Answer.question_id.in_(ids), Answer.option_id.is_not(None))
+            .group_by(Answer.question_id, Answer.option_id)
+        ).tuples()
+    }
+    with_text = [q.id for q in questions if q.kind == QuestionKind.TEXT] + [
+        q.id for q in questions if any(o.is_other for o in q.options)
+    ]
     texts: dict[int, list[str]] = defaultdict(list)
-    for question_id, text in session.execute(
-        select(Answer.question_id, Answer.text)
-        .join(Question, Question.id == Answer.question_id)
-        .where(Question.cycle_id == cycle_id, Answer.text.is_not(None), Answer.is_hidden.is_(False))
+    hidden: dict[int, int] = defaultdict(int)
+    for question_id, text, is_hidden in session.execute(
+        select(Answer.question_id, Answer.text, Answer.is_hidden)
+        .where(Answer.question_id.in_(with_text), Answer.text.is_not(None))
         .order_by(Answer.id)
     ).tuples():
-        texts[question_id].append(text or "")
+        if is_hidden:
+            hidden[question_id] += 1
+        else:
+            texts[question_id].append(text or "")
     results = []
     for question in questions:
         n = answered.get(question.id, 0)
@@ -300,15 +628,210 @@ def survey_results(session: Session, *, cycle_id: int) -> list[QuestionResult]:
                         label=o.label,
                         count=option_counts.get(o.id, 0),
                         percent=(100.0 * option_counts.get(o.id, 0) / n) if n else 0.0,
+                        is_other=o.is_other,
                     )
                     for o in question.options
                 ],
                 texts=texts.get(question.id, []),
+                question_id=question.id,
+                hidden=hidden.get(question.id, 0),
             )
         )
     return results
 
 
-def count_responses(session: Session, *, cycle_id: int) -> int:
-    """How many residents answered."""
-    return session.scalar(select(func.count(Response.id)).where(Response.cycle_id == cycle_id)) or 0
+@dataclass
+class CrossTab:
+    """A question's options broken down by a demographic question's options."""
+
+    question: str
+    by_question: str
+    columns: list[str]  # the demographic options, then "Усього"
+    bases: list[int]  # per column: respondents who answered both questions
+    rows: list[tuple[str, list[int], list[float]]]  # option label, counts, percents per column
+
+
+def crosstab(session: Session, *, cycle_id: int, question_id: int, by_question_id: int) -> CrossTab:
+    """Cross-tabulate a choice question by a single-choice (demographic) question, in SQL."""
+    questions = {q.id: q for q in list_questions(session, cycle_id=cycle_id)}
+    question, by = questions.get(question_id), questions.get(by_question_id)
+    if question is None or by is None:
+        raise NotFound("Питання не знайдено.")
+    if question.kind == QuestionKind.TEXT:
+        raise Invalid("Розподіл можна побудувати лише для питання з вибором.", field="question")
+    if by.kind != QuestionKind.SINGLE or by.id == question.id:
+        raise Invalid(
+            "Розподіляти можна лише за іншим питанням з одним варіантом відповіді "
+            "(стать, вік, проживання).",
+            field="by",
+        )
+    answer, group = aliased(Answer), aliased(Answer)
+    joined = (
+        select(answer.option_id, group.option_id.label("group_id"), answer.response_id)
+        .join(group, group.response_id == answer.response_id)
+        .where(answer.question_id == question.id, group.question_id == by.id)
+        .subquery()
+    )
+    cells: dict[tuple[int, int], int] = {
+        (option_id, group_id): n
+        for option_id, group_id, n in session.execute(
+            select(joined.c.option_id, joined.c.group_id, func.count()).group_by(
+                joined.c.option_id, joined.c.group_id
+            )
+        ).tuples()
+    }
+    bases_by_group: dict[int, int] = dict(
+        session.execute(
+            select(joined.c.group_id, func.count(distinct(joined.c.response_id))).group_by(
+                joined.c.group_id
+            )
+        )
+        .tuples()
+        .all()
+    )
+    groups = [o.id for o in by.options]
+    bases = [bases_by_group.get(g, 0) for g in groups]
+    bases.append(sum(bases))  # each respondent is in exactly one group
+    rows = []
+    for option in question.options:
+        counts = [cells.get((option.id, g), 0) for g in groups]
+        counts.append(sum(counts))
+        percents = [100.0 * c / b if b else 0.0 for c, b in zip(counts, bases, strict=True)]
+        rows.append((option.label, counts, percents))
+    return CrossTab(
+        question=f"{question.position}. {question.text}",
+        by_question=f"{by.position}. {by.text}",
+        columns=[o.label for o in by.options] + ["Усього"],
+        bases=bases,
+        rows=rows,
+    )
+
+
+# --- Moderation of texts (proposals and "other" write-ins) ------------------------------------
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """A text answer as moderators see it: no respondent, no time."""
+
+    id: int
+    question_position: int
+    question_text: str
+    text: str
+    is_other: bool
+    is_hidden: bool
+
+
+def list_texts(session: Session, *, cycle_id: int) -> list[TextAnswer]:
+    """Every text answer of the survey, hidden ones included, for moderation."""
+    return [
+        TextAnswer(
+            id=answer_id,
+            question_position=position,
+            question_text=question_text,
+            text=text or "",
+            is_other=option_id is not None,
+            is_hidden=is_hidden,
+        )
+        for answer_id, position, question_text, text, option_id, is_hidden in session.execute(
+            select(
+                Answer.id,
+                Question.position,
+                Question.text,
+                Answer.text,
+                Answer.option_id,
+                Answer.is_hidden,
+            )
+            .join(Question, Question.id == Answer.question_id)
+            .where(Question.cycle_id == cycle_id, Answer.text.is_not(None))
+            .order_by(Question.position, Answer.id)
+        ).tuples()
+    ]
+
+
+def set_text_hidden(
+    session: Session,
+    *,
+    cycle_id: int,
+    answer_id: int,
+    hidden: bool,
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None = None,
+) -> TextAnswer:
+    """Hide an abusive text from results and the report (or show it again); it stays stored."""
+    found = session.execute(
+        select(Answer, AuditCycle.organization_id)
+        .join(Question, Question.id == Answer.question_id)
+        .join(AuditCycle, AuditCycle.id == Question.cycle_id)
+        .where(Answer.id == answer_id, Question.cycle_id == cycle_id, Answer.text.is_not(None))
+    ).first()
+    if found is None:
+        raise NotFound("Текстову відповідь не знайдено.")
+    answer, organization_id = found
+    if answer.is_hidden != hidden:
+        answer.is_hidden = hidden
+        session.flush()
+        record_event(
+            session,
+            organization_id=organization_id,
+            cycle_id=cycle_id,
+            action="survey.text_hidden" if hidden else "survey.text_shown",
+            at=now,
+            actor=actor,
+            actor_account_id=actor_account_id,
+            details={"answer_id": answer_id},  # never the text itself
+        )
+    return next(t for t in list_texts(session, cycle_id=cycle_id) if t.id == answer_id)
+
+
+# --- Anonymised export ------------------------------------------------------------------------
+
+HIDDEN_TEXT = "[приховано модератором]"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    # A spreadsheet would run a cell starting with "=" as a formula: quote it.
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_rows(session: Session, *, cycle_id: int) -> Iterator[list[str]]:
+    """The CSV rows: a header, then one row per response (a number and the date, no IP, no key)."""
+    questions = list_questions(session, cycle_id=cycle_id)
+    column = {q.id: i for i, q in enumerate(questions)}
+    labels = {o.id: o.label for q in questions for o in q.options}
+    yield ["№", "Дата", *(f"{q.position}. {q.text}" for q in questions)]
+    rows = session.execute(
+        select(
+            Response.id,
+            Response.submitted_at,
+            Answer.question_id,
+            Answer.option_id,
+            Answer.text,
+            Answer.is_hidden,
+        )
+        .join(Answer, Answer.response_id == Response.id)
+        .where(Response.cycle_id == cycle_id)
+        .order_by(Response.id, Answer.id)
+        .execution_options(yield_per=5000)
+    ).tuples()
+    number, current, day = 0, None, ""
+    cells: list[list[str]] = [[] for _ in questions]
+    for response_id, submitted_at, question_id, option_id, text, is_hidden in rows:
+        if response_id != current:
+            if current is not None:
+                yield [str(number), day, *("; ".join(c) for c in cells)]
+            number, current = number + 1, response_id
+            cells = [[] for _ in questions]
+            day = local_date(submitted_at).isoformat()
+        parts = cells[column[question_id]]
+        shown = HIDDEN_TEXT if is_hidden else _cell(text or "")
+        if option_id is None:
+            parts.append(shown)
+        elif text is not None:
+            parts.append(f"{labels[option_id]}: {shown}")
+        else:
+            parts.append(labels[option_id])
+    if current is not None:
+        yield [str(number), day, *("; ".join(c) for c in cells)]

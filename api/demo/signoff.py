@@ -1,0 +1,71 @@
+"""The demo's report steps: the working group's text, approval, and a PAdES signature made with
+a demo certificate generated on the fly (a throw-away PKI: valid signature, untrusted issuer)."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.demo.pki import make_pki
+
+LEGAL_BASE = (
+    "Право громадян на доступ до інформації гарантується **статтею 34 Конституції України**. "
+    "Порядок доступу до публічної інформації визначає Закон України «Про доступ до публічної "
+    "інформації»; стаття 10-1 Закону визначає поняття відкритих даних.\n\n"
+    "Розміщення наборів даних на Порталі відкритих даних здійснюється відповідно до постанови "
+    "КМУ від 21.10.2015 № 835 та розпорядження міського голови від 04.10.2022 №182-р «Про "
+    "заходи реалізації політики відкритих даних у Калуській міській територіальній громаді»."
+)
+SIGNER = ("Демонстраційний Підписувач", "секретар міської ради (демонстраційний сертифікат)")
+
+
+def _ok(response: httpx.Response) -> Any:
+    if response.status_code >= 300:
+        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.text}")
+    return (
+        response.json()
+        if response.headers.get("content-type", "").startswith("application/json")
+        else response
+    )
+
+
+def write_narrative(client: httpx.Client, cycle_id: int, headers: dict[str, str]) -> None:
+    """The working group writes the legal-base analysis: a new version will be rendered."""
+    _ok(
+        client.put(
+            f"/api/cycles/{cycle_id}/report/sections/legal_base",
+            headers=headers,
+            json={"markdown": LEGAL_BASE},
+        )
+    )
+
+
+def approve_and_sign(
+    client: httpx.Client,
+    cycle_id: int,
+    headers: dict[str, str],
+    out_dir: Path,
+    progress: Callable[[str], None],
+) -> Path:
+    """Approve the newest version, sign it (PAdES, demo PKI) and write report-signed.pdf."""
+    state = _ok(client.get(f"/api/cycles/{cycle_id}/report", headers=headers))
+    number = state["versions"][0]["number"]
+    _ok(client.post(f"/api/cycles/{cycle_id}/report/versions/{number}/approve", headers=headers))
+    pki = make_pki(signer_name=SIGNER[0], title="секретар міської ради")
+    signature = _ok(
+        client.post(
+            f"/api/cycles/{cycle_id}/report/versions/{number}/sign",
+            headers=headers,
+            files={"pkcs12": ("demo.p12", pki.pkcs12, "application/x-pkcs12")},
+            data={"signer_name": SIGNER[0], "signer_position": SIGNER[1], "password": pki.password},
+        )
+    )
+    signed = _ok(client.get(f"/api/cycles/{cycle_id}/report/download", headers=headers))
+    path = out_dir / "report-signed.pdf"
+    path.write_bytes(signed.content)
+    progress(
+        f"Версію {number} затверджено і підписано (PAdES, демонстраційний сертифікат, "
+        f"не довірений): {signature['verification_label']}; {path.name}"
+    )
+    return path

@@ -1,0 +1,497 @@
+"""The staff questionnaire as a server-rendered form at the unit's secret link, /q/{token}.
+
+No JavaScript needed: "add a row" and "remove" are submit buttons that re-render the page with
+everything typed kept; a spreadsheet upload rides in the same form. Saving is all or nothing.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from api.deps import DB, AppSettings, Now
+from api.errors import ukrainian_errors
+from api.web import CSRF_FIELD, render_page, verify_csrf
+from models.cycle import AuditCycle, AuditedUnit, StageKind
+from models.errors import Conflict, DomainError, Forbidden, NotFound
+from models.organization import Organization, Unit
+from models.questionnaire import (
+    ACCESS_CATEGORY_LABELS,
+    OWNER_TYPE_LABELS,
+    AccessCategory,
+    QuestionnaireSubmission,
+    SubmissionStatus,
+)
+from models.schemas import QuestionnaireCreate
+from models.services.cycles import questionnaire_url
+from models.services.mail import enqueue_resume_link
+from models.services.questionnaires import (
+    audited_unit_for_token,
+    check_questionnaire,
+    find_by_resume_code,
+    questionnaire_data,
+    save_questionnaire,
+    url_problem,
+)
+from models.services.spreadsheets import (
+    ITEM_COLUMNS,
+    MAX_UPLOAD_BYTES,
+    SYSTEM_COLUMNS,
+    SpreadsheetRejected,
+    import_spreadsheet,
+    template_csv,
+    template_xlsx,
+)
+from models.services.stages import ensure_accepting, get_stage
+
+router = APIRouter(prefix="/q", include_in_schema=False)
+
+SYSTEM_FIELDS = [c.field for c in SYSTEM_COLUMNS]
+ITEM_FIELDS = [c.field for c in ITEM_COLUMNS]
+BOOL_FIELDS = {c.field for c in (*SYSTEM_COLUMNS, *ITEM_COLUMNS) if c.kind == "bool"}
+LABELS = {
+    "systems": {c.field: c.header for c in SYSTEM_COLUMNS},
+    "items": {c.field: c.header for c in ITEM_COLUMNS},
+    "respondent": {"full_name": "Прізвище, ім’я", "position": "Посада", "email": "E-mail"},
+}
+MAX_ROWS = 300
+MAX_FORM_FIELDS = 20_000
+
+
+@dataclass
+class FormState:
+    """What the person typed, as strings and booleans, row by row."""
+
+    respondent: dict[str, str] = field(default_factory=dict)
+    systems: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _blank(row: Mapping[str, Any]) -> bool:
+    for name, value in row.items():
+        if name == "access_category":
+            if value not in ("", AccessCategory.PUBLIC.value):
+                return False
+        elif value:
+            return False
+    return True
+
+
+def _rows(form: Mapping[str, Any], prefix: str, names: list[str]) -> list[dict[str, Any]]:
+    indices = sorted(
+        {
+            int(key.split("-")[1])
+            for key in form
+            if key.startswith(f"{prefix}-") and key.split("-")[1].isdigit()
+        }
+    )[:MAX_ROWS]
+    rows = []
+    for index in indices:
+        row: dict[str, Any] = {}
+        for name in names:
+            value = form.get(f"{prefix}-{index}-{name}")
+            row[name] = bool(value) if name in BOOL_FIELDS else str(value or "").strip()
+        rows.append(row)
+    return rows
+
+
+def state_from_form(form: Mapping[str, Any]) -> FormState:
+    """The form's fields as rows (field names like systems-0-url)."""
+    return FormState(
+        respondent={
+            name: str(form.get(f"respondent-{name}") or "").strip()
+            for name in ("full_name", "position", "email")
+        },
+        systems=_rows(form, "systems", SYSTEM_FIELDS),
+        items=_rows(form, "items", ITEM_FIELDS),
+    )
+
+
+def state_from_data(data: Mapping[str, Any]) -> FormState:
+    """A stored questionnaire (QuestionnaireCreate shape) as form rows."""
+
+    def row(values: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
+        return {
+            n: bool(values.get(n))
+            if n in BOOL_FIELDS
+            else ("" if values.get(n) is None else str(values.get(n)))
+            for n in names
+        }
+
+    respondent = data.get("respondent") or {}
+    return FormState(
+        respondent={k: str(respondent.get(k) or "") for k in ("full_name", "position", "email")},
+        systems=[row(s, SYSTEM_FIELDS) for s in data.get("systems", [])],
+        items=[row(i, ITEM_FIELDS) for i in data.get("items", [])],
+    )
+
+
+def _document(state: FormState) -> tuple[dict[str, Any], dict[str, list[int]]]:
+    """The QuestionnaireCreate input and, per list, which form row each entry came from."""
+    origin: dict[str, list[int]] = {"systems": [], "items": []}
+    systems = []
+    for index, row in enumerate(state.systems):
+        if _blank(row):
+            continue
+        origin["systems"].append(index)
+        systems.append(
+            {
+                **row,
+                "url": row["url"] or None,
+                "owner_type": row["owner_type"] or None,
+            }
+        )
+    items = []
+    for index, row in enumerate(state.items):
+        if _blank(row):
+            continue
+        origin["items"].append(index)
+        items.append(
+            {
+                **row,
+                "access_category": row["access_category"] or AccessCategory.PUBLIC.value,
+                "secret_explanation": row["secret_explanation"] or None,
+                "approx_records": row["approx_records"].replace(" ", "") or None,
+                "url": row["url"] or None,
+            }
+        )
+    respondent = {**state.respondent, "email": state.respondent.get("email") or None}
+    return {"respondent": respondent, "systems": systems, "items": items}, origin
+
+
+def _form_name(location: str, origin: dict[str, list[int]]) -> str:
+    """A schema location (systems.0.url) as the form field's name (systems-3-url)."""
+    parts = location.split(".")
+    if parts[0] in ("systems", "items") and len(parts) >= 3 and parts[1].isdigit():
+        return f"{parts[0]}-{origin[parts[0]][int(parts[1])]}-{parts[2]}"
+    if parts[0] == "respondent" and len(parts) >= 2:
+        return f"respondent-{parts[1]}"
+    return parts[0]
+
+
+def _message(error: dict[str, str], raw: Any) -> str:
+    location = error["field"]
+    if location.endswith("access_category"):
+        return "невідома категорія доступу: оберіть одну зі списку"
+    if location.endswith("owner_type"):
+        return "невідомий тип власності: оберіть один зі списку"
+    if location.endswith("email"):
+        return "невірна адреса e-mail, напр. name@example.gov.ua"
+    if location.endswith(".name") or location.endswith("full_name"):
+        if raw.get("type") in ("string_too_short", "missing"):
+            return "обов’язкове поле"
+    return error["message"]
+
+
+def validate_state(state: FormState, *, final: bool) -> tuple[QuestionnaireCreate | None, dict]:
+    """The questionnaire, or the errors by form field name (Ukrainian)."""
+    document, origin = _document(state)
+    try:
+        data = QuestionnaireCreate.model_validate(document)
+    except ValidationError as exc:
+        raw_errors = exc.errors()
+        errors: dict[str, str] = {}
+        for error, raw in zip(ukrainian_errors(raw_errors), raw_errors, strict=True):
+            errors.setdefault(_form_name(error["field"], origin), _message(error, raw))
+        # The checks beyond the schema too, so that every problem is shown at once.
+        for kind in ("systems", "items"):
+            for index in origin[kind]:
+                row = getattr(state, kind)[index]
+                if message := url_problem(row["url"]):
+                    errors.setdefault(f"{kind}-{index}-url", message)
+        return None, errors
+    problems = check_questionnaire(data, final=final)
+    if problems:
+        return None, {_form_name(f, origin): m for f, m in problems}
+    return data, {}
+
+
+@dataclass
+class PageContext:
+    """The unit, cycle and stage behind a link."""
+
+    audited: AuditedUnit
+    organization: str
+    unit: str
+    year: int
+    starts_on: date
+    due_on: date
+    accepting: bool
+    closed_message: str | None
+
+
+def _context(session: DB, *, token: str, now: Any) -> PageContext:
+    audited = audited_unit_for_token(session, token=token)
+    cycle = session.get(AuditCycle, audited.cycle_id)
+    unit = session.get(Unit, audited.unit_id)
+    assert cycle is not None
+    assert unit is not None
+    organization = session.get(Organization, cycle.organization_id)
+    assert organization is not None
+    stage = get_stage(session, cycle_id=cycle.id, kind=StageKind.REMOTE_AUDIT)
+    try:
+        ensure_accepting(stage, now=now, what="Анкетування")
+        accepting, message = True, None
+    except Conflict as exc:
+        accepting, message = False, exc.message
+    return PageContext(
+        audited=audited,
+        organization=organization.name,
+        unit=unit.name,
+        year=cycle.year,
+        starts_on=stage.starts_on,
+        due_on=stage.due_on,
+        accepting=accepting,
+        closed_message=message,
+    )
+
+
+def _render(
+    request: Request,
+    *,
+    token: str,
+    page: PageContext,
+    state: FormState,
+    code: str = "",
+    submission: QuestionnaireSubmission | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    form_error: str | None = None,
+    import_errors: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    if not state.systems:
+        state.systems.append(_empty("systems"))
+    if not state.items:
+        state.items.append(_empty("items"))
+    errors = errors or {}
+    return render_page(
+        request,
+        "questionnaire/form.html",
+        {
+            "token": token,
+            "page": page,
+            "organization_name": page.organization,
+            "state": state,
+            "code": code,
+            "submitted": submission is not None and submission.status == SubmissionStatus.SUBMITTED,
+            "errors": errors,
+            "error_list": [(name, _label(name), message) for name, message in errors.items()],
+            "notice": notice,
+            "form_error": form_error,
+            "import_errors": import_errors or [],
+            "system_columns": SYSTEM_COLUMNS,
+            "item_columns": ITEM_COLUMNS,
+            "owner_labels": OWNER_TYPE_LABELS,
+            "access_labels": ACCESS_CATEGORY_LABELS,
+            "max_upload_mb": MAX_UPLOAD_BYTES // 1024 // 1024,
+        },
+        status_code,
+    )
+
+
+def _label(name: str) -> str:
+    parts = name.split("-")
+    if parts[0] in ("systems", "items") and len(parts) == 3:
+        what = "Система" if parts[0] == "systems" else "Вид інформації"
+        return f"{what} {int(parts[1]) + 1}: {LABELS[parts[0]].get(parts[2], parts[2])}"
+    if parts[0] == "respondent" and len(parts) == 2:
+        return LABELS["respondent"].get(parts[1], parts[1])
+    return "Анкета"
+
+
+def _empty(kind: str) -> dict[str, Any]:
+    names = SYSTEM_FIELDS if kind == "systems" else ITEM_FIELDS
+    return {n: (False if n in BOOL_FIELDS else "") for n in names}
+
+
+@router.get("/{token}")
+def show(
+    request: Request, token: str, session: DB, now: Now, code: str = "", saved: str = ""
+) -> Response:
+    """The questionnaire form: empty, or a person's own questionnaire by their resume code."""
+    page = _context(session, token=token, now=now)
+    if not code:
+        return _render(request, token=token, page=page, state=FormState())
+    try:
+        submission = find_by_resume_code(session, audited=page.audited, code=code)
+    except NotFound as exc:
+        return _render(
+            request,
+            token=token,
+            page=page,
+            state=FormState(),
+            form_error=exc.message,
+            status_code=404,
+        )
+    notice = {
+        "draft": f"Чернетку збережено. Ваш код продовження: {code}. Запишіть його: за ним "
+        f"(або за цією адресою сторінки) анкету можна продовжити з будь-якого пристрою до "
+        f"{page.due_on:%d.%m.%Y}.",
+        "submitted": f"Дякуємо! Анкету подано. Змінити її можна до {page.due_on:%d.%m.%Y} "
+        f"за кодом {code} або за цією адресою сторінки.",
+        "updated": "Зміни до поданої анкети збережено.",
+    }.get(saved)
+    return _render(
+        request,
+        token=token,
+        page=page,
+        state=state_from_data(questionnaire_data(submission)),
+        code=code,
+        submission=submission,
+        notice=notice,
+    )
+
+
+async def _read_upload(upload: UploadFile) -> bytes:
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise SpreadsheetRejected(
+            f"Файл завеликий: не більше {MAX_UPLOAD_BYTES // 1024 // 1024} МБ."
+        )
+    return content
+
+
+@router.post("/{token}")
+async def act(
+    request: Request, token: str, session: DB, now: Now, settings: AppSettings
+) -> Response:
+    """Every button of the form: add/remove a row, import a spreadsheet, save, submit."""
+    page = _context(session, token=token, now=now)
+    form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=2)
+    state = state_from_form(form)
+    code = str(form.get("code") or "").strip()
+    action = str(form.get("action") or "save")
+    render: dict[str, Any] = {"request": request, "token": token, "page": page, "code": code}
+    try:
+        verify_csrf(request, str(form.get(CSRF_FIELD) or "") or None)
+    except Forbidden as exc:
+        return _render(**render, state=state, form_error=exc.message, status_code=403)
+    submission = None
+    if code:
+        try:
+            submission = find_by_resume_code(session, audited=page.audited, code=code)
+        except NotFound as exc:
+            return _render(**render, state=state, form_error=exc.message, status_code=404)
+    render["submission"] = submission
+
+    kind, _, index = action.partition(":")
+    if kind in ("add_system", "add_item"):
+        target = state.systems if kind == "add_system" else state.items
+        if len(target) < MAX_ROWS:
+            target.append(_empty("systems" if kind == "add_system" else "items"))
+        return _render(**render, state=state)
+    if kind in ("remove_system", "remove_item") and index.isdigit():
+        target = state.systems if kind == "remove_system" else state.items
+        if int(index) < len(target):
+            del target[int(index)]
+        return _render(**render, state=state)
+    if kind == "import":
+        return await _import(form, state=state, render=render)
+    if kind not in ("save", "submit"):
+        return _render(**render, state=state, form_error="Невідома дія форми.", status_code=400)
+
+    was_submitted = submission is not None and submission.status == SubmissionStatus.SUBMITTED
+    data, errors = validate_state(state, final=kind == "submit" or was_submitted)
+    if data is None:
+        return _render(
+            **render,
+            state=state,
+            errors=errors,
+            form_error="Анкету не збережено: виправте позначені поля (усе введене збережено "
+            "на сторінці).",
+            status_code=422,
+        )
+    try:
+        saved = save_questionnaire(
+            session,
+            token=token,
+            data=data,
+            now=now,
+            submit=kind == "submit",
+            resume_code=code or None,
+        )
+    except DomainError as exc:
+        # Nothing of this attempt may stay in the session: all or nothing.
+        session.rollback()
+        return _render(**render, state=state, form_error=exc.message, status_code=exc.status_code)
+    new_code = saved.resume_code or code
+    if saved.created and data.respondent.email:
+        enqueue_resume_link(
+            session,
+            submission_id=saved.submission.id,
+            email=data.respondent.email,
+            url=questionnaire_url(settings.base_url, token, new_code),
+            code=new_code,
+            unit=page.unit,
+            due_on=page.due_on,
+            now=now,
+        )
+    outcome = "updated" if was_submitted else "submitted" if kind == "submit" else "draft"
+    return RedirectResponse(f"/q/{token}?code={quote(new_code)}&saved={outcome}", status_code=303)
+
+
+async def _import(form: Any, *, state: FormState, render: dict[str, Any]) -> Response:
+    upload = form.get("spreadsheet")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _render(
+            **render,
+            state=state,
+            errors={"spreadsheet": "оберіть файл XLSX або CSV"},
+            form_error="Файл не обрано.",
+            status_code=422,
+        )
+    try:
+        result = import_spreadsheet(await _read_upload(upload), filename=upload.filename)
+    except SpreadsheetRejected as exc:
+        return _render(
+            **render,
+            state=state,
+            errors={"spreadsheet": exc.message},
+            form_error=f"Таблицю не взято: {exc.message}",
+            status_code=422,
+        )
+    state.systems = [r for r in state.systems if not _blank(r)]
+    state.items = [r for r in state.items if not _blank(r)]
+    state.systems += state_from_data({"systems": result.systems}).systems
+    state.items += state_from_data({"items": result.items}).items
+    return _render(
+        **render,
+        state=state,
+        notice=result.summary() + " Перевірте рядки й збережіть анкету.",
+        import_errors=[str(e) for e in result.errors],
+        status_code=200 if not result.errors else 422,
+    )
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/{token}/template.xlsx")
+def xlsx_template(token: str, session: DB) -> Response:
+    """The questionnaire's spreadsheet template (XLSX, with an explanation sheet)."""
+    audited_unit_for_token(session, token=token)
+    return _download(template_xlsx(), XLSX, "anketa-shablon.xlsx")
+
+
+@router.get("/{token}/template-{kind}.csv")
+def csv_template(token: str, kind: str, session: DB) -> Response:
+    """A CSV template for systems or items."""
+    audited_unit_for_token(session, token=token)
+    if kind not in ("systems", "items"):
+        raise NotFound("Шаблон не знайдено.")
+    return _download(template_csv(kind), "text/csv; charset=utf-8", f"anketa-{kind}.csv")

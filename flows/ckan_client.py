@@ -1,0 +1,194 @@
+"""A client of a CKAN portal's action API (data.gov.ua is CKAN): the holder's published datasets.
+
+Every failure (network, timeout, 403, a malformed answer) becomes a PortalError whose message is
+Ukrainian and says what to do; the caller keeps the previous snapshot.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from models.services.publication import PortalDataset, PortalResource
+
+PAGE_SIZE = 100  # CKAN's package_search allows up to 1000; small pages keep answers light
+MAX_PAGES = 200  # a portal that never stops paging is a malformed answer, not a loop
+
+
+class PortalError(Exception):
+    """The portal could not be read; the message is Ukrainian."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """CKAN's ISO timestamps (naive UTC, e.g. "2024-05-01T10:00:00.123456") as aware UTC."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _extra(package: dict[str, Any], key: str) -> Any:
+    if key in package:
+        return package[key]
+    for extra in package.get("extras") or []:
+        if isinstance(extra, dict) and extra.get("key") == key:
+            return extra.get("value")
+    return None
+
+
+def parse_package(package: Any, *, portal_url: str) -> PortalDataset:
+    """A CKAN package dict as a PortalDataset; a package without id or title is malformed."""
+    if not isinstance(package, dict) or not package.get("id") or not package.get("name"):
+        raise PortalError("Портал повернув опис набору даних без ідентифікатора.")
+    resources = package.get("resources") or []
+    if not isinstance(resources, list):
+        raise PortalError(
+            f"Портал повернув некоректний перелік ресурсів набору «{package['name']}»."
+        )
+    frequency = _extra(package, "update_frequency")
+    return PortalDataset(
+        portal_id=str(package["id"]),
+        name=str(package["name"]),
+        title=str(package.get("title") or package["name"]),
+        url=f"{portal_url}/dataset/{package['name']}",
+        private=bool(package.get("private")),
+        metadata_modified=parse_timestamp(package.get("metadata_modified")),
+        update_frequency=str(frequency) if frequency else None,
+        resources=[
+            PortalResource(
+                name=str(r.get("name") or ""),
+                format=str(r.get("format") or ""),
+                url=r.get("url") or None,
+                last_modified=parse_timestamp(r.get("last_modified"))
+                or parse_timestamp(r.get("created")),
+            )
+            for r in resources
+            if isinstance(r, dict)
+        ],
+    )
+
+
+class CkanClient:
+    """Reads a holder's datasets through `organization_show` and paged `package_search`."""
+
+    def __init__(
+        self,
+        portal_url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 20.0,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.portal_url = portal_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.page_size = page_size
+        headers = {"User-Agent": "infoaudit (information audit)"}
+        if token:
+            headers["Authorization"] = token  # CKAN takes the API token as is
+        self._client = httpx.Client(
+            base_url=f"{self.portal_url}/api/3/action/",
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> "CkanClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def action(self, name: str, params: dict[str, Any]) -> Any:
+        """Call one action; returns its `result` or raises PortalError."""
+        try:
+            response = self._client.get(name, params=params)
+        except httpx.TimeoutException as exc:
+            raise PortalError(
+                f"Портал {self.portal_url} не відповів за {self.timeout:g} с. Спробуйте пізніше; "
+                "використано попередній знімок."
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise PortalError(
+                f"Не вдалося з’єднатися з порталом {self.portal_url}: перевірте адресу та мережу."
+            ) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        message = ""
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            message = str(body["error"].get("message") or "")[:300]
+        if response.status_code == 403:
+            raise PortalError(
+                "Портал відмовив у доступі (HTTP 403): перевірте ключ API (INFOAUDIT_PORTAL_TOKEN) "
+                "і права облікового запису в організації на порталі."
+            )
+        if response.status_code == 404:
+            raise PortalError(
+                f"Портал не знайшов запитане ({name}): перевірте ідентифікатор організації."
+            )
+        if response.status_code != 200:
+            detail = f": {message}" if message else ""
+            raise PortalError(f"Портал повернув помилку HTTP {response.status_code}{detail}.")
+        if not isinstance(body, dict) or "success" not in body:
+            raise PortalError("Портал повернув відповідь не у форматі CKAN API (очікувався JSON).")
+        if body["success"] is not True:
+            raise PortalError(f"Портал повідомив про помилку: {message or 'без пояснення'}.")
+        return body.get("result")
+
+    def organization_show(self, organization: str) -> dict[str, Any]:
+        """The portal organization (by id or name), without its datasets."""
+        result = self.action("organization_show", {"id": organization, "include_datasets": "false"})
+        if not isinstance(result, dict) or not result.get("id"):
+            raise PortalError("Портал повернув некоректний опис організації.")
+        return result
+
+    def package_search(self, owner_org_id: str, *, include_private: bool) -> list[dict[str, Any]]:
+        """Every package of the organization, page by page (`rows`/`start`)."""
+        packages: list[dict[str, Any]] = []
+        start = 0
+        for _ in range(MAX_PAGES):
+            result = self.action(
+                "package_search",
+                {
+                    "fq": f'owner_org:"{owner_org_id}"',
+                    "rows": self.page_size,
+                    "start": start,
+                    "sort": "name asc",
+                    "include_private": "true" if include_private else "false",
+                },
+            )
+            if (
+                not isinstance(result, dict)
+                or not isinstance(result.get("count"), int)
+                or not isinstance(result.get("results"), list)
+            ):
+                raise PortalError("Портал повернув некоректну відповідь на пошук наборів даних.")
+            page = result["results"]
+            packages.extend(page)
+            start += len(page)
+            if not page or start >= result["count"]:
+                return packages
+        raise PortalError("Портал повертає нескінченний перелік наборів даних.")
+
+    def holder_datasets(self, organization: str) -> tuple[dict[str, Any], list[PortalDataset]]:
+        """The organization and its datasets (private ones too when a token is given)."""
+        org = self.organization_show(organization)
+        packages = self.package_search(str(org["id"]), include_private=bool(self.token))
+        datasets: dict[str, PortalDataset] = {}
+        for package in packages:
+            dataset = parse_package(package, portal_url=self.portal_url)
+            datasets[dataset.portal_id] = dataset  # a package repeated across pages counts once
+        return org, list(datasets.values())

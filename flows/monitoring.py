@@ -1,0 +1,201 @@
+"""The `quarterly_monitoring` flow: a fresh portal snapshot and the quarter's monitoring card.
+
+"Картка оцінки стану оприлюднення і оновлення відкритих даних" (seed 002) goes to the Ministry
+every quarter, between annual audits. It runs on a quarterly schedule (see
+`monitoring_deployment`) and on demand: `infoaudit monitor <org> --now 2024-10-01`.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from weasyprint import HTML
+
+from flows.ckan_client import CkanClient, PortalError
+from models.clock import KYIV, SystemClock, local_date
+from models.db import session_scope
+from models.services.analysis import PublicationAnalysis, analyse_publication, summary_row
+from models.services.organizations import get_organization
+from models.services.publication import (
+    get_portal_source,
+    match_datasets,
+    record_failed_snapshot,
+    record_snapshot,
+)
+from models.services.register import to_csv
+from report_templates.render import TEMPLATES_DIR, TemplateOnlyURLFetcher, _environment
+
+CARD_TEMPLATE = "monitoring_card.html.j2"
+QUARTERLY_CRON = "0 6 1 1,4,7,10 *"  # 06:00 on the first day of each quarter
+TOKEN_VARIABLE = "INFOAUDIT_PORTAL_TOKEN"  # a CKAN API token: private datasets are read too
+ROMAN = ("I", "II", "III", "IV")
+CARD_HEADER = (
+    "Місце в рейтингу",
+    "Підрозділ",
+    "Підлягає оприлюдненню",
+    "Оприлюднено",
+    "З них у приватному режимі",
+    "Прострочено оновлення",
+    "Не машиночитані",
+    "Оприлюднено, %",
+    "Відповідають усім критеріям, %",
+    "Бал рейтингу",
+)
+
+
+@dataclass(frozen=True)
+class SnapshotOutcome:
+    """How taking a snapshot went."""
+
+    ok: bool
+    message: str
+    snapshot_id: int | None = None
+
+
+def take_snapshot(
+    organization_id: int, *, now: datetime, token: str | None = None, timeout: float = 20.0
+) -> SnapshotOutcome:
+    """Read the holder's datasets from its portal and match them; a failure keeps the last one."""
+    with session_scope() as session:
+        source = get_portal_source(session, organization_id=organization_id)
+        if source is None:
+            return SnapshotOutcome(False, "Портал відкритих даних для організації не налаштовано.")
+        portal_url, portal_organization = source.portal_url, source.portal_organization
+    # The network call runs outside any transaction.
+    try:
+        with CkanClient(portal_url, token=token, timeout=timeout) as client:
+            _org, datasets = client.holder_datasets(portal_organization)
+    except PortalError as exc:
+        with session_scope() as session:
+            record_failed_snapshot(
+                session,
+                organization_id=organization_id,
+                taken_at=now,
+                portal_url=portal_url,
+                portal_organization=portal_organization,
+                error=exc.message,
+            )
+        return SnapshotOutcome(False, exc.message)
+    with session_scope() as session:
+        snapshot = record_snapshot(
+            session,
+            organization_id=organization_id,
+            taken_at=now,
+            portal_url=portal_url,
+            portal_organization=portal_organization,
+            private_included=bool(token),
+            datasets=datasets,
+        )
+        proposals = match_datasets(
+            session, organization_id=organization_id, snapshot_id=snapshot.id, now=now
+        )
+        waiting = sum(not p.confirmed for p in proposals)
+        return SnapshotOutcome(
+            True,
+            f"Знімок порталу: {len(datasets)} наборів даних; нових зіставлень {len(proposals)}, "
+            f"з них чекають підтвердження аудитора {waiting}.",
+            snapshot.id,
+        )
+
+
+def reporting_quarter(day: date) -> tuple[int, int]:
+    """The last quarter that ended before `day`, as (year, 1..4)."""
+    current = (day.month - 1) // 3
+    return (day.year, current) if current else (day.year - 1, 4)
+
+
+def card_context(
+    analysis: PublicationAnalysis, *, organization: str, quarter: tuple[int, int], note: str
+) -> dict[str, Any]:
+    """What the card shows."""
+    year, number = quarter
+    return {
+        "organization": organization,
+        "quarter_label": f"{ROMAN[number - 1]} квартал {year} року",
+        "as_of": analysis.as_of,
+        "snapshot_taken_at": (
+            analysis.snapshot_taken_at.astimezone(KYIV) if analysis.snapshot_taken_at else None
+        ),
+        "note": note,
+        "units": [summary_row(s) for s in analysis.units],
+        "totals": summary_row(analysis.totals),
+        "target": analysis.target,
+        "meets_target": analysis.meets_target,
+    }
+
+
+def card_table(context: dict[str, Any]) -> list[list[Any]]:
+    """The card as a table (CSV)."""
+    keys = (
+        "rank",
+        "name",
+        "required",
+        "published",
+        "private",
+        "overdue",
+        "not_machine_readable",
+        "percent_published",
+        "share_meeting_all",
+        "score",
+    )
+    rows = [[row[k] for k in keys] for row in context["units"]]
+    totals = context["totals"]
+    return [list(CARD_HEADER), *rows, ["", *[totals[k] for k in keys[1:]]]]
+
+
+def render_card(context: dict[str, Any]) -> bytes:
+    """The one-page PDF card, through the report's templates and confined URL fetcher."""
+    html = _environment().get_template(CARD_TEMPLATE).render(**context)
+    pdf = HTML(
+        string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher()
+    ).write_pdf()
+    if pdf is None:
+        raise RuntimeError("WeasyPrint returned no PDF bytes")
+    return pdf
+
+
+@task(cache_policy=NO_CACHE)
+def snapshot_task(organization_id: int, now: datetime) -> SnapshotOutcome:
+    """Take a fresh portal snapshot (the previous one stays when the portal fails)."""
+    return take_snapshot(organization_id, now=now, token=os.environ.get(TOKEN_VARIABLE) or None)
+
+
+@task(cache_policy=NO_CACHE)
+def card_task(organization_id: int, now: datetime, out_dir: str, note: str) -> list[str]:
+    """Analyse and write the card's CSV and PDF; returns their paths."""
+    with session_scope() as session:
+        organization = get_organization(session, organization_id=organization_id).name
+        analysis = analyse_publication(session, organization_id=organization_id, as_of=now)
+    quarter = reporting_quarter(local_date(now))
+    context = card_context(analysis, organization=organization, quarter=quarter, note=note)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"monitoring-card-{organization_id}-{quarter[0]}-Q{quarter[1]}"
+    csv_path, pdf_path = folder / f"{stem}.csv", folder / f"{stem}.pdf"
+    csv_path.write_bytes(to_csv(card_table(context)))
+    pdf_path.write_bytes(render_card(context))
+    return [str(csv_path), str(pdf_path)]
+
+
+@flow(name="quarterly_monitoring", log_prints=False)
+def quarterly_monitoring(
+    organization_id: int, now: datetime | None = None, out_dir: str = "monitoring"
+) -> dict[str, Any]:
+    """Snapshot the portal, then write the quarter's monitoring card (CSV and one-page PDF)."""
+    moment = now if now is not None else SystemClock().now()
+    outcome = snapshot_task(organization_id, moment)
+    paths = card_task(organization_id, moment, out_dir, outcome.message)
+    return {"snapshot": outcome.ok, "message": outcome.message, "files": paths}
+
+
+def monitoring_deployment(organization_id: int, out_dir: str = "monitoring") -> Any:
+    """The flow on its quarterly schedule, for `prefect serve`."""
+    return quarterly_monitoring.to_deployment(
+        name=f"quarterly-monitoring-{organization_id}",
+        cron=QUARTERLY_CRON,
+        parameters={"organization_id": organization_id, "out_dir": out_dir},
+    )

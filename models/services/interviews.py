@@ -1,0 +1,224 @@
+"""Interviews with officials: the proposed schedule, its approval, notes and findings per
+interview, or the working group's recorded decision not to hold them."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.clock import KYIV
+from models.cycle import AuditCycle, AuditedUnit, Auditor, StageKind, StageStatus
+from models.errors import Conflict, Invalid, NotFound
+from models.interview import Interview
+from models.organization import Unit
+from models.services.events import record_event
+from models.services.stages import get_stage, skip_stage
+
+
+@dataclass(frozen=True)
+class InterviewPlan:
+    """One proposed interview: which unit, whom, who asks, when and where."""
+
+    unit_id: int
+    officials: str
+    scheduled_at: datetime
+    place: str
+    auditor_id: int | None = None
+
+
+def _cycle(session: Session, cycle_id: int) -> AuditCycle:
+    cycle = session.get(AuditCycle, cycle_id)
+    if cycle is None:
+        raise NotFound("Цикл аудиту не знайдено.")
+    return cycle
+
+
+def _ensure_not_skipped(session: Session, *, cycle_id: int) -> None:
+    stage = get_stage(session, cycle_id=cycle_id, kind=StageKind.INTERVIEWS)
+    if stage.status == StageStatus.SKIPPED:
+        raise Conflict(
+            "Робоча група вирішила не проводити інтерв’ю"
+            + (f" ({stage.skipped_reason})" if stage.skipped_reason else "")
+            + ": графік інтерв’ю не ведеться."
+        )
+
+
+def list_interviews(session: Session, *, cycle_id: int) -> list[Interview]:
+    """The cycle's interviews in schedule order."""
+    return list(
+        session.scalars(
+            select(Interview)
+            .where(Interview.cycle_id == cycle_id)
+            .order_by(Interview.scheduled_at, Interview.id)
+        )
+    )
+
+
+def get_interview(session: Session, *, cycle_id: int, interview_id: int) -> Interview:
+    """One interview of the cycle (404 for another cycle's)."""
+    interview = session.get(Interview, interview_id)
+    if interview is None or interview.cycle_id != cycle_id:
+        raise NotFound("Інтерв’ю не знайдено.")
+    return interview
+
+
+def propose_interview(
+    session: Session, *, cycle_id: int, plan: InterviewPlan, now: datetime, actor: str
+) -> Interview:
+    """Add an interview to the proposed schedule; the schedule then needs (re)approval."""
+    cycle = _cycle(session, cycle_id)
+    _ensure_not_skipped(session, cycle_id=cycle_id)
+    audited = session.scalar(
+        select(AuditedUnit.id).where(
+            AuditedUnit.cycle_id == cycle_id, AuditedUnit.unit_id == plan.unit_id
+        )
+    )
+    if audited is None:
+        raise Invalid("Підрозділ не входить до переліку підрозділів аудиту.", field="unit_id")
+    if plan.auditor_id is not None:
+        auditor = session.get(Auditor, plan.auditor_id)
+        if auditor is None or auditor.cycle_id != cycle_id:
+            raise Invalid("Аудитора не знайдено серед аудиторів циклу.", field="auditor_id")
+    if not plan.officials.strip():
+        raise Invalid("Вкажіть посадових осіб, з якими проводиться інтерв’ю.", field="officials")
+    interview = Interview(
+        cycle_id=cycle_id,
+        unit_id=plan.unit_id,
+        auditor_id=plan.auditor_id,
+        officials=plan.officials.strip(),
+        scheduled_at=plan.scheduled_at,
+        place=plan.place.strip(),
+    )
+    session.add(interview)
+    session.flush()
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle_id,
+        action="interview.proposed",
+        at=now,
+        actor=actor,
+        details={"interview": interview.id, "unit": plan.unit_id},
+    )
+    return interview
+
+
+def approve_schedule(
+    session: Session, *, cycle_id: int, now: datetime, actor: str
+) -> list[Interview]:
+    """Approve the proposed schedule: every interview not yet approved gets today's approval."""
+    cycle = _cycle(session, cycle_id)
+    _ensure_not_skipped(session, cycle_id=cycle_id)
+    interviews = list_interviews(session, cycle_id=cycle_id)
+    if not interviews:
+        raise Conflict("Графік інтерв’ю порожній: спершу додайте інтерв’ю.")
+    pending = [i for i in interviews if i.approved_at is None]
+    for interview in pending:
+        interview.approved_at = now
+        interview.approved_by = actor
+    session.flush()
+    if pending:
+        record_event(
+            session,
+            organization_id=cycle.organization_id,
+            cycle_id=cycle_id,
+            action="interviews.schedule_approved",
+            at=now,
+            actor=actor,
+            details={"interviews": [i.id for i in pending]},
+        )
+    return interviews
+
+
+def record_interview(
+    session: Session,
+    *,
+    cycle_id: int,
+    interview_id: int,
+    notes: str,
+    findings: str,
+    held_at: datetime | None,
+    now: datetime,
+    actor: str,
+) -> Interview:
+    """Record an approved interview's notes and findings."""
+    cycle = _cycle(session, cycle_id)
+    interview = get_interview(session, cycle_id=cycle_id, interview_id=interview_id)
+    if interview.approved_at is None:
+        raise Conflict("Інтерв’ю ще не затверджено у графіку: спершу затвердьте графік.")
+    interview.notes = notes.strip()
+    interview.findings = findings.strip()
+    interview.held_at = held_at or interview.held_at or now
+    session.flush()
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle_id,
+        action="interview.recorded",
+        at=now,
+        actor=actor,
+        details={"interview": interview.id},
+    )
+    return interview
+
+
+def decide_not_to_hold(
+    session: Session,
+    *,
+    cycle_id: int,
+    reason: str,
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None = None,
+) -> None:
+    """Record the working group's decision not to hold interviews; refused once one was held."""
+    held = session.scalar(
+        select(Interview.id).where(Interview.cycle_id == cycle_id, Interview.held_at.is_not(None))
+    )
+    if held is not None:
+        raise Conflict("Інтерв’ю вже проводилися: рішення не проводити їх прийняти не можна.")
+    skip_stage(
+        session,
+        cycle_id=cycle_id,
+        kind=StageKind.INTERVIEWS,
+        reason=reason,
+        now=now,
+        actor=actor,
+        actor_account_id=actor_account_id,
+    )
+
+
+def interviews_context(session: Session, *, cycle_id: int) -> dict[str, Any]:
+    """The report's interviews section: held or not, the schedule, notes and findings."""
+    stage = get_stage(session, cycle_id=cycle_id, kind=StageKind.INTERVIEWS)
+    rows = session.execute(
+        select(Interview, Unit.name, Auditor.full_name)
+        .join(Unit, Unit.id == Interview.unit_id)
+        .outerjoin(Auditor, Auditor.id == Interview.auditor_id)
+        .where(Interview.cycle_id == cycle_id)
+        .order_by(Interview.scheduled_at, Interview.id)
+    ).all()
+    approved = [i.approved_at for i, _, _ in rows if i.approved_at is not None]
+    return {
+        "skipped": stage.status == StageStatus.SKIPPED,
+        "skipped_reason": stage.skipped_reason,
+        "schedule_approved_on": max(approved).astimezone(KYIV).date() if approved else None,
+        "items": [
+            {
+                "unit": unit_name,
+                "auditor": auditor_name or "",
+                "officials": interview.officials,
+                "scheduled_at": interview.scheduled_at.astimezone(KYIV)
+                if interview.scheduled_at
+                else None,
+                "place": interview.place,
+                "approved": interview.approved_at is not None,
+                "held": interview.held_at is not None,
+                "notes": interview.notes,
+                "findings": interview.findings,
+            }
+            for interview, unit_name, auditor_name in rows
+        ],
+    }

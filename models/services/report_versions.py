@@ -1,0 +1,147 @@
+"""The report's versions: the full context, which version is due, approval and what may be
+downloaded. Draft → approved (its PDF frozen; any change renders a new version) → signed."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models.account import Role
+from models.cycle import AuditCycle
+from models.errors import Conflict, NotFound
+from models.report import Report, ReportStatus, ReportVersion, Signature
+from models.services.events import record_event
+from models.services.interviews import interviews_context
+from models.services.report_text import narrative_context, recommendations_context
+from models.services.reports import build_report_context, get_report, latest_version
+
+READY = (ReportStatus.APPROVED, ReportStatus.SIGNED)
+
+
+def full_report_context(
+    session: Session, *, cycle_id: int, now: datetime, version: int
+) -> dict[str, Any]:
+    """The figures' context plus the working group's text and the interviews."""
+    context = build_report_context(session, cycle_id=cycle_id, now=now, version=version)
+    context["narrative"] = narrative_context(session, cycle_id=cycle_id)
+    context["interviews"] = interviews_context(session, cycle_id=cycle_id)
+    context["recommendations"] = recommendations_context(
+        session, cycle_id=cycle_id, context=context
+    )
+    return context
+
+
+def render_due(session: Session, *, cycle_id: int) -> bool:
+    """No version yet, or the text changed since the newest version's context was built."""
+    if latest_version(session, cycle_id=cycle_id) is None:
+        return True
+    report = get_report(session, cycle_id=cycle_id)
+    return report is not None and report.render_requested_at is not None
+
+
+def pending_request(session: Session, *, cycle_id: int) -> datetime | None:
+    """When the text last changed without a version rendered from it (None: nothing pending)."""
+    report = get_report(session, cycle_id=cycle_id)
+    return report.render_requested_at if report else None
+
+
+def clear_request(session: Session, *, cycle_id: int, seen: datetime | None) -> None:
+    """A version was rendered from the text as of ``seen``; a later change stays pending."""
+    if seen is None:
+        return
+    session.execute(
+        update(Report)
+        .where(Report.cycle_id == cycle_id, Report.render_requested_at == seen)
+        .values(render_requested_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def list_versions(session: Session, *, cycle_id: int) -> list[ReportVersion]:
+    """Every version of the cycle's report, newest first."""
+    return list(
+        session.scalars(
+            select(ReportVersion)
+            .join(Report, Report.id == ReportVersion.report_id)
+            .where(Report.cycle_id == cycle_id)
+            .order_by(ReportVersion.number.desc())
+        )
+    )
+
+
+def get_version(session: Session, *, cycle_id: int, number: int) -> ReportVersion:
+    """One version by its number (404 for an unknown one)."""
+    version = session.scalar(
+        select(ReportVersion)
+        .join(Report, Report.id == ReportVersion.report_id)
+        .where(Report.cycle_id == cycle_id, ReportVersion.number == number)
+    )
+    if version is None:
+        raise NotFound(f"Версію звіту {number} не знайдено.")
+    return version
+
+
+def approve_version(
+    session: Session, *, cycle_id: int, number: int, now: datetime, actor: str
+) -> ReportVersion:
+    """Approve the newest draft: its PDF is frozen from now on."""
+    version = get_version(session, cycle_id=cycle_id, number=number)
+    latest = latest_version(session, cycle_id=cycle_id)
+    assert latest is not None
+    if version.status != ReportStatus.DRAFT:
+        raise Conflict(f"Версію {number} вже затверджено.")
+    if version.id != latest.id:
+        raise Conflict(
+            f"Затвердити можна лише найновішу версію ({latest.number}), а не версію {number}."
+        )
+    if render_due(session, cycle_id=cycle_id):
+        raise Conflict(
+            "Текст звіту змінено після формування цієї версії: дочекайтеся нової версії "
+            "і затвердьте її."
+        )
+    version.status = ReportStatus.APPROVED
+    version.approved_at = now
+    version.approved_by = actor
+    session.flush()
+    report = session.get(Report, version.report_id)
+    assert report is not None
+    cycle = session.get(AuditCycle, report.cycle_id)
+    assert cycle is not None
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle.id,
+        action="report.approved",
+        at=now,
+        actor=actor,
+        details={"version": version.number, "sha256": version.sha256},
+    )
+    return version
+
+
+def signatures_of(session: Session, *, version_id: int) -> list[Signature]:
+    """A version's signatures, oldest first."""
+    return list(
+        session.scalars(
+            select(Signature)
+            .where(Signature.report_version_id == version_id)
+            .order_by(Signature.id)
+        )
+    )
+
+
+def downloadable_version(session: Session, *, cycle_id: int, role: Role) -> ReportVersion:
+    """The version a role may download: the mayor's office only an approved or signed one."""
+    versions = list_versions(session, cycle_id=cycle_id)
+    if not versions:
+        raise NotFound("Звіт ще не сформовано: він з’явиться на етапі підготовки звіту.")
+    if role != Role.MAYOR_OFFICE:
+        return versions[0]
+    ready = [v for v in versions if v.status in READY]
+    signed = [v for v in ready if v.status == ReportStatus.SIGNED]
+    if signed:
+        return signed[0]
+    if ready:
+        return ready[0]
+    raise NotFound("Звіт ще не затверджено: завантажити можна затверджений або підписаний звіт.")

@@ -1,0 +1,64 @@
+"""Reading uploaded tables (CSV or XLSX) into rows of text, one way for every upload."""
+
+import csv
+import io
+import zipfile
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook import Workbook
+
+
+class TableError(ValueError):
+    """The upload is not a readable table; the message is Ukrainian."""
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text (empty for nothing)."""
+    return "" if value is None else str(value).strip()
+
+
+def table_format(content: bytes, filename: str = "") -> str:
+    """'xlsx' or 'csv' by the content (not the name); refuses old XLS and other binaries."""
+    if not content:
+        raise TableError("Файл порожній.")
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise TableError("Старий формат XLS не підтримується: збережіть таблицю як XLSX або CSV.")
+    if content.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if b"\x00" in content[:4096] or (filename and not filename.lower().endswith((".csv", ".txt"))):
+        raise TableError("Файл не є таблицею: завантажте XLSX або CSV.")
+    return "csv"
+
+
+def read_csv(content: bytes) -> list[list[str]]:
+    """CSV in UTF-8 (with or without BOM) or Windows-1251, separated by `,` `;` or tab."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1251")
+    # The header line decides: csv.Sniffer guesses wrong on short Cyrillic headers.
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def open_xlsx(content: bytes) -> Workbook:
+    """An XLSX workbook, read-only; a damaged file is a TableError."""
+    try:
+        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise TableError("Файл не вдалося прочитати як таблицю XLSX.") from None
+
+
+def read_table(content: bytes, filename: str = "") -> list[list[str]]:
+    """The rows of a CSV, or of an XLSX's first sheet, as text."""
+    if table_format(content, filename) == "csv":
+        return read_csv(content)
+    workbook = open_xlsx(content)
+    try:
+        sheet = workbook.worksheets[0]
+        return [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()

@@ -1,0 +1,149 @@
+"""The annexes' data as CSV and JSON files embedded in the PDF/A-3 report (its own open data)."""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ReportAttachment:
+    """A file embedded in the report."""
+
+    name: str
+    data: bytes
+    description: str
+    media_type: str
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def to_json(value: Any) -> bytes:
+    """UTF-8 JSON, Cyrillic kept readable."""
+    return json.dumps(value, ensure_ascii=False, indent=1, default=_json_default).encode("utf-8")
+
+
+def to_csv(header: list[str], rows: list[list[Any]]) -> bytes:
+    """UTF-8 CSV with a header row (the BOM lets spreadsheet programs detect the encoding)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _units(value: Any) -> str:
+    return "; ".join(str(u) for u in value or [])
+
+
+def annex_tables(context: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Annexes 1, 2 and 4 as header and rows (the same rows the PDF shows)."""
+    annex1 = [
+        [
+            row["number"],
+            row["name"],
+            _units(row["units"]),
+            row["official"],
+            row["periodicity"],
+            (row.get("state") or {}).get("label", ""),
+        ]
+        for row in context.get("annex1", [])
+    ]
+    annex2 = [
+        [
+            index,
+            s["name"],
+            s.get("url") or "",
+            s.get("basis") or "",
+            s.get("description") or "",
+            _units(s.get("units")),
+        ]
+        for index, s in enumerate(context.get("annex2", []), start=1)
+    ]
+    annex4 = [
+        [index, i["name"], i.get("description") or "", _units(i.get("units"))]
+        for index, i in enumerate(context.get("annex4", []), start=1)
+    ]
+    return {
+        "annex1": (
+            ["number", "name", "units", "official", "periodicity", "publication_state"],
+            annex1,
+        ),
+        "annex2": (["number", "name", "url", "basis", "description", "units"], annex2),
+        "annex4": (["number", "name", "description", "units"], annex4),
+    }
+
+
+def annex3_results(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Annex 3: each question with its denominator and options (no individual answers' authors)."""
+    return [
+        {
+            "number": q["number"],
+            "text": q["text"],
+            "kind": q["kind"],
+            "answered": q["answered"],
+            "participants": q["participants"],
+            "options": [
+                {"label": o["label"], "count": o["count"], "percent": o["percent"]}
+                for o in q.get("options", [])
+            ],
+            "texts": list(q.get("texts", [])),
+        }
+        for q in context.get("annex3", [])
+    ]
+
+
+ANNEX_TITLES = {
+    "annex1": "Додаток 1. Перелік наборів даних, які підлягають оприлюдненню",
+    "annex2": "Додаток 2. Перелік інформаційних сервісів",
+    "annex3": "Додаток 3. Питання консультацій з громадськістю та результати опитування",
+    "annex4": "Додаток 4. Перелік публічної інформації за результатами анкетування",
+}
+
+
+def annex_attachments(context: dict[str, Any]) -> list[ReportAttachment]:
+    """CSV and JSON of every annex, named annexN.csv / annexN.json."""
+    files: list[ReportAttachment] = []
+    for key, (header, rows) in annex_tables(context).items():
+        title = ANNEX_TITLES[key]
+        files.append(ReportAttachment(f"{key}.csv", to_csv(header, rows), title, "text/csv"))
+        records = [dict(zip(header, row, strict=True)) for row in rows]
+        files.append(ReportAttachment(f"{key}.json", to_json(records), title, "application/json"))
+    results = annex3_results(context)
+    files.append(
+        ReportAttachment(
+            "annex3.json", to_json(results), ANNEX_TITLES["annex3"], "application/json"
+        )
+    )
+    option_rows = [
+        [
+            q["number"],
+            q["text"],
+            q["answered"],
+            q["participants"],
+            o["label"],
+            o["count"],
+            o["percent"],
+        ]
+        for q in results
+        for o in q["options"]
+    ]
+    files.append(
+        ReportAttachment(
+            "annex3.csv",
+            to_csv(
+                ["question", "text", "answered", "participants", "option", "count", "percent"],
+                option_rows,
+            ),
+            ANNEX_TITLES["annex3"],
+            "text/csv",
+        )
+    )
+    return files

@@ -1,0 +1,319 @@
+"""The public survey page: the form, bad input, closed survey, honeypot; real Chromium journeys."""
+
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from models.clock import FixedClock
+from models.db import session_scope
+from models.survey import Answer, Response
+from tests.factories import at, create_organization, launch, login, plan
+
+QUESTIONS: list[dict[str, Any]] = [
+    {"text": "Чи користуєтеся Ви сервісом «Відкриті дані»?", "kind": "single", "required": True,
+     "options": ["Так", "Ні"]},
+    {"text": "Якими ресурсами ради Ви користуєтеся?", "kind": "multiple", "allow_other": True,
+     "options": ["Вебпортал", "Facebook"]},
+    {"text": "Які набори даних варто оприлюднити?", "kind": "text"},
+]  # fmt: skip
+
+
+class FormParts(HTMLParser):
+    """Inputs, labels and fieldsets of a page (enough to check labelling)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: list[dict[str, str]] = []
+        self.label_for: set[str] = set()
+        self.fieldsets = 0
+        self.legends = 0
+        self.textareas: dict[str, str] = {}
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Collect the form's parts."""
+        values = {k: v or "" for k, v in attrs}
+        if tag in ("input", "textarea"):
+            self.inputs.append({"tag": tag, **values})
+        if tag == "textarea":
+            self._textarea = values.get("name", "")
+            self.textareas[self._textarea] = ""
+        if tag == "label" and "for" in values:
+            self.label_for.add(values["for"])
+        self.fieldsets += tag == "fieldset"
+        self.legends += tag == "legend"
+
+    def handle_endtag(self, tag: str) -> None:
+        """Close a textarea."""
+        if tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        """Keep a textarea's text."""
+        if self._textarea is not None:
+            self.textareas[self._textarea] += data
+
+
+def parse(html: str) -> FormParts:
+    """The form parts of a page."""
+    parts = FormParts()
+    parts.feed(html)
+    return parts
+
+
+def hidden(html: str, name: str) -> str:
+    """A hidden field's value."""
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found, name
+    return found.group(1)
+
+
+def responses() -> int:
+    """Stored responses."""
+    with session_scope() as session:
+        return session.scalar(select(func.count(Response.id))) or 0
+
+
+@pytest.fixture
+def survey(client: TestClient, clock: FixedClock) -> dict[str, Any]:
+    """A cycle with QUESTIONS; the clock inside the consultation (23.09–06.10.2024)."""
+    org = create_organization(client)
+    cycle = launch(client, org["coordinator"], plan(questions=QUESTIONS))
+    clock.set(at("2024-09-24", 12))
+    slug = cycle["survey_url"].rsplit("/", 1)[1]
+    questions = client.get(f"/api/survey/{slug}").json()["questions"]
+    return {"slug": slug, "url": f"/survey/{slug}", "q": questions, "org": org, "cycle": cycle}
+
+
+def _form(page_html: str, survey: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    single, multiple, text = survey["q"]
+    return {
+        "csrf_token": hidden(page_html, "csrf_token"),
+        "idempotency_key": hidden(page_html, "idempotency_key"),
+        f"q{single['id']}": str(single["options"][0]["id"]),
+        f"q{multiple['id']}": [str(multiple["options"][1]["id"])],
+        f"q{multiple['id']}_other": "Телеграм-канал",
+        f"q{text['id']}_text": "Реєстр договорів оренди",
+        **extra,
+    }
+
+
+def test_page_is_labelled_and_carries_the_hidden_fields(
+    client: TestClient, survey: dict[str, Any]
+) -> None:
+    page = client.get(survey["url"])
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'lang="uk"' in page.text
+    assert "Що ми збираємо і навіщо" in page.text
+    assert "не зберігаємо IP-адрес" in page.text
+    assert "23.09.2024" in page.text
+    assert "infoaudit_survey" in page.cookies
+    assert "infoaudit_csrf" in page.cookies
+    parts = parse(page.text)
+    visible = [i for i in parts.inputs if i.get("type") != "hidden"]
+    assert all(i["id"] in parts.label_for for i in visible), "every field has a label"
+    assert parts.fieldsets == parts.legends == 2  # the two choice questions
+    names = {i.get("name") for i in parts.inputs}
+    assert {"csrf_token", "idempotency_key", "website"} <= names
+    honeypot = next(i for i in parts.inputs if i.get("name") == "website")
+    assert honeypot["tabindex"] == "-1"  # never reached with the keyboard
+    assert "<script" not in page.text  # works without JavaScript
+
+
+def test_submission_redirects_and_a_resent_form_stores_one(
+    client: TestClient, survey: dict[str, Any]
+) -> None:
+    page = client.get(survey["url"]).text
+    form = _form(page, survey)
+    first = client.post(survey["url"], data=form, follow_redirects=False)
+    assert first.status_code == 303, first.text
+    assert first.headers["location"] == f"/survey/{survey['slug']}/thanks"
+    again = client.post(survey["url"], data=form, follow_redirects=False)
+    assert again.status_code == 303  # the same key: the stored response, nothing new
+    assert responses() == 1
+    with session_scope() as session:
+        texts = set(session.scalars(select(Answer.text).where(Answer.text.is_not(None))))
+    assert texts == {"Телеграм-канал", "Реєстр договорів оренди"}
+    # The write-in chose "other" by itself.
+    assert client.get(f"{survey['url']}/thanks").text.count("Дякуємо") >= 1
+    # This browser has answered: the page says so; a new form from it is refused.
+    assert "вже надіслано" in client.get(survey["url"]).text
+    other_key = {**form, "idempotency_key": "another-key-123"}
+    assert client.post(survey["url"], data=other_key).status_code == 409
+    assert responses() == 1
+
+
+def test_bad_input_rerenders_with_answers_kept_and_saves_nothing(
+    client: TestClient, survey: dict[str, Any]
+) -> None:
+    single, multiple, text = survey["q"]
+    page = client.get(survey["url"]).text
+    form = _form(page, survey)
+    del form[f"q{single['id']}"]  # a required question left empty
+    response = client.post(survey["url"], data=form)
+    assert response.status_code == 422
+    assert "обов’язкові питання: 1" in response.text
+    parts = parse(response.text)
+    assert parts.textareas[f"q{text['id']}_text"] == "Реєстр договорів оренди"
+    assert 'value="Телеграм-канал"' in response.text
+    checked = re.search(rf'value="{multiple["options"][1]["id"]}" checked', response.text)
+    assert checked, "the chosen option stays chosen"
+    assert hidden(response.text, "idempotency_key") == form["idempotency_key"]
+    assert f'href="#question-{single["id"]}"' in response.text
+
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({f"q{single['id']}": [str(o["id"]) for o in single["options"]]}, "лише один варіант"),
+        ({f"q{single['id']}": "abc"}, "Невідомий варіант"),
+        ({"q999999": "1"}, "Невідоме питання"),
+        ({f"q{text['id']}_text": "x" * 2001}, "задовга"),
+        ({f"q{single['id']}": str(multiple["options"][0]["id"])}, "Невідомий варіант"),
+    ]
+    for change, message in cases:
+        response = client.post(survey["url"], data={**_form(page, survey), **change})
+        assert response.status_code == 422, change
+        assert message in response.text, (change, message)
+    not_a_form = client.post(
+        survey["url"], content=b'{"answers": []}', headers={"Content-Type": "application/json"}
+    )
+    assert not_a_form.status_code == 422
+    assert "з форми" in not_a_form.text
+    assert responses() == 0
+
+
+def test_csrf_honeypot_and_closed_survey(
+    client: TestClient, survey: dict[str, Any], clock: FixedClock
+) -> None:
+    page = client.get(survey["url"]).text
+    no_csrf = {k: v for k, v in _form(page, survey).items() if k != "csrf_token"}
+    assert client.post(survey["url"], data=no_csrf).status_code == 403
+    bot = client.post(
+        survey["url"], data=_form(page, survey, website="http://spam"), follow_redirects=False
+    )
+    assert bot.status_code == 303  # looks accepted to the bot
+    assert responses() == 0
+
+    clock.set(at("2024-10-07", 9))
+    closed = client.get(survey["url"])
+    assert closed.status_code == 200
+    assert "<form" not in closed.text.split("</header>")[1]
+    assert "завершено 06.10.2024" in closed.text
+    assert "з 23.09.2024 по 06.10.2024" in closed.text
+    late = client.post(survey["url"], data=_form(page, survey))
+    assert late.status_code == 409
+    assert "06.10.2024" in late.text
+    clock.set(at("2024-09-20", 9))
+    early = client.get(survey["url"])
+    assert "ще не розпочато" in early.text
+    assert client.post(survey["url"], data=_form(page, survey)).status_code == 409
+    assert responses() == 0
+    assert client.get("/survey/no-such-survey").status_code == 404
+
+
+def test_invitation_only_survey_asks_for_the_code(
+    client: TestClient, survey: dict[str, Any]
+) -> None:
+    issued = client.post(
+        f"/api/cycles/{survey['cycle']['id']}/survey/invitations",
+        headers=login(client, survey["org"]["coordinator_email"]),  # the clock moved on
+        json={"count": 1},
+    )
+    assert issued.status_code == 201, issued.text
+    code = issued.json()["codes"][0]
+    page = client.get(survey["url"], params={"code": code}).text
+    assert f'name="code" value="{code}"' in page
+    wrong = client.post(survey["url"], data=_form(page, survey, code="wrong-code"))
+    assert wrong.status_code == 403
+    assert "Код запрошення недійсний" in wrong.text
+    assert "Реєстр договорів оренди" in wrong.text  # answers kept
+    ok = client.post(survey["url"], data=_form(page, survey, code=code), follow_redirects=False)
+    assert ok.status_code == 303
+    assert responses() == 1
+
+
+# --- Real Chromium ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    """A fresh browser context (its own cookies) and page."""
+    context = browser.new_context(locale="uk-UA")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def live_survey(client: TestClient, clock: FixedClock, live_server: str) -> dict[str, Any]:
+    """A survey open now, served by real uvicorn."""
+    org = create_organization(client)
+    cycle = launch(client, org["coordinator"], plan(questions=QUESTIONS))
+    clock.set(at("2024-09-24", 12))
+    slug = cycle["survey_url"].rsplit("/", 1)[1]
+    return {"url": f"{live_server}/survey/{slug}", "slug": slug}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.slow
+def test_chromium_submit_with_the_keyboard(page: Any, live_survey: dict[str, Any]) -> None:
+    page.goto(live_survey["url"])
+    page.get_by_label("Так", exact=True).focus()
+    page.keyboard.press("Space")
+    assert page.get_by_label("Так", exact=True).is_checked()
+    page.get_by_label("Facebook").check()
+    page.get_by_label("Які набори даних варто оприлюднити?").fill("Бюджет <b>міста</b>")
+    page.get_by_role("button", name="Надіслати відповідь").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(f"/survey/{live_survey['slug']}/thanks")
+    assert page.get_by_role("heading", name="Дякуємо за участь в опитуванні!").is_visible()
+    assert responses() == 1
+    with session_scope() as session:
+        assert session.scalar(select(Answer.text).where(Answer.text.is_not(None))) == (
+            "Бюджет <b>міста</b>"
+        )
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.slow
+def test_chromium_double_submit_stores_one_response(page: Any, live_survey: dict[str, Any]) -> None:
+    page.goto(live_survey["url"])
+    page.get_by_label("Ні", exact=True).check()
+    button = page.get_by_role("button", name="Надіслати відповідь")
+    with page.expect_request(lambda r: r.method == "POST") as sent:
+        button.dblclick()
+    page.wait_for_url(f"**/survey/{live_survey['slug']}/thanks")
+    assert responses() == 1
+    # The browser resends the very same form (a reload of the POST, a flaky network): twice.
+    body, content_type = sent.value.post_data, sent.value.headers["content-type"]
+    for _ in range(2):
+        resent = page.request.post(
+            live_survey["url"], data=body, headers={"Content-Type": content_type}
+        )
+        assert resent.ok, resent.status  # the thanks page again, after the redirect
+        assert "Дякуємо" in resent.text()
+    assert responses() == 1
+    # The browser is remembered: its page says it has answered.
+    page.goto(live_survey["url"])
+    assert "вже надіслано" in page.content()
+    assert page.get_by_role("button", name="Надіслати відповідь").count() == 0
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.slow
+def test_chromium_closed_survey(page: Any, live_survey: dict[str, Any], clock: FixedClock) -> None:
+    page.goto(live_survey["url"])
+    page.get_by_label("Так", exact=True).check()
+    clock.set(at("2024-10-07", 9))  # the due date passed while the form was open
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Надіслати відповідь").click()
+    assert posted.value.status == 409
+    assert "завершено 06.10.2024" in page.content()
+    assert responses() == 0
+    page.goto(live_survey["url"])
+    assert page.get_by_role("button", name="Надіслати відповідь").count() == 0
+    assert "з 23.09.2024 по 06.10.2024" in page.content()
