@@ -13,13 +13,14 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.deployments.runner import EntrypointType
 from weasyprint import HTML
 
 from flows.ckan_client import CkanClient, PortalError
 from models.clock import KYIV, SystemClock, local_date
 from models.db import session_scope
 from models.services.analysis import PublicationAnalysis, analyse_publication, summary_row
-from models.services.organizations import get_organization
+from models.services.organizations import get_organization, list_organization_ids
 from models.services.publication import (
     get_portal_source,
     match_datasets,
@@ -192,10 +193,24 @@ def quarterly_monitoring(
     return {"snapshot": outcome.ok, "message": outcome.message, "files": paths}
 
 
-def monitoring_deployment(organization_id: int, out_dir: str = "monitoring") -> Any:
-    """The flow on its quarterly schedule, for `prefect serve`."""
-    return quarterly_monitoring.to_deployment(
-        name=f"quarterly-monitoring-{organization_id}",
+@flow(name="quarterly_monitoring_all", log_prints=False)
+def monitor_all_organizations(
+    now: datetime | None = None, out_dir: str = "monitoring"
+) -> dict[int, dict[str, Any]]:
+    """The quarterly monitoring of every organization (each into out_dir/<id>)."""
+    with session_scope() as session:
+        organization_ids = list_organization_ids(session)
+    return {
+        organization_id: quarterly_monitoring(organization_id, now, f"{out_dir}/{organization_id}")
+        for organization_id in organization_ids
+    }
+
+
+def monitoring_deployment(out_dir: str) -> Any:
+    """All organizations' monitoring on its quarterly schedule, served by `infoaudit serve`."""
+    return monitor_all_organizations.to_deployment(
+        name="quarterly-monitoring",
         cron=QUARTERLY_CRON,
-        parameters={"organization_id": organization_id, "out_dir": out_dir},
+        parameters={"out_dir": out_dir},
+        entrypoint_type=EntrypointType.MODULE_PATH,
     )

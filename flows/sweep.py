@@ -11,8 +11,10 @@ from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.runner import Runner
 
 from flows.audit_cycle import audit_cycle
+from flows.monitoring import monitoring_deployment
 from models.db import session_scope
 from models.services.cycles import active_cycle_ids
+from models.settings import get_settings
 
 
 @flow(name="advance_active_cycles")
@@ -34,15 +36,24 @@ class _Runner(Runner):
         signal.raise_signal(signal.SIGINT)
 
 
-def serve_sweep(*, interval_seconds: int) -> None:
-    """Serve `advance_active_cycles` on an interval until Ctrl+C or SIGTERM (blocks)."""
-    runner = _Runner(name="infoaudit", pause_on_shutdown=True)
-    deployment = advance_active_cycles.to_deployment(
+def served_deployments(*, interval_seconds: int) -> list[RunnerDeployment]:
+    """What `infoaudit serve` serves: the sweep on an interval, the monitoring quarterly."""
+    sweep = advance_active_cycles.to_deployment(
         name="advance-active-cycles",
         interval=timedelta(seconds=interval_seconds),
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    assert isinstance(deployment, RunnerDeployment)  # sync call: never a coroutine here
-    runner.add_deployment(deployment)
+    monitoring = monitoring_deployment(str(get_settings().data_dir.resolve() / "monitoring"))
+    deployments = [sweep, monitoring]
+    assert all(isinstance(d, RunnerDeployment) for d in deployments)  # sync: no coroutines
+    return deployments  # type: ignore[return-value]
+
+
+def serve_sweep(*, interval_seconds: int) -> None:
+    """Serve `advance_active_cycles` on an interval, and the quarterly monitoring of every
+    organization on its schedule, until Ctrl+C or SIGTERM (blocks)."""
+    runner = _Runner(name="infoaudit", pause_on_shutdown=True)
+    for deployment in served_deployments(interval_seconds=interval_seconds):
+        runner.add_deployment(deployment)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner.start())

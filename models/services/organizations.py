@@ -23,6 +23,11 @@ def count_organizations(session: Session) -> int:
     return session.scalar(select(func.count(Organization.id))) or 0
 
 
+def list_organization_ids(session: Session) -> list[int]:
+    """Every organization of the installation."""
+    return list(session.scalars(select(Organization.id).order_by(Organization.id)))
+
+
 def get_organization(session: Session, *, organization_id: int) -> Organization:
     """The organization, or NotFound."""
     organization = session.get(Organization, organization_id)
