@@ -16,7 +16,7 @@ from flows.report import render_version
 from models.clock import FixedClock
 from models.errors import Invalid
 from models.report import SignatureCheck
-from models.services.signoff import inspect_p7s, pades_check, pades_sign
+from models.services.signoff import _load_cms, inspect_p7s, pades_check, pades_sign
 from tests.factories import at, create_organization, launch, login, plan
 
 
@@ -220,3 +220,15 @@ def test_sign_and_upload_through_the_api(
     assert "id.gov.ua/verify" in page.text
     assert "ДСТУ 4145" in page.text
     assert "Тестенко Марія Іванівна" in page.text
+
+
+@pytest.mark.sqlite_only
+def test_a_der_p7s_ending_in_a_space_like_byte_is_read(pki: TestPki) -> None:
+    """DER is binary: a signature whose last byte is 0x20/0x0a/0x0d/0x09 must not be "stripped"."""
+    for attempt in range(5000):
+        p7s = _p7s(pki, f"документ {attempt}".encode())
+        if p7s[-1:] in (b" ", b"\n", b"\r", b"\t"):
+            break
+    else:
+        pytest.fail("no signature ending in a whitespace byte was produced")
+    assert _load_cms(p7s)["content_type"].native == "signed_data"

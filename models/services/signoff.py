@@ -79,6 +79,8 @@ UKRAINIAN_OIDS = {
     "1.2.804.2.1.1.1.1.3.1.2": "ДСТУ 4145-2002",
 }
 
+log = logging.getLogger("infoaudit.signoff")
+
 
 @dataclass(frozen=True)
 class SignatureFacts:
@@ -345,13 +347,15 @@ def sign_version_pades(
 
 
 def _load_cms(data: bytes) -> cms.ContentInfo:
-    raw = data.strip()
-    if raw.startswith(b"-----BEGIN"):
-        body = b"".join(line for line in raw.splitlines() if not line.startswith(b"-----"))
+    # DER is binary: never strip it (a signature may well end in a byte that looks like space).
+    raw = data
+    text = data.strip()
+    if text.startswith(b"-----BEGIN"):
+        body = b"".join(line for line in text.splitlines() if not line.startswith(b"-----"))
         raw = base64.b64decode(body)
-    elif raw[:1] != b"\x30":  # not DER: maybe bare base64
+    elif data[:1] != b"\x30":  # not DER: maybe bare base64
         try:
-            raw = base64.b64decode(raw, validate=False)
+            raw = base64.b64decode(text, validate=False)
         except ValueError:
             pass
     try:
@@ -360,6 +364,7 @@ def _load_cms(data: bytes) -> cms.ContentInfo:
             raise ValueError("not signed data")
         info["content"].native  # noqa: B018 - parse everything now, fail early
     except Exception as exc:  # asn1crypto raises ValueError/TypeError on malformed input
+        log.warning("Unreadable .p7s upload: %s: %s", type(exc).__name__, exc)
         raise Invalid(
             "Файл не є підписом CAdES/PKCS#7 (.p7s): не вдалося його прочитати.", field="p7s"
         ) from exc
