@@ -14,23 +14,21 @@ from sqlalchemy import func, select
 
 from flows.audit_cycle import audit_cycle
 from flows.report import render_version
-from models.account import Role
 from models.clock import FixedClock
 from models.db import session_scope
 from models.questionnaire import InformationItem, InformationSystem, QuestionnaireSubmission
 from models.report import ReportVersion
-from models.services.organizations import create_account
 from models.survey import Response
 from report_templates.chunking import pack, parse, split_document
 from report_templates.parallel import RenderError
 from tests.factories import (
-    PASSWORD,
     at,
     create_organization,
     launch,
     login,
     plan,
     questionnaire,
+    second_organization,
     token_of,
 )
 
@@ -354,24 +352,7 @@ def test_approved_version_is_frozen_and_other_organizations_see_nothing(
     download = client.get(f"{base}/report/download", headers=mayor)
     assert download.headers["content-disposition"].endswith('-v1.pdf"')
 
-    with session_scope() as session:
-        create_account(
-            session,
-            email="admin@example.org",
-            password=PASSWORD,
-            role=Role.ADMIN,
-            organization_id=None,
-        )
-    other = client.post(
-        "/api/organizations",
-        headers=login(client, "admin@example.org"),
-        json={
-            "name": "Інша міська рада",
-            "coordinator": {"email": "other@example.org", "password": PASSWORD},
-        },
-    )
-    assert other.status_code == 201, other.text
-    stranger = login(client, "other@example.org")
+    stranger = second_organization(client)
     for url in (f"{base}/report", f"{base}/report/download", f"{base}/interviews"):
         assert client.get(url, headers=stranger).status_code == 404
     assert client.post(f"{base}/report/versions/1/approve", headers=stranger).status_code == 404

@@ -104,6 +104,27 @@ def approve_version(
     version.approved_at = now
     version.approved_by = actor
     session.flush()
+    record_version_event(
+        session,
+        version,
+        action="report.approved",
+        now=now,
+        actor=actor,
+        details={"version": version.number, "sha256": version.sha256},
+    )
+    return version
+
+
+def record_version_event(
+    session: Session,
+    version: ReportVersion,
+    *,
+    action: str,
+    now: datetime,
+    actor: str,
+    details: dict[str, Any],
+) -> None:
+    """Record in the cycle's audit trail something done to a report version."""
     report = session.get(Report, version.report_id)
     assert report is not None
     cycle = session.get(AuditCycle, report.cycle_id)
@@ -112,12 +133,11 @@ def approve_version(
         session,
         organization_id=cycle.organization_id,
         cycle_id=cycle.id,
-        action="report.approved",
+        action=action,
         at=now,
         actor=actor,
-        details={"version": version.number, "sha256": version.sha256},
+        details=details,
     )
-    return version
 
 
 def signatures_of(session: Session, *, version_id: int) -> list[Signature]:

@@ -26,10 +26,8 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from models.clock import KYIV
-from models.cycle import AuditCycle
 from models.errors import Conflict, Invalid
 from models.report import (
-    Report,
     ReportStatus,
     ReportVersion,
     Signature,
@@ -37,7 +35,7 @@ from models.report import (
     SignatureKind,
 )
 from models.security import sha256_hex
-from models.services.events import record_event
+from models.services.report_versions import record_version_event
 from models.services.reports import load_pdf
 
 FIELD_NAME = "ReportSignature"
@@ -151,16 +149,11 @@ def _record(
     version.status = ReportStatus.SIGNED
     version.signed_at = version.signed_at or (facts.signed_at or now)
     session.flush()
-    report = session.get(Report, version.report_id)
-    assert report is not None
-    cycle = session.get(AuditCycle, report.cycle_id)
-    assert cycle is not None
-    record_event(
+    record_version_event(
         session,
-        organization_id=cycle.organization_id,
-        cycle_id=cycle.id,
+        version,
         action="report.signed",
-        at=now,
+        now=now,
         actor=actor,
         details={
             "version": version.number,
