@@ -22,7 +22,11 @@ CSRF_COOKIE = "infoaudit_csrf"
 CSRF_FIELD = "csrf_token"
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.autoescape = True  # user text is always escaped, whatever the file name
+# Page texts go through gettext (`{{ _("…") }}`, `{% trans %}`): Ukrainian is the source
+# language, so an English catalogue can follow without touching the templates.
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 templates.env.filters["date_ua"] = lambda d: d.strftime("%d.%m.%Y") if d else ""
 templates.env.filters["datetime_ua"] = lambda t: t.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
 
