@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -287,6 +289,18 @@ class Server:
         self.stop()
         raise RuntimeError(f"uvicorn ({kind}) did not start")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far (a figure the machine's other load hardly moves)."""
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
+
+    def measure(self, path: str, bodies: list[bytes], clients: int) -> dict[str, Any]:
+        """One load run, with the server's CPU milliseconds per request."""
+        cpu_before = self.cpu_seconds()
+        figures = run_load(self.port, path, bodies, clients)
+        figures["cpu_ms"] = round(1000 * (self.cpu_seconds() - cpu_before) / len(bodies), 2)
+        return figures
+
     def stop(self) -> None:
         """Stop the child (its own pid)."""
         self.process.terminate()
@@ -316,14 +330,14 @@ def bench_database(name: str, url: str, n: int, clients: int) -> dict[str, Any]:
     server = Server("survey", url)
     try:
         run_load(server.port, f"/api/survey/{slug}/responses", warmup, clients)
-        survey = run_load(server.port, f"/api/survey/{slug}/responses", bodies, clients)
+        survey = server.measure(f"/api/survey/{slug}/responses", bodies, clients)
     finally:
         server.stop()
     rows = count_rows(url, "SELECT count(*) FROM response") - len(warmup)
     server = Server("baseline", url)
     try:
         run_load(server.port, "/baseline", warmup, clients)
-        baseline = run_load(server.port, "/baseline", bodies, clients)
+        baseline = server.measure("/baseline", bodies, clients)
     finally:
         server.stop()
     baseline_rows = count_rows(url, f"SELECT count(*) FROM {BASELINE_TABLE}") - len(warmup)
@@ -342,10 +356,12 @@ def bench_database(name: str, url: str, n: int, clients: int) -> dict[str, Any]:
         "lost": lost,
         "server_errors": survey["server_errors"],
         "refused": survey["refused"],
+        "server_cpu_ms": survey["cpu_ms"],
         "baseline_per_s": baseline["per_s"],
         "baseline_p50_ms": baseline["p50_ms"],
         "baseline_p99_ms": baseline["p99_ms"],
         "baseline_lost": baseline["accepted"] - baseline_rows,
+        "baseline_server_cpu_ms": baseline["cpu_ms"],
         "ratio": round(ratio, 2),
         "targets_met": lost == 0
         and ratio >= 0.7

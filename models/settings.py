@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Europe/Kyiv"
     sqlite_busy_timeout_ms: int = 15000
+    # As many pooled connections as the web server's worker threads (40): a smaller pool makes
+    # busy requests open and close overflow connections, which costs more than the query.
+    database_pool_size: int = 40
     session_hours: int = 8
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
