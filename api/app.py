@@ -37,11 +37,13 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
-    app.state.sessionmaker = session_factory(engine or make_engine(settings.database_url))
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.sessionmaker = session_factory(app.state.engine)
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, organizations, cycles, questionnaire, survey, register, survey_pages):
+    # The residents' survey is the busiest route: routes are matched in order, so it goes first.
+    for module in (survey, auth, organizations, cycles, questionnaire, register, survey_pages):
         app.include_router(module.router)
     app.include_router(questionnaire.review_router)
     app.include_router(questionnaire_pages.router)

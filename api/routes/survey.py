@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from api.deps import DB, AppSettings, Now, actor_of, require_roles
@@ -69,20 +70,16 @@ _SQLITE_WRITER = threading.Lock()
 
 
 @contextmanager
-def one_writer(session: Session) -> Iterator[None]:
-    """Run a submission and commit it; on SQLite, one request at a time.
+def one_writer(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for one submission, committed at the end; on SQLite, one
+    request at a time.
 
     SQLite has a single writer: requests queue on this lock (fair, no polling) instead of
     sleeping in SQLite's busy handler, which under 64 clients starves some of them.
     """
-    lock = _SQLITE_WRITER if session.get_bind().dialect.name == "sqlite" else nullcontext()
-    with lock:
-        try:
-            yield
-            session.commit()
-        except BaseException:
-            session.rollback()  # before the lock is released: the next writer finds it free
-            raise
+    lock = _SQLITE_WRITER if engine.dialect.name == "sqlite" else nullcontext()
+    with lock, engine.begin() as connection:  # rolled back before the lock is released
+        yield connection
 
 
 def rate_limit_of(settings: Settings) -> dict[str, Any]:
@@ -117,31 +114,32 @@ def respond(
     slug: str,
     body: SurveyResponseCreate,
     request: Request,
-    response: Response,
-    session: DB,
-    now: Now,
-    settings: AppSettings,
     idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
     invitation_code: Annotated[str | None, Header(max_length=64)] = None,
-) -> ResponseRead:
+) -> Response:
     """Submit an anonymous response; resending the same idempotency key stores nothing new.
 
     A closed consultation needs an unused code in the `Invitation-Code` header.
     """
-    with one_writer(session):
+    # Every resident's submission runs this: a plain connection instead of a session, the
+    # clock and settings straight from the app (fewer dependencies to solve per request).
+    settings: Settings = request.app.state.settings
+    with one_writer(request.app.state.engine) as connection:
         stored = submit_response(
-            session,
+            connection,
             slug=slug,
             answers=[AnswerInput(a.question_id, list(a.option_ids), a.text) for a in body.answers],
             idempotency_key=body.idempotency_key or idempotency_key or new_token(16),
             ip_hash=client_ip_hash(request, settings),
-            now=now,
+            now=request.app.state.clock.now(),
             invitation_code=invitation_code,
             **rate_limit_of(settings),
         )
-    if not stored.created:
-        response.status_code = 200
-    return ResponseRead(id=stored.id, created=stored.created)
+    return Response(
+        ResponseRead(id=stored.id, created=stored.created).model_dump_json(),
+        status_code=201 if stored.created else 200,
+        media_type="application/json",
+    )
 
 
 # --- The working group ------------------------------------------------------------------------

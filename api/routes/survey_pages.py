@@ -259,9 +259,9 @@ def submit_page(
     code = str(form.get(CODE_FIELD) or "").strip()[:64]
     questions = list_questions(session, cycle_id=cycle.id)
     try:
-        with one_writer(session):
+        with one_writer(request.app.state.engine) as connection:
             submit_response(
-                session,
+                connection,
                 slug=slug,
                 answers=answers_from_form(form, questions),
                 idempotency_key=key,
@@ -271,8 +271,7 @@ def submit_page(
                 invitation_code=code or None,
                 **rate_limit_of(settings),
             )
-    except (AnswerInvalid, InvitationRefused) as refusal:
-        session.rollback()  # nothing partially saved
+    except (AnswerInvalid, InvitationRefused) as refusal:  # nothing saved: one_writer rolled back
         page = _form_page(
             request,
             session,
@@ -287,7 +286,6 @@ def submit_page(
         )
         return _with_cookie(request, page, token, new)
     except Conflict as refusal:
-        session.rollback()
         page = render_page(
             request, "survey/closed.html", {**context, "message": refusal.message}, 409
         )

@@ -5,6 +5,7 @@ the same instant, or a rerun after a crash, make each transition at most once.
 """
 
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -189,7 +190,18 @@ def skip_stage(
     return stage
 
 
-def ensure_accepting(stage: Stage, *, now: datetime, what: str) -> None:
+class StageWindow(Protocol):
+    """What deciding whether a stage takes answers needs (a Stage, or a row of its columns)."""
+
+    @property
+    def starts_on(self) -> date: ...
+    @property
+    def due_on(self) -> date: ...
+    @property
+    def status(self) -> StageStatus: ...
+
+
+def ensure_accepting(stage: StageWindow, *, now: datetime, what: str) -> None:
     """Refuse with 409 unless the stage takes answers now (409 names the dates)."""
     today = local_date(now)
     period = f"з {stage.starts_on:%d.%m.%Y} по {stage.due_on:%d.%m.%Y}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, distinct, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, distinct, func, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -240,21 +240,30 @@ _RULES_LOCK = threading.Lock()
 _RULES_MAX = 64
 
 
-def _question_rules(session: Session, *, cycle_id: int, slug: str) -> list[QuestionRule]:
+_RULE_ROWS = (
+    select(Question.id, Question.position, Question.kind, Question.required)
+    .add_columns(Option.id, Option.is_other)
+    .outerjoin(Option, Option.question_id == Question.id)
+    .where(Question.cycle_id == bindparam("cycle_id"))
+    .order_by(Question.position, Option.position)
+)
+
+
+def _question_rules(connection: Connection, *, cycle_id: int, slug: str) -> list[QuestionRule]:
     with _RULES_LOCK:
         cached = _RULES.get((cycle_id, slug))
     if cached is not None:
         return cached
-    return [
-        QuestionRule(
-            id=q.id,
-            position=q.position,
-            kind=q.kind,
-            required=q.required,
-            options={o.id: o.is_other for o in q.options},
+    rules: dict[int, QuestionRule] = {}
+    for question_id, position, kind, required, option_id, is_other in connection.execute(
+        _RULE_ROWS, {"cycle_id": cycle_id}
+    ):
+        rule = rules.setdefault(
+            question_id, QuestionRule(question_id, position, kind, required, options={})
         )
-        for q in list_questions(session, cycle_id=cycle_id)
-    ]
+        if option_id is not None:
+            rule.options[option_id] = is_other
+    return list(rules.values())
 
 
 def _remember_rules(key: tuple[int, str], rules: list[QuestionRule]) -> None:
@@ -354,10 +363,13 @@ _INVITATION_ONLY = (
 # Everything a submission checks before writing, in one round trip: the cycle and its
 # consultation stage, whether invitations were issued, and the IP hash's recent responses
 # (the rate limit refuses at the limit, so that count stays small and needs no LIMIT).
+# Plain columns, run on the connection: no ORM objects on the hot path.
 _SUBMISSION_CHECKS = (
     select(
         AuditCycle.id,
-        Stage,
+        Stage.starts_on,
+        Stage.due_on,
+        Stage.status,
         select(SurveyInvitation.id)
         .where(SurveyInvitation.cycle_id == AuditCycle.id)
         .exists()
@@ -377,10 +389,9 @@ _SUBMISSION_CHECKS = (
 
 
 def _insert_response(
-    session: Session, values: dict[str, Any], rows: list[dict[str, Any]]
+    connection: Connection, values: dict[str, Any], rows: list[dict[str, Any]]
 ) -> int | None:
     """Insert a response and its answers; None when its idempotency key is already stored."""
-    connection = session.connection()
     if connection.dialect.name == "postgresql":
         found: int | None = connection.execute(
             _INSERT_RESPONSE_WITH_ANSWERS,
@@ -400,8 +411,8 @@ def _insert_response(
     return found
 
 
-def _by_key(session: Session, *, cycle_id: int, key: str) -> int | None:
-    return session.scalar(_BY_KEY, {"cycle_id": cycle_id, "key": key})
+def _by_key(connection: Connection, *, cycle_id: int, key: str) -> int | None:
+    return connection.scalar(_BY_KEY, {"cycle_id": cycle_id, "key": key})
 
 
 def is_invitation_only(session: Session, *, cycle_id: int) -> bool:
@@ -409,9 +420,9 @@ def is_invitation_only(session: Session, *, cycle_id: int) -> bool:
     return session.scalar(_INVITATION_ONLY, {"cycle_id": cycle_id}) is not None
 
 
-def answered_from_browser(session: Session, *, cycle_id: int, browser_hash: str) -> bool:
+def answered_from_browser(db: Session | Connection, *, cycle_id: int, browser_hash: str) -> bool:
     """True when this browser (its cookie's hash) has already answered."""
-    found = session.scalar(
+    found = db.scalar(
         select(Response.id)
         .where(Response.cycle_id == cycle_id, Response.browser_hash == browser_hash)
         .limit(1)
@@ -420,7 +431,7 @@ def answered_from_browser(session: Session, *, cycle_id: int, browser_hash: str)
 
 
 def submit_response(
-    session: Session,
+    connection: Connection,
     *,
     slug: str,
     answers: list[AnswerInput],
@@ -434,34 +445,34 @@ def submit_response(
 ) -> Submission:
     """Store one anonymous response; a resent idempotency key returns the stored one, not new.
 
-    On any refusal the caller must roll back: a response row may already be flushed.
+    On any refusal the caller must roll back: a response row may already be written. Runs on a
+    Core connection: every resident's submission takes this path, and ORM sessions cost more
+    CPU than the statements themselves.
     """
-    checks = session.execute(
-        _SUBMISSION_CHECKS,
-        {"slug": slug, "ip_hash": ip_hash if rate_limit > 0 else None, "since": now - rate_window},
-    ).first()
+    params = {"slug": slug, "ip_hash": ip_hash if rate_limit > 0 else None}
+    checks = connection.execute(_SUBMISSION_CHECKS, {**params, "since": now - rate_window}).first()
     if checks is None:
         raise NotFound("Опитування не знайдено.")
-    cycle_id, stage, invitation_only, recent = checks
-    ensure_accepting(stage, now=now, what="Опитування")
+    cycle_id, invitation_only, recent = checks.id, checks.invitation_only, checks.recent
+    ensure_accepting(checks, now=now, what="Опитування")
     if browser_hash and answered_from_browser(
-        session, cycle_id=cycle_id, browser_hash=browser_hash
+        connection, cycle_id=cycle_id, browser_hash=browser_hash
     ):
-        existing = _by_key(session, cycle_id=cycle_id, key=idempotency_key)
+        existing = _by_key(connection, cycle_id=cycle_id, key=idempotency_key)
         if existing is not None:  # the same form sent twice (a double click)
             return Submission(existing, False)
         raise Conflict("З цього браузера відповідь на опитування вже надіслано. Дякуємо!")
     if rate_limit > 0 and ip_hash and recent >= rate_limit:
-        existing = _by_key(session, cycle_id=cycle_id, key=idempotency_key)
+        existing = _by_key(connection, cycle_id=cycle_id, key=idempotency_key)
         if existing is not None:
             return Submission(existing, False)
         raise RateLimited("Забагато відповідей з вашої мережі за короткий час. Спробуйте пізніше.")
-    rules = _question_rules(session, cycle_id=cycle_id, slug=slug)
+    rules = _question_rules(connection, cycle_id=cycle_id, slug=slug)
     rows = validate_answers(rules, answers)
     if invitation_only and not (invitation_code or "").strip():
         raise InvitationRefused("Це опитування — лише за запрошенням: введіть код запрошення.")
     response_id = _insert_response(
-        session,
+        connection,
         {
             "cycle_id": cycle_id,
             "submitted_at": now,
@@ -472,11 +483,11 @@ def submit_response(
         rows,
     )
     if response_id is None:  # resent: the first one won
-        existing = _by_key(session, cycle_id=cycle_id, key=idempotency_key)
+        existing = _by_key(connection, cycle_id=cycle_id, key=idempotency_key)
         assert existing is not None
         return Submission(existing, False)
     if invitation_only:
-        _use_invitation(session, cycle_id=cycle_id, code=invitation_code or "")
+        _use_invitation(connection, cycle_id=cycle_id, code=invitation_code or "")
     _remember_rules((cycle_id, slug), rules)
     return Submission(response_id, True)
 
@@ -541,8 +552,8 @@ def invitation_counts(session: Session, *, cycle_id: int) -> tuple[int, int]:
     return issued or 0, used or 0
 
 
-def _use_invitation(session: Session, *, cycle_id: int, code: str) -> None:
-    result = session.execute(
+def _use_invitation(connection: Connection, *, cycle_id: int, code: str) -> None:
+    result = connection.execute(
         update(SurveyInvitation)
         .where(
             SurveyInvitation.cycle_id == cycle_id,
@@ -550,9 +561,8 @@ def _use_invitation(session: Session, *, cycle_id: int, code: str) -> None:
             SurveyInvitation.used.is_(False),
         )
         .values(used=True)
-        .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise InvitationRefused("Код запрошення недійсний або вже використаний.")
 
 
