@@ -21,7 +21,7 @@ from models.clock import FixedClock
 from models.db import session_scope
 from models.organization import Unit
 from models.outbox import OutboxMessage, OutboxStatus
-from models.services.mail import STALE_CLAIM, claim_due, reminder_point
+from models.services.mail import ERASED_BODY, STALE_CLAIM, claim_due, reminder_point
 from models.settings import get_settings
 from tests.factories import at, create_organization, launch, plan, questionnaire, token_of
 
@@ -138,8 +138,10 @@ def test_each_reminder_is_received_exactly_once_after_two_flow_runs(
     with session_scope() as session:
         keys = sorted(session.scalars(select(OutboxMessage.dedup_key)))
         statuses = set(session.scalars(select(OutboxMessage.status)))
+        bodies = set(session.scalars(select(OutboxMessage.body)))
     assert len([k for k in keys if k.startswith("reminder:")]) == 6
     assert statuses == {OutboxStatus.SENT}
+    assert bodies == {ERASED_BODY}  # the links and the resume code are not kept at rest
 
 
 def test_unreachable_smtp_is_retried_and_a_crash_after_claiming_is_recovered(

@@ -244,12 +244,23 @@ def deliver(email: EmailMessage, *, settings: Settings) -> None:
         smtp.send_message(email)
 
 
+# Bodies carry secret unit links and resume codes: once a message is delivered (or given up
+# on) nothing needs its text, so it is not kept at rest. Subject and recipients stay.
+ERASED_BODY = "[Текст листа вилучено після надсилання: він міг містити секретне посилання або код.]"
+
+
 def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
-    """Record a delivered message."""
+    """Record a delivered message and erase its body."""
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=OutboxStatus.SENT, sent_at=now, updated_at=now, last_error=None)
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            updated_at=now,
+            last_error=None,
+            body=ERASED_BODY,
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -263,6 +274,7 @@ def mark_failed(session: Session, *, message_id: int, now: datetime, error: str)
     message.claimed_at = None
     if message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxStatus.FAILED
+        message.body = ERASED_BODY
     else:
         message.status = OutboxStatus.PENDING
         message.next_attempt_at = now + timedelta(minutes=5 * 2 ** (message.attempts - 1))
