@@ -63,9 +63,11 @@ def test_regenerate_state_approve_sign_and_freeze(
     assert _report().render_requested_at == clock.now()
     assert _versions() == {1: ReportStatus.DRAFT}
     with session_scope() as session:
-        assert session.scalar(
+        actor = session.scalar(
             select(AuditEvent.actor).where(AuditEvent.action == "report.render_requested")
-        ).startswith("account:")
+        )
+    assert actor is not None
+    assert actor.startswith("account:")
     assert "Формується…" in client.get(url).text
 
     # A render that fails (the workers' memory cap) is shown with its Ukrainian message.
