@@ -17,7 +17,6 @@ from api.routes import (
     survey_pages,
 )
 from api.routes.console import install_console
-from api.routes.reports import pages as report_pages
 from api.routes.reports import router as reports_router
 from api.web import STATIC_DIR, SecurityHeaders, render_page
 from models.clock import Clock, SystemClock
@@ -48,7 +47,6 @@ def create_app(
     app.include_router(questionnaire.review_router)
     app.include_router(questionnaire_pages.router)
     app.include_router(reports_router)
-    app.include_router(report_pages)
 
     install_console(app)
 

@@ -15,9 +15,11 @@ from models.services.report_versions import (
     clear_request,
     full_report_context,
     pending_request,
+    record_render_failure,
     render_due,
 )
 from models.services.reports import latest_version, next_version_number, store_version
+from report_templates.parallel import RenderError
 from report_templates.render import render
 
 
@@ -34,7 +36,16 @@ def render_version(
             session, cycle_id=cycle_id, now=now, version=number
         )
     # Rendering takes seconds to minutes: no transaction is held open meanwhile.
-    pdf = renderer(context)
+    try:
+        pdf = renderer(context)
+    except Exception as exc:
+        # The console shows the failure; the next sweep tries again (the request stays due).
+        with session_scope() as session:
+            message = str(exc) if isinstance(exc, RenderError) else None
+            record_render_failure(
+                session, cycle_id=cycle_id, number=number, message=message, now=now
+            )
+        raise
     with session_scope() as session:
         latest = latest_version(session, cycle_id=cycle_id)
         if latest is not None and latest.number >= number:

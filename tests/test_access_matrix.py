@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from tests.console_pages import console_login, csrf_of
 from tests.factories import create_organization, launch, plan, second_organization, token_of
 
 # Routes anyone may use: the public survey, a unit's secret link, logging in, the landing page.
@@ -58,6 +59,7 @@ def two_organizations(client: TestClient) -> dict[str, Any]:
         "cycle_id": cycle["id"],
         "unit_id": first["units"][0]["id"],
         "kind": "remote_audit",
+        "key": "legal_base",  # a report section
         "token": token_of(cycle["links"][0]["url"]),
         "slug": cycle["survey_url"].rsplit("/", 1)[1],
     }
@@ -122,3 +124,29 @@ def test_mayor_office_reads_but_never_changes(
             continue
         response = client.request(method, _url(path, ids), headers=mayor, json={})
         assert response.status_code in (403, 422), (method, path, response.status_code)
+
+
+def test_console_forms_of_another_organization_are_not_found(
+    app: FastAPI, client: TestClient, two_organizations: dict[str, Any]
+) -> None:
+    """Past the CSRF check (a valid token of the other organization's own session) every console
+    form on the first organization's cycle is "not found", and nothing changes."""
+    from sqlalchemy import func, select
+
+    from models.db import session_scope
+    from models.event import AuditEvent
+
+    ids = two_organizations["ids"]
+    console_login(client, "second@example.org")
+    token = csrf_of(client.get("/console").text)
+    with session_scope() as session:
+        events = session.scalar(select(func.count(AuditEvent.id)))
+    forms = [
+        p for m, p in _routes(app) if m == "POST" and p.startswith("/console/cycles/{cycle_id}")
+    ]
+    assert len(forms) >= 15
+    for path in forms:
+        response = client.post(_path(path, ids), data={"csrf_token": token, "reason": "Чужий"})
+        assert response.status_code == 404, (path, response.status_code)
+    with session_scope() as session:
+        assert session.scalar(select(func.count(AuditEvent.id))) == events

@@ -13,32 +13,15 @@ from flows.audit_cycle import audit_cycle
 from models.clock import FixedClock
 from models.db import session_scope
 from models.event import AuditEvent
+from tests.console_pages import AXE, axe_violations, console_login, csrf_of
 from tests.factories import PASSWORD, at, create_organization
-
-AXE = Path.home() / ".cache" / "infoaudit-npm" / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def _login(client: TestClient, email: str) -> None:
-    token = _csrf(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
 
 
 def _launch_form(client: TestClient, **changes: Any) -> dict[str, Any]:
     page = client.get("/console/cycles/new")
     assert page.status_code == 200
     data: dict[str, Any] = {
-        "csrf_token": _csrf(page.text),
+        "csrf_token": csrf_of(page.text),
         "action": "schedule",
         "start": "2024-09-23",
         "order_number": "212-р",
@@ -66,7 +49,7 @@ def test_pages_need_login_and_forms_need_csrf(client: TestClient, clock: FixedCl
     )
     assert forged.status_code == 403
     assert "Форма застаріла" in forged.text
-    _login(client, org["coordinator_email"])
+    console_login(client, org["coordinator_email"])
     page = client.get("/console")
     assert page.status_code == 200
     assert page.headers["x-frame-options"] == "DENY"
@@ -78,7 +61,7 @@ def test_launch_form_mirrors_the_order_and_refuses_bad_dates(
 ) -> None:
     clock.set(at("2024-09-20", 9))
     org = create_organization(client)
-    _login(client, org["coordinator_email"])
+    console_login(client, org["coordinator_email"])
     data = _launch_form(client)
     # The default schedule is the seed's.
     assert data["consultation_due_on"] == "2024-10-06"
@@ -110,12 +93,12 @@ def test_launch_form_mirrors_the_order_and_refuses_bad_dates(
 def test_stage_actions_are_recorded_with_reasons(client: TestClient, clock: FixedClock) -> None:
     clock.set(at("2024-09-20", 9))
     org = create_organization(client)
-    _login(client, org["coordinator_email"])
+    console_login(client, org["coordinator_email"])
     location = client.post(
         "/console/cycles/new", data=_launch_form(client), follow_redirects=False
     ).headers["location"]
     cycle_id = int(location.rsplit("/", 1)[1])
-    token = _csrf(client.get(location).text)
+    token = csrf_of(client.get(location).text)
     url = f"/console/cycles/{cycle_id}/stages/remote_audit"
 
     response = client.post(
@@ -169,22 +152,13 @@ def test_stage_actions_are_recorded_with_reasons(client: TestClient, clock: Fixe
 
     mayor_email = org["mayor_email"]
     client.cookies.clear()
-    _login(client, mayor_email)
+    console_login(client, mayor_email)
     page = client.get(location)
     assert page.status_code == 200
     assert "/q/" not in page.text  # the mayor's office reads, it does not hand out links
-    token = _csrf(page.text)
+    token = csrf_of(page.text)
     response = client.post(url, data={"csrf_token": token, "action": "close", "reason": "Ні"})
     assert response.status_code == 403
-
-
-def _axe(page: Any) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}))"
-        ".violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))"
-    )
-    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.slow
@@ -203,7 +177,7 @@ def test_journey_in_chromium(
 
     def log_in() -> None:
         page.goto(f"{live_server}/login")
-        assert _axe(page) == []
+        assert axe_violations(page) == []
         page.fill("#email", org["coordinator_email"])
         page.fill("#password", PASSWORD)
         with page.expect_navigation():
@@ -218,7 +192,7 @@ def test_journey_in_chromium(
     assert page.locator("td", has_text="Відділ культури").count() == 1
 
     page.goto(f"{live_server}/console/cycles/new")
-    assert _axe(page) == []
+    assert axe_violations(page) == []
     page.fill("#order_number", "212-р")
     page.fill("#order_date", "2024-09-23")
     page.fill("#year", "2024")
@@ -234,7 +208,7 @@ def test_journey_in_chromium(
     cycle_id = int(page.url.rsplit("/", 1)[1])
     assert page.locator("code.link", has_text="/q/").count() == 2
     assert page.locator(".qr svg").count() == 1
-    assert _axe(page) == []
+    assert axe_violations(page) == []
 
     for day, expected in (
         ("2024-09-23", "триває"),
@@ -261,8 +235,8 @@ def test_links_are_sent_once_per_press(client: TestClient, clock: FixedClock) ->
 
     clock.set(at("2024-09-20", 9))
     org = create_organization(client)
-    _login(client, org["coordinator_email"])
-    token = _csrf(client.get("/console/units").text)
+    console_login(client, org["coordinator_email"])
+    token = csrf_of(client.get("/console/units").text)
     response = client.post(
         "/console/units",
         data={"csrf_token": token, "name": "Відділ культури", "email": "culture@example.org"},
@@ -275,7 +249,7 @@ def test_links_are_sent_once_per_press(client: TestClient, clock: FixedClock) ->
     page = client.get(location).text
     key = re.search(r'name="request_key" value="([^"]+)"', page)
     assert key
-    form = {"csrf_token": _csrf(page), "request_key": key.group(1)}
+    form = {"csrf_token": csrf_of(page), "request_key": key.group(1)}
     first = client.post(f"{location}/links", data=form)
     assert first.status_code == 200
     assert "Листів поставлено в чергу на надсилання: 1." in first.text  # one unit has an address
@@ -290,8 +264,8 @@ def test_links_are_sent_once_per_press(client: TestClient, clock: FixedClock) ->
 
 def test_units_upload_keeps_good_rows_and_names_bad_ones(client: TestClient) -> None:
     org = create_organization(client)
-    _login(client, org["coordinator_email"])
-    token = _csrf(client.get("/console/units").text)
+    console_login(client, org["coordinator_email"])
+    token = csrf_of(client.get("/console/units").text)
     table = (
         "Назва;Вид;Керівник;Пошта\n"
         "Відділ культури;виконавчий орган;Коваль Олена;culture@example.org\n"

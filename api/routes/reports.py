@@ -8,7 +8,7 @@ version. Only the organization's own accounts see anything (another organization
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.deps import DB, AppSettings, Now, actor_of, require_roles
@@ -41,7 +41,6 @@ from models.services.report_text import (
     list_recommendations,
     list_sections,
     markdown_to_html,
-    request_render,
     section_markdown,
 )
 from models.services.report_versions import (
@@ -51,6 +50,7 @@ from models.services.report_versions import (
     get_version,
     list_versions,
     render_due,
+    request_new_version,
     signatures_of,
 )
 from models.services.reports import load_pdf
@@ -306,7 +306,9 @@ def upload_p7s(
 def render_request(cycle_id: int, session: DB, now: Now, account: Editor) -> ReportRead:
     """Ask for a new version (the flow renders it; this request does not wait)."""
     get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-    request_render(session, report=ensure_report(session, cycle_id=cycle_id), now=now)
+    request_new_version(
+        session, cycle_id=cycle_id, now=now, actor=actor_of(account), actor_account_id=account.id
+    )
     return _report_read(session, cycle_id, account)
 
 
@@ -537,46 +539,3 @@ def record(
         actor=actor_of(account),
     )
     return InterviewRead.model_validate(interview)
-
-
-pages = APIRouter(include_in_schema=False)
-
-
-@pages.get("/console/cycles/{cycle_id}/report")
-def report_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
-    """The report's versions and signatures, saying exactly what was verified here."""
-    from api.routes.console import _account, _page
-
-    account = _account(request, session, now)
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-    is_mayor = account.role == Role.MAYOR_OFFICE
-    versions = [
-        v for v in list_versions(session, cycle_id=cycle.id) if not is_mayor or v.status in READY
-    ]
-    try:
-        download: ReportVersion | None = downloadable_version(
-            session, cycle_id=cycle.id, role=account.role
-        )
-    except NotFound:
-        download = None
-    return _page(
-        request,
-        session,
-        account,
-        "console/report.html",
-        {
-            "cycle": cycle,
-            "is_mayor": is_mayor,
-            "render_pending": render_due(session, cycle_id=cycle.id),
-            "download": download,
-            "labels": SIGNATURE_CHECK_LABELS,
-            "versions": [
-                {
-                    "version": v,
-                    "status": REPORT_STATUS_LABELS[v.status],
-                    "signatures": signatures_of(session, version_id=v.id),
-                }
-                for v in versions
-            ],
-        },
-    )

@@ -342,6 +342,17 @@ def add_recommendation(
     session.add(recommendation)
     request_render(session, report=report, now=now)
     session.flush()
+    cycle = session.get(AuditCycle, cycle_id)
+    assert cycle is not None
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle_id,
+        action="report.recommendation_added",
+        at=now,
+        actor=actor,
+        details={"recommendation": recommendation.id},
+    )
     return recommendation
 
 

@@ -1,22 +1,38 @@
 """The report's versions: the full context, which version is due, approval and what may be
 downloaded. Draft → approved (its PDF frozen; any change renders a new version) → signed."""
 
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.account import Role
-from models.cycle import AuditCycle
+from models.clock import local_date
+from models.cycle import AuditCycle, StageKind, StageStatus
 from models.errors import Conflict, NotFound
+from models.event import AuditEvent
 from models.report import Report, ReportStatus, ReportVersion, Signature
 from models.services.events import record_event
 from models.services.interviews import interviews_context
-from models.services.report_text import narrative_context, recommendations_context
-from models.services.reports import build_report_context, get_report, latest_version
+from models.services.report_text import (
+    ensure_report,
+    narrative_context,
+    recommendations_context,
+    request_render,
+)
+from models.services.reports import (
+    build_report_context,
+    get_report,
+    latest_version,
+    next_version_number,
+)
+from models.services.stages import get_stage
 
 READY = (ReportStatus.APPROVED, ReportStatus.SIGNED)
+RENDER_FAILED = "report.render_failed"
+RENDER_FAILED_MESSAGE = "Внутрішня помилка під час формування звіту."
 
 
 def full_report_context(
@@ -165,3 +181,113 @@ def downloadable_version(session: Session, *, cycle_id: int, role: Role) -> Repo
     if ready:
         return ready[0]
     raise NotFound("Звіт ще не затверджено: завантажити можна затверджений або підписаний звіт.")
+
+
+def record_render_failure(
+    session: Session, *, cycle_id: int, number: int, message: str | None, now: datetime
+) -> None:
+    """Note in the audit trail that rendering a version failed, so the console can say so.
+
+    `message` is for people (Ukrainian); None when the cause is internal and stays in the log.
+    """
+    cycle = session.get(AuditCycle, cycle_id)
+    if cycle is None:
+        return
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle_id,
+        action=RENDER_FAILED,
+        at=now,
+        details={"version": number, "error": message or RENDER_FAILED_MESSAGE},
+    )
+
+
+RenderStatus = Literal["done", "waiting", "queued", "failed"]
+
+
+@dataclass(frozen=True)
+class RenderState:
+    """Where the report's rendering stands, as the console shows it.
+
+    done: the newest version reflects the text; waiting: a version is due but reporting has
+    not opened (the sweep renders only then); queued: the sweep renders it on its next run;
+    failed: the last attempt failed (the sweep tries again on its next run).
+    """
+
+    status: RenderStatus
+    latest: ReportVersion | None
+    reporting_starts_on: date
+    error: str | None = None
+    failed_at: datetime | None = None
+
+
+def render_state(session: Session, *, cycle_id: int) -> RenderState:
+    """Whether a version is due, waiting for reporting to open, failed, or done."""
+    latest = latest_version(session, cycle_id=cycle_id)
+    reporting = get_stage(session, cycle_id=cycle_id, kind=StageKind.REPORTING)
+    if not render_due(session, cycle_id=cycle_id):
+        return RenderState("done", latest, reporting.starts_on)
+    if reporting.status not in (StageStatus.OPEN, StageStatus.CLOSED):
+        return RenderState("waiting", latest, reporting.starts_on)
+    requested = pending_request(session, cycle_id=cycle_id)
+    number = next_version_number(session, cycle_id=cycle_id)
+    failure = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.cycle_id == cycle_id, AuditEvent.action == RENDER_FAILED)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    # A failure counts while its version is still missing and nobody asked again since.
+    if (
+        failure is not None
+        and failure.details.get("version") == number
+        and (requested is None or failure.at >= requested)
+    ):
+        return RenderState(
+            "failed",
+            latest,
+            reporting.starts_on,
+            error=str(failure.details.get("error") or RENDER_FAILED_MESSAGE),
+            failed_at=failure.at,
+        )
+    return RenderState("queued", latest, reporting.starts_on)
+
+
+def request_new_version(
+    session: Session,
+    *,
+    cycle_id: int,
+    now: datetime,
+    actor: str,
+    actor_account_id: int | None = None,
+) -> None:
+    """Ask for a new version (the flow renders it, never the request) and note who asked."""
+    request_render(session, report=ensure_report(session, cycle_id=cycle_id), now=now)
+    cycle = session.get(AuditCycle, cycle_id)
+    assert cycle is not None
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle_id,
+        action="report.render_requested",
+        at=now,
+        actor=actor,
+        actor_account_id=actor_account_id,
+    )
+
+
+def text_frozen_reason(session: Session, *, cycle_id: int) -> str | None:
+    """Why the working group's text cannot change in the console now (None when it can).
+
+    Once the newest version is approved, its text is what was approved and signed: the
+    console keeps the narrative and recommendations read-only from then on.
+    """
+    latest = latest_version(session, cycle_id=cycle_id)
+    if latest is None or latest.status not in READY:
+        return None
+    assert latest.approved_at is not None
+    return (
+        f"Версію {latest.number} звіту затверджено {local_date(latest.approved_at):%d.%m.%Y}: "
+        "текст звіту заморожено, щоб він збігався із затвердженим і підписаним звітом."
+    )

@@ -4,20 +4,30 @@ Plain HTML forms (no JavaScript needed), CSRF-checked; every action lands in the
 """
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import segno
-from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from api.deps import DB, SESSION_COOKIE, AppSettings, Now, actor_of, bearer_token
 from api.errors import ukrainian_errors
+from api.routes.console import consolidation, interviews, report, report_text, survey
+from api.routes.console.common import (
+    COORDINATOR_ONLY,
+    CSRF,
+    FormText,
+    LoginRequired,
+    _account,
+    _page,
+    _see_other,
+)
 from api.routes.cycles import launch_for, links_read, survey_url
-from api.web import render_page, verify_csrf
-from models.account import READ_ROLES, Account, Role
+from api.web import verify_csrf
+from models.account import Account, Role
 from models.clock import local_date
 from models.cycle import (
     STAGE_LABELS,
@@ -30,11 +40,11 @@ from models.cycle import (
     StageStatus,
 )
 from models.errors import DomainError, Forbidden, Unauthorized
-from models.organization import UNIT_KIND_LABELS, Organization, UnitKind
+from models.organization import UNIT_KIND_LABELS, UnitKind
 from models.plan import CyclePlan
 from models.schemas import AccountCreate, UnitCreate
 from models.security import new_token
-from models.services.accounts import account_for_token, authenticate, logout
+from models.services.accounts import authenticate, logout
 from models.services.cycles import (
     default_schedule,
     get_cycle,
@@ -58,58 +68,6 @@ from models.services.surveys import count_responses
 from models.tabular import TableError, read_table
 
 router = APIRouter(include_in_schema=False)
-FormText = Annotated[str, Form()]
-CSRF = Annotated[str, Form(alias="csrf_token")]
-COORDINATOR_ONLY = frozenset({Role.COORDINATOR})
-
-
-class LoginRequired(Exception):
-    """The page needs a login: the handler redirects to /login."""
-
-
-def _account(
-    request: Request, session: Session, now: datetime, roles: frozenset[Role] = READ_ROLES
-) -> Account:
-    token = bearer_token(request)
-    if not token:
-        raise LoginRequired
-    try:
-        account = account_for_token(session, token=token, now=now)
-    except Unauthorized as exc:
-        raise LoginRequired from exc
-    if account.role not in roles or account.organization_id is None:
-        raise Forbidden("Недостатньо прав для цієї сторінки.")
-    return account
-
-
-def _page(
-    request: Request,
-    session: Session,
-    account: Account | None,
-    name: str,
-    context: dict[str, Any],
-    status_code: int = 200,
-) -> Response:
-    organization = (
-        session.get(Organization, account.organization_id)
-        if account is not None and account.organization_id is not None
-        else None
-    )
-    return render_page(
-        request,
-        name,
-        {
-            "account": account,
-            "organization_name": organization.name if organization else None,
-            "can_manage": account is not None and account.role == Role.COORDINATOR,
-            **context,
-        },
-        status_code,
-    )
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/login")
@@ -633,6 +591,8 @@ def stage_action(
 def install_console(app: FastAPI) -> None:
     """Add the console's routes and its login redirect to the app."""
     app.include_router(router)
+    for pages in (report, report_text, interviews, survey, consolidation):
+        app.include_router(pages.router)
 
     @app.exception_handler(LoginRequired)
     async def to_login(_request: Request, _exc: LoginRequired) -> Response:

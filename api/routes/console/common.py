@@ -1,0 +1,71 @@
+"""What every console page shares: the logged-in account, the page layout, form fields."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from api.deps import bearer_token
+from api.web import render_page
+from models.account import READ_ROLES, Account, Role
+from models.errors import Forbidden, Unauthorized
+from models.organization import Organization
+from models.services.accounts import account_for_token
+
+FormText = Annotated[str, Form()]
+CSRF = Annotated[str, Form(alias="csrf_token")]
+COORDINATOR_ONLY = frozenset({Role.COORDINATOR})
+# Who changes the report, the interview schedule and the survey (as the JSON API allows).
+EDITOR_ROLES = frozenset({Role.COORDINATOR, Role.WORKING_GROUP})
+
+
+class LoginRequired(Exception):
+    """The page needs a login: the handler redirects to /login."""
+
+
+def _account(
+    request: Request, session: Session, now: datetime, roles: frozenset[Role] = READ_ROLES
+) -> Account:
+    token = bearer_token(request)
+    if not token:
+        raise LoginRequired
+    try:
+        account = account_for_token(session, token=token, now=now)
+    except Unauthorized as exc:
+        raise LoginRequired from exc
+    if account.role not in roles or account.organization_id is None:
+        raise Forbidden("Недостатньо прав для цієї сторінки.")
+    return account
+
+
+def _page(
+    request: Request,
+    session: Session,
+    account: Account | None,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
+    organization = (
+        session.get(Organization, account.organization_id)
+        if account is not None and account.organization_id is not None
+        else None
+    )
+    return render_page(
+        request,
+        name,
+        {
+            "account": account,
+            "organization_name": organization.name if organization else None,
+            "can_manage": account is not None and account.role == Role.COORDINATOR,
+            "can_edit": account is not None and account.role in EDITOR_ROLES,
+            **context,
+        },
+        status_code,
+    )
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)

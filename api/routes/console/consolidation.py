@@ -1,0 +1,175 @@
+"""The consolidated inventory: systems and items grouped across units, merged and split by the
+working group and auditors. Decisions are stored apart from the questionnaire rows, which never
+change, so every merge or split can be withdrawn.
+"""
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from api.deps import DB, Now, actor_of
+from api.routes.console.common import CSRF, FormText, _account, _page, _see_other
+from api.routes.questionnaire import KINDS
+from api.web import verify_csrf
+from models.account import WORKING_GROUP_ROLES, Account
+from models.cycle import AuditCycle
+from models.errors import DomainError, Invalid
+from models.questionnaire import ConsolidationAction
+from models.services.consolidation import (
+    consolidate,
+    list_decisions,
+    merge_groups,
+    split_row,
+    undo_decision,
+)
+from models.services.cycles import get_cycle
+
+router = APIRouter(include_in_schema=False)
+Kind = Literal["systems", "items"]
+KIND_TITLES = {"systems": "Інформаційні системи", "items": "Публічна інформація"}
+MAX_KEYS = 200
+
+
+def _cycle(
+    request: Request, session: Session, now: datetime, cycle_id: int
+) -> tuple[Account, AuditCycle]:
+    account = _account(request, session, now, WORKING_GROUP_ROLES)
+    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+
+
+def _consolidation(
+    request: Request,
+    session: Session,
+    account: Account,
+    cycle: AuditCycle,
+    kind: Kind,
+    *,
+    error: str | None = None,
+    chosen: list[str] | None = None,
+    into: str = "",
+    status_code: int = 200,
+) -> Response:
+    groups = consolidate(session, cycle_id=cycle.id, kind=KINDS[kind])
+    names = {g.key: g.name for g in groups}
+    rows = {r.id: (r.name, r.unit) for g in groups for r in g.rows}
+    decisions = [
+        {
+            "decision": d,
+            "text": (
+                f"«{rows.get(d.row_id, ('?', ''))[0]}» ({rows.get(d.row_id, ('', '?'))[1]}) окремо"
+                if d.action == ConsolidationAction.SPLIT
+                else f"«{d.group_key}» → «{names.get(d.target_key, d.target_key)}»"
+            ),
+        }
+        for d in list_decisions(session, cycle_id=cycle.id, kind=KINDS[kind])
+    ]
+    return _page(
+        request,
+        session,
+        account,
+        "console/consolidation.html",
+        {
+            "cycle": cycle,
+            "kind": kind,
+            "kinds": KIND_TITLES,
+            "groups": groups,
+            "decisions": decisions,
+            "error": error,
+            "chosen": set(chosen or []),
+            "into": into,
+        },
+        status_code,
+    )
+
+
+@router.get("/console/cycles/{cycle_id}/consolidation/{kind}")
+def consolidation_page(
+    cycle_id: int, kind: Kind, request: Request, session: DB, now: Now
+) -> Response:
+    """The consolidated systems or items with their original rows."""
+    account, cycle = _cycle(request, session, now, cycle_id)
+    return _consolidation(request, session, account, cycle, kind)
+
+
+def _keys(form: FormData) -> list[str]:
+    return [str(k) for k in form.getlist("keys")][:MAX_KEYS]
+
+
+@router.post("/console/cycles/{cycle_id}/consolidation/{kind}/merge")
+async def merge(cycle_id: int, kind: Kind, request: Request, session: DB, now: Now) -> Response:
+    """Merge the chosen groups into one of them."""
+    form = await request.form()
+    verify_csrf(request, str(form.get("csrf_token") or ""))
+    account, cycle = _cycle(request, session, now, cycle_id)
+    keys, into = _keys(form), str(form.get("into") or "")
+    try:
+        if not into:
+            raise Invalid("Оберіть запис, до якого об’єднати.", field="into")
+        if len([k for k in keys if k != into]) < 1:
+            raise Invalid("Позначте хоча б один інший запис для об’єднання.", field="keys")
+        merge_groups(
+            session,
+            cycle_id=cycle.id,
+            kind=KINDS[kind],
+            keys=keys,
+            into=into,
+            actor=actor_of(account),
+            now=now,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _consolidation(
+            request,
+            session,
+            account,
+            cycle,
+            kind,
+            error=exc.message,
+            chosen=keys,
+            into=into,
+            status_code=exc.status_code,
+        )
+    return _see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")
+
+
+@router.post("/console/cycles/{cycle_id}/consolidation/{kind}/split")
+def split(
+    cycle_id: int,
+    kind: Kind,
+    request: Request,
+    session: DB,
+    now: Now,
+    csrf: CSRF,
+    row_id: FormText = "",
+) -> Response:
+    """Take one original row out of its group."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id)
+    if not row_id.isdigit():
+        raise Invalid("Оберіть запис анкети.", field="row_id")
+    split_row(
+        session,
+        cycle_id=cycle.id,
+        kind=KINDS[kind],
+        row_id=int(row_id),
+        actor=actor_of(account),
+        now=now,
+    )
+    return _see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")
+
+
+@router.post("/console/cycles/{cycle_id}/consolidation/{kind}/undo/{decision_id}")
+def undo(
+    cycle_id: int, kind: Kind, decision_id: int, request: Request, session: DB, now: Now, csrf: CSRF
+) -> Response:
+    """Withdraw a merge or split: the automatic grouping applies again."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id)
+    undo_decision(
+        session, cycle_id=cycle.id, decision_id=decision_id, actor=actor_of(account), now=now
+    )
+    return _see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")

@@ -1,0 +1,251 @@
+"""The interview schedule: propose (unit, officials, auditor, date and time, place), approve,
+record notes and findings, or record the working group's decision not to hold interviews.
+
+The coordinator and working-group members propose and approve; auditors record notes too.
+"""
+
+from datetime import date, datetime, time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import DB, Now, actor_of
+from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _account, _page, _see_other
+from api.web import verify_csrf
+from models.account import WORKING_GROUP_ROLES, Account, Role
+from models.clock import KYIV
+from models.cycle import AuditCycle, AuditedUnit, Auditor, StageKind, StageStatus
+from models.errors import DomainError, Invalid
+from models.organization import Unit
+from models.services.cycles import get_cycle
+from models.services.interviews import (
+    InterviewPlan,
+    approve_schedule,
+    decide_not_to_hold,
+    list_interviews,
+    propose_interview,
+    record_interview,
+)
+from models.services.stages import get_stage
+
+router = APIRouter(include_in_schema=False)
+MAX_TEXT = 20_000
+
+
+def _cycle(
+    request: Request, session: Session, now: datetime, cycle_id: int, roles: frozenset[Role]
+) -> tuple[Account, AuditCycle]:
+    account = _account(request, session, now, roles)
+    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+
+
+def _moment(day: str, clock_time: str, *, field: str, required: bool) -> datetime | None:
+    """A Kyiv date and time from the form's date and time fields."""
+    if not day.strip() and not required:
+        return None
+    try:
+        parsed_day = date.fromisoformat(day.strip())
+        parsed_time = time.fromisoformat(clock_time.strip()) if clock_time.strip() else time(10)
+    except ValueError as exc:
+        raise Invalid("Дата і час: вкажіть дату (РРРР-ММ-ДД) і час (ГГ:ХХ).", field=field) from exc
+    return datetime.combine(parsed_day, parsed_time, tzinfo=KYIV)
+
+
+def _interviews(
+    request: Request,
+    session: Session,
+    account: Account,
+    cycle: AuditCycle,
+    *,
+    error: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    units = session.execute(
+        select(Unit.id, Unit.name)
+        .join(AuditedUnit, AuditedUnit.unit_id == Unit.id)
+        .where(AuditedUnit.cycle_id == cycle.id)
+        .order_by(AuditedUnit.position)
+    ).all()
+    auditors = session.scalars(
+        select(Auditor)
+        .where(Auditor.cycle_id == cycle.id, Auditor.is_involved_only.is_(False))
+        .order_by(Auditor.id)
+    ).all()
+    unit_names = {unit_id: name for unit_id, name in units}
+    auditor_names = {a.id: a.full_name for a in auditors}
+    stage = get_stage(session, cycle_id=cycle.id, kind=StageKind.INTERVIEWS)
+    interviews = list_interviews(session, cycle_id=cycle.id)
+    return _page(
+        request,
+        session,
+        account,
+        "console/interviews.html",
+        {
+            "cycle": cycle,
+            "stage": stage,
+            "skipped": stage.status == StageStatus.SKIPPED,
+            "units": units,
+            "auditors": auditors,
+            "rows": [
+                {
+                    "interview": i,
+                    "unit": unit_names.get(i.unit_id, "—"),
+                    "auditor": auditor_names.get(i.auditor_id or 0, ""),
+                }
+                for i in interviews
+            ],
+            "pending": sum(1 for i in interviews if i.approved_at is None),
+            "can_record": account.role in WORKING_GROUP_ROLES,
+            "error": error or {},
+            "values": values or {},
+        },
+        status_code,
+    )
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    account: Account,
+    cycle: AuditCycle,
+    form: str,
+    exc: DomainError,
+    values: dict[str, str],
+) -> Response:
+    session.rollback()  # nothing half-done is kept
+    error = {"form": form, "message": exc.message, "field": exc.field or ""}
+    return _interviews(
+        request, session, account, cycle, error=error, values=values, status_code=exc.status_code
+    )
+
+
+@router.get("/console/cycles/{cycle_id}/interviews")
+def interviews_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
+    """The interview schedule, its approval, notes and findings."""
+    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
+    return _interviews(request, session, account, cycle)
+
+
+@router.post("/console/cycles/{cycle_id}/interviews")
+def propose(
+    cycle_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    csrf: CSRF,
+    unit_id: FormText = "",
+    officials: FormText = "",
+    auditor_id: FormText = "",
+    day: FormText = "",
+    at_time: FormText = "",
+    place: FormText = "",
+) -> Response:
+    """Add an interview to the proposed schedule."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
+    values = {
+        "unit_id": unit_id,
+        "officials": officials,
+        "auditor_id": auditor_id,
+        "day": day,
+        "at_time": at_time,
+        "place": place,
+    }
+    try:
+        if not unit_id.isdigit():
+            raise Invalid("Оберіть підрозділ.", field="unit_id")
+        if len(officials) > 2000 or len(place) > 300:
+            raise Invalid("Задовгий текст: посадові особи до 2000, місце до 300 символів.")
+        scheduled_at = _moment(day, at_time, field="day", required=True)
+        assert scheduled_at is not None
+        propose_interview(
+            session,
+            cycle_id=cycle.id,
+            plan=InterviewPlan(
+                unit_id=int(unit_id),
+                officials=officials,
+                scheduled_at=scheduled_at,
+                place=place,
+                auditor_id=int(auditor_id) if auditor_id.isdigit() else None,
+            ),
+            now=now,
+            actor=actor_of(account),
+        )
+    except DomainError as exc:
+        return _refused(request, session, account, cycle, "propose", exc, values)
+    return _see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
+
+
+@router.post("/console/cycles/{cycle_id}/interviews/approve")
+def approve(cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF) -> Response:
+    """Approve the proposed schedule (the approval and its date are recorded)."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
+    try:
+        approve_schedule(session, cycle_id=cycle.id, now=now, actor=actor_of(account))
+    except DomainError as exc:
+        return _refused(request, session, account, cycle, "approve", exc, {})
+    return _see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
+
+
+@router.post("/console/cycles/{cycle_id}/interviews/skip")
+def skip(
+    cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF, reason: FormText = ""
+) -> Response:
+    """Record the decision not to hold interviews, with the reason the report will give."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
+    try:
+        if len(reason.strip()) < 3 or len(reason) > 2000:
+            raise Invalid("Причина: від 3 до 2000 символів.", field="reason")
+        decide_not_to_hold(
+            session,
+            cycle_id=cycle.id,
+            reason=reason.strip(),
+            now=now,
+            actor=actor_of(account),
+            actor_account_id=account.id,
+        )
+    except DomainError as exc:
+        return _refused(request, session, account, cycle, "skip", exc, {"reason": reason})
+    return _see_other(f"/console/cycles/{cycle.id}/interviews")
+
+
+@router.post("/console/cycles/{cycle_id}/interviews/{interview_id}")
+def record(
+    cycle_id: int,
+    interview_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    csrf: CSRF,
+    notes: FormText = "",
+    findings: FormText = "",
+    held_on: FormText = "",
+    held_time: FormText = "",
+) -> Response:
+    """Record an approved interview's notes and findings (auditors too)."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
+    form = f"record-{interview_id}"
+    values = {"notes": notes, "findings": findings, "held_on": held_on, "held_time": held_time}
+    try:
+        if len(notes) > MAX_TEXT or len(findings) > MAX_TEXT:
+            raise Invalid(f"Нотатки і висновки: не більше {MAX_TEXT} символів кожне.")
+        held_at = _moment(held_on, held_time, field="held_on", required=False)
+        record_interview(
+            session,
+            cycle_id=cycle.id,
+            interview_id=interview_id,
+            notes=notes,
+            findings=findings,
+            held_at=held_at,
+            now=now,
+            actor=actor_of(account),
+        )
+    except DomainError as exc:
+        return _refused(request, session, account, cycle, form, exc, values)
+    return _see_other(f"/console/cycles/{cycle.id}/interviews#interview-{interview_id}")

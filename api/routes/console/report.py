@@ -1,0 +1,210 @@
+"""The report page: versions and signatures, asking for a new version, approval and sign-off.
+
+Rendering never runs in a request: the button records the request and the cycle's sweep renders
+the version; the page says where that stands (waiting, being rendered, failed, done). The mayor's
+office reads and downloads approved or signed versions only.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.deps import DB, AppSettings, Now, actor_of
+from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _account, _page, _see_other
+from api.routes.reports import _read_upload
+from api.web import verify_csrf
+from models.account import Account, Role
+from models.cycle import AuditCycle
+from models.errors import DomainError, Invalid, NotFound
+from models.report import REPORT_STATUS_LABELS, SIGNATURE_CHECK_LABELS, ReportVersion
+from models.services.cycles import get_cycle
+from models.services.report_versions import (
+    READY,
+    approve_version,
+    downloadable_version,
+    get_version,
+    list_versions,
+    render_state,
+    request_new_version,
+    signatures_of,
+)
+from models.services.signoff import attach_p7s, sign_version_pades
+
+router = APIRouter(include_in_schema=False)
+OptionalFile = Annotated[UploadFile | None, File()]
+
+
+def _report(
+    request: Request,
+    session: Session,
+    account: Account,
+    cycle: AuditCycle,
+    *,
+    error: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    is_mayor = account.role == Role.MAYOR_OFFICE
+    versions = [
+        v for v in list_versions(session, cycle_id=cycle.id) if not is_mayor or v.status in READY
+    ]
+    try:
+        download: ReportVersion | None = downloadable_version(
+            session, cycle_id=cycle.id, role=account.role
+        )
+    except NotFound:
+        download = None
+    return _page(
+        request,
+        session,
+        account,
+        "console/report.html",
+        {
+            "cycle": cycle,
+            "is_mayor": is_mayor,
+            "render": render_state(session, cycle_id=cycle.id),
+            "download": download,
+            "labels": SIGNATURE_CHECK_LABELS,
+            "versions": [
+                {
+                    "version": v,
+                    "status": REPORT_STATUS_LABELS[v.status],
+                    "signatures": signatures_of(session, version_id=v.id),
+                    "newest": i == 0,
+                }
+                for i, v in enumerate(versions)
+            ],
+            "error": error or {},
+            "values": values or {},
+        },
+        status_code,
+    )
+
+
+@router.get("/console/cycles/{cycle_id}/report")
+def report_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
+    """The report's versions and signatures, saying exactly what was verified here."""
+    account = _account(request, session, now)
+    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    return _report(request, session, account, cycle)
+
+
+def _editor(
+    request: Request, session: Session, now: datetime, cycle_id: int
+) -> tuple[Account, AuditCycle]:
+    account = _account(request, session, now, EDITOR_ROLES)
+    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+
+
+@router.post("/console/cycles/{cycle_id}/report/render")
+def regenerate(cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF) -> Response:
+    """Ask for a new version: the sweep renders it outside this request."""
+    verify_csrf(request, csrf)
+    account, cycle = _editor(request, session, now, cycle_id)
+    request_new_version(
+        session, cycle_id=cycle.id, now=now, actor=actor_of(account), actor_account_id=account.id
+    )
+    return _see_other(f"/console/cycles/{cycle_id}/report#render")
+
+
+@router.post("/console/cycles/{cycle_id}/report/versions/{number}/approve")
+def approve(
+    cycle_id: int, number: int, request: Request, session: DB, now: Now, csrf: CSRF
+) -> Response:
+    """Approve the newest draft; a refusal is shown beside the button."""
+    verify_csrf(request, csrf)
+    account, cycle = _editor(request, session, now, cycle_id)
+    try:
+        approve_version(session, cycle_id=cycle.id, number=number, now=now, actor=actor_of(account))
+    except DomainError as exc:
+        session.rollback()
+        error = {"form": f"approve-{number}", "message": exc.message}
+        return _report(request, session, account, cycle, error=error, status_code=exc.status_code)
+    return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")
+
+
+def _upload(upload: UploadFile | None, field: str, missing: str) -> bytes:
+    if upload is None or not upload.filename:
+        raise Invalid(missing, field=field)
+    return _read_upload(upload, field)
+
+
+@router.post("/console/cycles/{cycle_id}/report/versions/{number}/sign")
+def sign(
+    cycle_id: int,
+    number: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    settings: AppSettings,
+    csrf: CSRF,
+    pkcs12: OptionalFile = None,
+    signer_name: FormText = "",
+    signer_position: FormText = "",
+    password: FormText = "",
+) -> Response:
+    """Sign an approved version (PAdES) with the organization's PKCS#12; the key is not kept.
+
+    A plain (threadpool) route: pyHanko runs its own event loop.
+    """
+    verify_csrf(request, csrf)
+    account, cycle = _editor(request, session, now, cycle_id)
+    values = {"signer_name": signer_name, "signer_position": signer_position}
+    try:
+        version = get_version(session, cycle_id=cycle.id, number=number)
+        sign_version_pades(
+            session,
+            version=version,
+            pkcs12=_upload(pkcs12, "pkcs12", "Оберіть файл PKCS#12 (.p12 або .pfx)."),
+            password=password or None,
+            signer_name=signer_name,
+            signer_position=signer_position,
+            tsa_url=settings.tsa_url,
+            now=now,
+            actor=actor_of(account),
+        )
+    except DomainError as exc:
+        session.rollback()
+        error = {"form": f"sign-{number}", "message": exc.message}
+        return _report(
+            request,
+            session,
+            account,
+            cycle,
+            error=error,
+            values=values,
+            status_code=exc.status_code,
+        )
+    return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")
+
+
+@router.post("/console/cycles/{cycle_id}/report/versions/{number}/p7s")
+def upload_p7s(
+    cycle_id: int,
+    number: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    csrf: CSRF,
+    p7s: OptionalFile = None,
+) -> Response:
+    """Attach a detached signature (.p7s) made by a qualified e-signature service."""
+    verify_csrf(request, csrf)
+    account, cycle = _editor(request, session, now, cycle_id)
+    try:
+        version = get_version(session, cycle_id=cycle.id, number=number)
+        attach_p7s(
+            session,
+            version=version,
+            p7s=_upload(p7s, "p7s", "Оберіть файл підпису .p7s."),
+            now=now,
+            actor=actor_of(account),
+        )
+    except DomainError as exc:
+        session.rollback()
+        error = {"form": f"p7s-{number}", "message": exc.message}
+        return _report(request, session, account, cycle, error=error, status_code=exc.status_code)
+    return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")

@@ -1,0 +1,213 @@
+"""The working group's text of the report: narrative sections (Markdown, shown sanitised) and the
+recommendations proposed from the findings, kept, edited or dropped.
+
+Read-only once the newest version is approved: the approved (and signed) report is the text.
+"""
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.deps import DB, Now, actor_of
+from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _account, _page, _see_other
+from api.web import verify_csrf
+from models.account import WORKING_GROUP_ROLES, Account, Role
+from models.cycle import AuditCycle
+from models.errors import Conflict, DomainError, Invalid
+from models.report import (
+    RECOMMENDATION_STATUS_LABELS,
+    SECTION_LABELS,
+    RecommendationStatus,
+    SectionKey,
+)
+from models.services.cycles import get_cycle
+from models.services.report_text import (
+    MAX_MARKDOWN,
+    add_recommendation,
+    decide_recommendation,
+    ensure_report,
+    list_recommendations,
+    list_sections,
+    markdown_to_html,
+    section_markdown,
+    update_section,
+)
+from models.services.report_versions import text_frozen_reason
+
+router = APIRouter(include_in_schema=False)
+MAX_RECOMMENDATION = 5000
+ACTIONS = {
+    "keep": RecommendationStatus.KEPT,
+    "edit": RecommendationStatus.EDITED,
+    "drop": RecommendationStatus.DROPPED,
+}
+
+
+def _cycle(
+    request: Request, session: Session, now: datetime, cycle_id: int, roles: frozenset[Role]
+) -> tuple[Account, AuditCycle]:
+    account = _account(request, session, now, roles)
+    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+
+
+def _text_page(
+    request: Request,
+    session: Session,
+    account: Account,
+    cycle: AuditCycle,
+    *,
+    error: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    typed = values or {}
+    error = error or {}
+    sections = []
+    for key, section in list_sections(session, cycle_id=cycle.id).items():
+        stored = section_markdown(key, section)
+        sections.append(
+            {
+                "key": key.value,
+                "label": SECTION_LABELS[key],
+                # What was typed comes back when saving it was refused.
+                "markdown": typed["markdown"] if error.get("form") == key.value else stored,
+                "html": markdown_to_html(stored),
+            }
+        )
+    report = ensure_report(session, cycle_id=cycle.id)
+    return _page(
+        request,
+        session,
+        account,
+        "console/report_text.html",
+        {
+            "cycle": cycle,
+            "frozen": text_frozen_reason(session, cycle_id=cycle.id),
+            "sections": sections,
+            "recommendations": list_recommendations(session, report_id=report.id),
+            "status_labels": RECOMMENDATION_STATUS_LABELS,
+            "error": error,
+            "values": typed,
+        },
+        status_code,
+    )
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    account: Account,
+    cycle: AuditCycle,
+    form: str,
+    exc: DomainError,
+    values: dict[str, str],
+) -> Response:
+    session.rollback()
+    return _text_page(
+        request,
+        session,
+        account,
+        cycle,
+        error={"form": form, "message": exc.message},
+        values=values,
+        status_code=exc.status_code,
+    )
+
+
+def _ensure_editable(session: Session, cycle: AuditCycle) -> None:
+    reason = text_frozen_reason(session, cycle_id=cycle.id)
+    if reason:
+        raise Conflict(reason)
+
+
+@router.get("/console/cycles/{cycle_id}/report/text")
+def text_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
+    """The narrative sections and the recommendations."""
+    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
+    return _text_page(request, session, account, cycle)
+
+
+@router.post("/console/cycles/{cycle_id}/report/sections/{key}")
+def save_section(
+    cycle_id: int,
+    key: SectionKey,
+    request: Request,
+    session: DB,
+    now: Now,
+    csrf: CSRF,
+    markdown: FormText = "",
+) -> Response:
+    """Write a narrative section; the next version of the report shows it."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
+    try:
+        _ensure_editable(session, cycle)
+        if len(markdown) > MAX_MARKDOWN:
+            raise Invalid(f"Текст розділу довший за {MAX_MARKDOWN} символів.", field="markdown")
+        update_section(
+            session,
+            cycle_id=cycle.id,
+            key=key,
+            text=markdown.replace("\r\n", "\n"),
+            now=now,
+            actor=actor_of(account),
+        )
+    except DomainError as exc:
+        return _refused(request, session, account, cycle, key.value, exc, {"markdown": markdown})
+    return _see_other(f"/console/cycles/{cycle.id}/report/text#section-{key.value}")
+
+
+@router.post("/console/cycles/{cycle_id}/report/recommendations")
+def add(
+    cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF, text: FormText = ""
+) -> Response:
+    """Add a recommendation of the working group's own."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
+    try:
+        _ensure_editable(session, cycle)
+        if not 3 <= len(text.strip()) <= MAX_RECOMMENDATION:
+            raise Invalid(
+                f"Текст рекомендації: від 3 до {MAX_RECOMMENDATION} символів.", field="text"
+            )
+        add_recommendation(session, cycle_id=cycle.id, text=text, now=now, actor=actor_of(account))
+    except DomainError as exc:
+        return _refused(request, session, account, cycle, "add", exc, {"text": text})
+    return _see_other(f"/console/cycles/{cycle.id}/report/text#recommendations")
+
+
+@router.post("/console/cycles/{cycle_id}/report/recommendations/{recommendation_id}")
+def decide(
+    cycle_id: int,
+    recommendation_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    csrf: CSRF,
+    action: FormText = "",
+    text: FormText = "",
+) -> Response:
+    """Keep, edit (with the new text) or drop a recommendation."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
+    form = f"recommendation-{recommendation_id}"
+    try:
+        _ensure_editable(session, cycle)
+        if action not in ACTIONS:
+            raise Invalid("Оберіть: залишити, змінити або вилучити.", field="action")
+        if len(text) > MAX_RECOMMENDATION:
+            raise Invalid(f"Текст рекомендації довший за {MAX_RECOMMENDATION} символів.")
+        decide_recommendation(
+            session,
+            cycle_id=cycle.id,
+            recommendation_id=recommendation_id,
+            status=ACTIONS[action],
+            text=text if action == "edit" else None,
+            now=now,
+            actor=actor_of(account),
+        )
+    except DomainError as exc:
+        return _refused(request, session, account, cycle, form, exc, {"text": text})
+    return _see_other(f"/console/cycles/{cycle.id}/report/text#{form}")

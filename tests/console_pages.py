@@ -1,0 +1,62 @@
+"""Helpers for the console's page tests: log in through the form, read the CSRF token, set up
+an organization with a launched cycle, and run axe-core in Chromium."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from models.clock import FixedClock
+from tests.factories import PASSWORD, at, create_organization, launch, plan
+
+AXE = Path.home() / ".cache" / "infoaudit-npm" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def console_login(client: TestClient, email: str) -> None:
+    """Log in through the console's form (the session cookie stays in the client)."""
+    client.cookies.clear()
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def add_login(client: TestClient, org: dict[str, Any], role: str) -> str:
+    """A new account of the organization with that role; returns its e-mail."""
+    email = f"{role}@{org['id']}.example.org"
+    response = client.post(
+        f"/api/organizations/{org['id']}/accounts",
+        headers=org["coordinator"],
+        json={"email": email, "password": PASSWORD, "role": role},
+    )
+    assert response.status_code == 201, response.text
+    return email
+
+
+def launched_cycle(client: TestClient, clock: FixedClock, **changes: Any) -> dict[str, Any]:
+    """An organization with the seed's cycle launched three days before it starts."""
+    clock.set(at("2024-09-20", 9))
+    org = create_organization(client)
+    cycle = launch(client, org["coordinator"], plan(**changes))
+    return {"org": org, "cycle": cycle, "cycle_id": cycle["id"]}
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical WCAG 2.1 AA violations on the page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]

@@ -1,0 +1,107 @@
+"""The console's report text: narrative sections in Markdown shown sanitised, recommendations
+added, kept, edited or dropped; roles, CSRF and other organizations. (Frozen after approval:
+tests/test_console_report.py.)"""
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from models.clock import FixedClock
+from models.db import session_scope
+from models.report import Recommendation, RecommendationStatus, ReportSection
+from tests.console_pages import add_login, console_login, csrf_of, launched_cycle
+from tests.factories import second_organization
+
+
+def _sections() -> dict[str, str]:
+    with session_scope() as session:
+        return {s.key.value: s.markdown for s in session.scalars(select(ReportSection))}
+
+
+def _recommendations() -> list[tuple[str, RecommendationStatus]]:
+    with session_scope() as session:
+        return [
+            (r.text, r.status)
+            for r in session.scalars(select(Recommendation).order_by(Recommendation.id))
+        ]
+
+
+def test_sections_and_recommendations(client: TestClient, clock: FixedClock) -> None:
+    state = launched_cycle(client, clock)
+    org, cycle_id = state["org"], state["cycle_id"]
+    url = f"/console/cycles/{cycle_id}/report/text"
+    console_login(client, add_login(client, org, "working_group"))
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Аналіз нормативно-правової бази" in page.text
+    assert "статтею 34 Конституції України" in page.text  # the default legal base
+    assert f'href="{url}"' in client.get(f"/console/cycles/{cycle_id}").text
+    token = csrf_of(page.text)
+    section = f"/console/cycles/{cycle_id}/report/sections/services"
+
+    text = "Сервіси **працюють**.\n\n<script>alert(1)</script>\n\n- ЦНАП\n- Портал"
+    assert client.post(section, data={"csrf_token": "forged", "markdown": text}).status_code == 403
+    too_long = client.post(section, data={"csrf_token": token, "markdown": "х" * 100_001})
+    assert too_long.status_code == 422
+    assert "довший за 100000 символів" in too_long.text
+    assert "х" * 1000 in too_long.text  # what was typed comes back
+    assert _sections() == {}
+    saved = client.post(
+        section, data={"csrf_token": token, "markdown": text}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    assert _sections() == {"services": text}
+    page = client.get(url).text
+    assert "<strong>працюють</strong>" in page  # the preview is the report's sanitised HTML
+    assert "<li>ЦНАП</li>" in page
+    assert "<script>" not in page
+
+    added_url = f"/console/cycles/{cycle_id}/report/recommendations"
+    short = client.post(added_url, data={"csrf_token": token, "text": "Ок"})
+    assert short.status_code == 422
+    assert "Текст рекомендації: від 3 до 5000 символів." in short.text
+    assert ">Ок</textarea>" in short.text
+    added = client.post(
+        added_url,
+        data={"csrf_token": token, "text": "Оприлюднити реєстр рішень."},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    assert _recommendations() == [("Оприлюднити реєстр рішень.", RecommendationStatus.KEPT)]
+    with session_scope() as session:
+        rid = session.scalars(select(Recommendation.id)).one()
+    decide = f"{added_url}/{rid}"
+    empty_edit = client.post(decide, data={"csrf_token": token, "action": "edit", "text": " "})
+    assert empty_edit.status_code == 422
+    assert "Вкажіть новий текст рекомендації." in empty_edit.text
+    edited = client.post(
+        decide,
+        data={"csrf_token": token, "action": "edit", "text": "Оприлюднити реєстр щомісяця."},
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    assert _recommendations() == [("Оприлюднити реєстр щомісяця.", RecommendationStatus.EDITED)]
+    client.post(decide, data={"csrf_token": token, "action": "drop", "text": ""})
+    assert _recommendations() == [("Оприлюднити реєстр щомісяця.", RecommendationStatus.DROPPED)]
+    assert "вилучено" in client.get(url).text
+
+    # An auditor reads; the mayor's office does not even read; neither writes.
+    console_login(client, add_login(client, org, "auditor"))
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Зберегти розділ" not in page.text
+    token = csrf_of(page.text)
+    assert client.post(section, data={"csrf_token": token, "markdown": "А"}).status_code == 403
+    console_login(client, org["mayor_email"])
+    token = csrf_of(client.get(f"/console/cycles/{cycle_id}").text)
+    assert client.get(url).status_code == 403
+    assert client.post(section, data={"csrf_token": token, "markdown": "А"}).status_code == 403
+    assert client.post(decide, data={"csrf_token": token, "action": "keep"}).status_code == 403
+
+    second_organization(client)
+    console_login(client, "second@example.org")
+    token = csrf_of(client.get("/console").text)
+    assert client.get(url).status_code == 404
+    assert client.post(section, data={"csrf_token": token, "markdown": "А"}).status_code == 404
+    assert client.post(decide, data={"csrf_token": token, "action": "keep"}).status_code == 404
+    assert _sections() == {"services": text}
+    assert _recommendations() == [("Оприлюднити реєстр щомісяця.", RecommendationStatus.DROPPED)]
