@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.web import render_page, wants_html
+from api.web import CSRF_FIELD, CSRF_REFUSAL, render_page, wants_html
 from models.errors import DomainError
 from models.validation import ukrainian_errors
 
@@ -66,8 +66,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=exc.status_code, content=content)
 
     @app.exception_handler(RequestValidationError)
-    async def request_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return invalid_response(ukrainian_errors(exc.errors()))
+    async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = ukrainian_errors(exc.errors())
+        if wants_html(request):
+            # A browser form without its CSRF field is a stale or forged form, not a typo.
+            if any(CSRF_FIELD in map(str, e.get("loc", ())) for e in exc.errors()):
+                return error_page(request, 403, CSRF_REFUSAL)
+            summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            return error_page(request, 422, f"{INVALID_INPUT} {summary}")
+        return invalid_response(errors)
 
     @app.exception_handler(ValidationError)
     async def model_invalid(_request: Request, exc: ValidationError) -> JSONResponse:

@@ -20,6 +20,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CSRF_COOKIE = "infoaudit_csrf"
 CSRF_FIELD = "csrf_token"
+CSRF_REFUSAL = (
+    "Форма застаріла або надіслана не з цього сайту. Оновіть сторінку й спробуйте ще раз."
+)
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.add_extension("jinja2.ext.i18n")
@@ -94,9 +97,7 @@ def verify_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     expected = derive_token(_secret(request), "csrf", cookie) if cookie else None
     if not submitted or not expected or not hmac.compare_digest(submitted, expected):
-        raise Forbidden(
-            "Форма застаріла або надіслана не з цього сайту. Оновіть сторінку й спробуйте ще раз."
-        )
+        raise Forbidden(CSRF_REFUSAL)
 
 
 def render_page(

@@ -11,6 +11,7 @@ from models.cycle import AuditCycle
 from models.db import session_scope
 from models.questionnaire import QuestionnaireSubmission
 from models.survey import Response
+from tests.console_pages import console_login, csrf_of
 from tests.factories import (
     PASSWORD,
     at,
@@ -199,3 +200,29 @@ def test_survey_bad_input_is_422_and_saves_nothing(client: TestClient, clock: Fi
     assert response.status_code == 422
     with session_scope() as session:
         assert session.scalar(select(func.count(Response.id))) == 0
+
+
+def test_a_browser_form_without_its_fields_gets_a_ukrainian_page_not_json(
+    client: TestClient,
+) -> None:
+    org = create_organization(client)
+    console_login(client, org["coordinator_email"])
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+    before = client.get("/console/units").text
+    no_token = client.post("/console/units", data={"name": "Відділ кадрів"}, headers=browser)
+    assert no_token.status_code == 403
+    assert no_token.headers["content-type"].startswith("text/html")
+    assert "Форма застаріла або надіслана не з цього сайту" in no_token.text
+    assert "Відділ кадрів" not in client.get("/console/units").text
+    # A malformed address on a browser form: a Ukrainian page, not JSON.
+    token = csrf_of(before)
+    malformed = client.post(
+        "/console/cycles/not-a-number/links", data={"csrf_token": token}, headers=browser
+    )
+    assert malformed.status_code == 422
+    assert malformed.headers["content-type"].startswith("text/html")
+    assert "Перевірте введені дані." in malformed.text
+    # The JSON API keeps answering in JSON.
+    api = client.post("/api/organizations", json={"name": ""})
+    assert api.status_code == 422
+    assert api.headers["content-type"] == "application/json"
