@@ -6,6 +6,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
+from api.i18n import install_translations
 from api.routes import (
     auth,
     cycles,
@@ -19,7 +20,7 @@ from api.routes import (
 from api.routes.console import install_console
 from api.routes.reports import pages as report_pages
 from api.routes.reports import router as reports_router
-from api.web import STATIC_DIR, SecurityHeaders, render_page
+from api.web import STATIC_DIR, SecurityHeaders, render_page, templates
 from models.clock import Clock, SystemClock
 from models.db import make_engine, session_factory
 from models.settings import Settings, get_settings
@@ -36,6 +37,7 @@ def create_app(
         version="0.1.0",
     )
     app.state.settings = settings
+    install_translations(templates.env, settings.language)
     app.state.clock = clock or SystemClock()
     app.state.sessionmaker = session_factory(engine or make_engine(settings.database_url))
     install_error_handlers(app)

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET_KEY
     base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Europe/Kyiv"
+    # The pages' language: a catalogue under api/locale/ (an unknown one falls back to "uk").
+    language: str = "uk"
     sqlite_busy_timeout_ms: int = 15000
     session_hours: int = 8
     smtp_host: str = "127.0.0.1"
