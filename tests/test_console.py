@@ -13,9 +13,9 @@ from flows.audit_cycle import audit_cycle
 from models.clock import FixedClock
 from models.db import session_scope
 from models.event import AuditEvent
+from tests.accessibility import AXE
+from tests.accessibility import serious_violations as _axe
 from tests.factories import PASSWORD, at, create_organization
-
-AXE = Path.home() / ".cache" / "infoaudit-npm" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _csrf(html: str) -> str:
@@ -176,15 +176,6 @@ def test_stage_actions_are_recorded_with_reasons(client: TestClient, clock: Fixe
     token = _csrf(page.text)
     response = client.post(url, data={"csrf_token": token, "action": "close", "reason": "Ні"})
     assert response.status_code == 403
-
-
-def _axe(page: Any) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}))"
-        ".violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))"
-    )
-    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.slow
