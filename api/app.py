@@ -1,11 +1,14 @@
 """The FastAPI application (OpenAPI at /docs)."""
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from swagger_ui_bundle import swagger_ui_path
 
 from api.errors import install_error_handlers
+from api.i18n import install_translations
 from api.routes import (
     auth,
     cycles,
@@ -18,7 +21,7 @@ from api.routes import (
 )
 from api.routes.console import install_console
 from api.routes.reports import router as reports_router
-from api.web import STATIC_DIR, SecurityHeaders, render_page
+from api.web import STATIC_DIR, SecurityHeaders, render_page, templates
 from models.clock import Clock, SystemClock
 from models.db import make_engine, session_factory
 from models.settings import Settings, get_settings
@@ -33,8 +36,11 @@ def create_app(
         title="infoaudit",
         description="Щорічний інформаційний аудит розпорядника інформації (Постанова КМУ № 835).",
         version="0.1.0",
+        docs_url=None,  # served below from local files: no page loads anything from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
+    install_translations(templates.env, settings.language)
     app.state.clock = clock or SystemClock()
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.sessionmaker = session_factory(app.state.engine)
@@ -49,6 +55,7 @@ def create_app(
     app.include_router(reports_router)
 
     install_console(app)
+    _install_docs(app)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
@@ -61,3 +68,24 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+DOCS_ASSETS = "/docs/assets"
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the installed swagger-ui-bundle-v2 files, not FastAPI's CDN."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The interactive API description."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="infoaudit API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+            # Swagger UI would send the schema to an online validator for its badge.
+            swagger_ui_parameters={"validatorUrl": None},
+        )

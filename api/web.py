@@ -12,6 +12,7 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.i18n import SOURCE_LANGUAGE, install_translations
 from models.clock import KYIV
 from models.errors import Forbidden
 from models.security import derive_token, new_token
@@ -28,8 +29,11 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.autoescape = True  # user text is always escaped, whatever the file name
 # Page texts go through gettext (`{{ _("…") }}`, `{% trans %}`): Ukrainian is the source
-# language, so an English catalogue can follow without touching the templates.
-templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# language, so an English catalogue can follow without touching the templates. The app installs
+# the configured language's catalogue at start (api/i18n.py); trimmed: a {% trans %} text wrapped
+# over several lines is one line in the catalogue (api/locale/babel.cfg says the same).
+templates.env.policies["ext.i18n.trimmed"] = True
+install_translations(templates.env, SOURCE_LANGUAGE)
 templates.env.filters["date_ua"] = lambda d: d.strftime("%d.%m.%Y") if d else ""
 templates.env.filters["datetime_ua"] = lambda t: t.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
 

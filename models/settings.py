@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET_KEY
     base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Europe/Kyiv"
+    # The pages' language: a catalogue under api/locale/ (an unknown one falls back to "uk").
+    language: str = "uk"
     sqlite_busy_timeout_ms: int = 15000
     # As many pooled connections as the web server's worker threads (40): a smaller pool makes
     # busy requests open and close overflow connections, which costs more than the query.

@@ -1,16 +1,13 @@
 """Helpers for the console's page tests: log in through the form, read the CSRF token, set up
-an organization with a launched cycle, and run axe-core in Chromium."""
+an organization with a launched cycle."""
 
 import re
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from models.clock import FixedClock
 from tests.factories import PASSWORD, at, create_organization, launch, plan
-
-AXE = Path.home() / ".cache" / "infoaudit-npm" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def csrf_of(html: str) -> str:
@@ -50,13 +47,3 @@ def launched_cycle(client: TestClient, clock: FixedClock, **changes: Any) -> dic
     org = create_organization(client)
     cycle = launch(client, org["coordinator"], plan(**changes))
     return {"org": org, "cycle": cycle, "cycle_id": cycle["id"]}
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's serious and critical WCAG 2.1 AA violations on the page."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}))"
-        ".violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))"
-    )
-    return [v for v in result if v["impact"] in ("serious", "critical")]

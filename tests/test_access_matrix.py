@@ -14,7 +14,7 @@ from tests.factories import create_organization, launch, plan, second_organizati
 # Routes anyone may use: the public survey, a unit's secret link, logging in, the landing page.
 PUBLIC = re.compile(
     r"^(/$|/login$|/logout$|/api/auth/|/api/health$|/api/survey/\{slug\}|/survey/\{slug\}|"
-    r"/api/questionnaire/\{token\}|/q/\{token\}|/api/organizations$)"
+    r"/api/questionnaire/\{token\}|/q/\{token\}|/api/organizations$|/docs$)"
 )
 
 

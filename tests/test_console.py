@@ -13,7 +13,8 @@ from flows.audit_cycle import audit_cycle
 from models.clock import FixedClock
 from models.db import session_scope
 from models.event import AuditEvent
-from tests.console_pages import AXE, axe_violations, console_login, csrf_of
+from tests.accessibility import axe_context, serious_violations
+from tests.console_pages import console_login, csrf_of
 from tests.factories import PASSWORD, at, create_organization
 
 
@@ -166,18 +167,14 @@ def test_stage_actions_are_recorded_with_reasons(client: TestClient, clock: Fixe
 def test_journey_in_chromium(
     client: TestClient, clock: FixedClock, live_server: str, browser: Any, tmp_path: Path
 ) -> None:
-    if not AXE.exists():
-        pytest.fail(f"axe-core missing at {AXE}: .ci/run installs it from the npm registry")
     clock.set(at("2024-09-20", 9))
     org = create_organization(client)
-    # bypass_csp lets the test inject axe-core; the app itself allows no inline script.
-    context = browser.new_context(accept_downloads=True, bypass_csp=True)
-    context.set_default_timeout(90_000)  # a shared 2-core CI machine can be slow
+    context = axe_context(browser, accept_downloads=True)
     page = context.new_page()
 
     def log_in() -> None:
         page.goto(f"{live_server}/login")
-        assert axe_violations(page) == []
+        assert serious_violations(page) == []
         page.fill("#email", org["coordinator_email"])
         page.fill("#password", PASSWORD)
         with page.expect_navigation():
@@ -192,7 +189,7 @@ def test_journey_in_chromium(
     assert page.locator("td", has_text="Відділ культури").count() == 1
 
     page.goto(f"{live_server}/console/cycles/new")
-    assert axe_violations(page) == []
+    assert serious_violations(page) == []
     page.fill("#order_number", "212-р")
     page.fill("#order_date", "2024-09-23")
     page.fill("#year", "2024")
@@ -208,7 +205,7 @@ def test_journey_in_chromium(
     cycle_id = int(page.url.rsplit("/", 1)[1])
     assert page.locator("code.link", has_text="/q/").count() == 2
     assert page.locator(".qr svg").count() == 1
-    assert axe_violations(page) == []
+    assert serious_violations(page) == []
 
     for day, expected in (
         ("2024-09-23", "триває"),

@@ -13,6 +13,7 @@ from models.clock import FixedClock
 from models.db import session_scope
 from models.outbox import OutboxMessage
 from models.questionnaire import InformationSystem, QuestionnaireSubmission, SubmissionStatus
+from tests.accessibility import axe_context, check_keyboard, serious_violations
 from tests.factories import at, create_organization, launch, login, plan, token_of
 
 
@@ -338,3 +339,44 @@ def test_phone_journey_in_chromium(
         submission = session.scalars(select(QuestionnaireSubmission)).one()
         assert submission.status == SubmissionStatus.SUBMITTED
         assert _count(InformationSystem) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only
+def test_accessibility_of_the_form_its_errors_and_the_closed_notice_in_chromium(
+    client: TestClient, clock: FixedClock, live_server: str, browser: Any
+) -> None:
+    """axe-core finds no serious or critical WCAG 2.1 AA violation, and the keyboard reaches
+    every field with a visible focus: the empty form, a refused one, and after the due date."""
+    _, token, _ = _unit_link(client)
+    context = axe_context(browser)
+    page = context.new_page()
+    page.goto(f"{live_server}/q/{token}")
+    assert serious_violations(page) == []
+    reached = check_keyboard(page)
+    # The hidden "save" button (what Enter presses) is not a stop of its own.
+    assert reached[-1]["text"] == "Подати анкету"
+
+    page.goto(f"{live_server}/q/{token}")
+    page.get_by_label("Прізвище, ім’я").fill("Петренко Іван")
+    page.get_by_label("E-mail").fill("not-an-email")
+    page.locator("#items-0-approx_records").fill("багато")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Подати анкету").click()
+    assert posted.value.status == 422
+    assert "Анкету не збережено" in page.get_by_role("alert").inner_text()
+    email = page.get_by_label("E-mail")
+    assert email.get_attribute("aria-invalid") == "true"
+    described = (email.get_attribute("aria-describedby") or "").split()
+    assert set(described) == {"respondent-email-hint", "respondent-email-error"}
+    assert serious_violations(page) == []
+    check_keyboard(page)
+    page.get_by_role("link", name="E-mail").press("Enter")
+    assert page.evaluate("document.activeElement.id") == "respondent-email"
+
+    clock.set(at("2024-09-28", 9))  # after the due date (27.09.2024)
+    page.goto(f"{live_server}/q/{token}")
+    assert "27.09.2024" in page.get_by_role("status").first.inner_text()
+    assert serious_violations(page) == []
+    check_keyboard(page)
+    context.close()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from models.clock import FixedClock
 from models.db import session_scope
 from models.survey import Answer, Response
+from tests.accessibility import axe_context, check_keyboard, serious_violations
 from tests.factories import at, create_organization, launch, login, plan
 
 QUESTIONS: list[dict[str, Any]] = [
@@ -317,3 +318,42 @@ def test_chromium_closed_survey(page: Any, live_survey: dict[str, Any], clock: F
     page.goto(live_survey["url"])
     assert page.get_by_role("button", name="Надіслати відповідь").count() == 0
     assert "з 23.09.2024 по 06.10.2024" in page.content()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.slow
+def test_chromium_accessibility_of_the_form_its_errors_and_the_closed_notice(
+    browser: Any, live_survey: dict[str, Any], clock: FixedClock
+) -> None:
+    """axe-core finds no serious or critical WCAG 2.1 AA violation, and the keyboard reaches
+    every field with a visible focus, on the form, the form with an error, and the notice."""
+    context = axe_context(browser)
+    page = context.new_page()
+    page.goto(live_survey["url"])
+    assert serious_violations(page) == []
+    reached = check_keyboard(page)
+    assert "website" not in {e["name"] for e in reached}  # the honeypot is never reached
+    assert reached[-1]["text"] == "Надіслати відповідь"
+
+    page.goto(live_survey["url"])
+    page.get_by_label("Facebook").check()  # the required first question left empty
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Надіслати відповідь").click()
+    assert posted.value.status == 422
+    summary = page.get_by_role("alert")
+    assert "Відповідь не прийнято" in summary.inner_text()
+    assert page.get_by_label("Facebook").is_checked()
+    assert serious_violations(page) == []
+    check_keyboard(page)
+    invalid = page.locator("fieldset.invalid")
+    assert "-error" in (invalid.get_attribute("aria-describedby") or "")  # read out with it
+    page.get_by_role("link", name="Перейти до питання").press("Enter")
+    assert page.url.endswith("#" + (invalid.get_attribute("id") or "?"))
+    assert invalid.locator(".field-error").is_visible()
+
+    clock.set(at("2024-10-07", 9))
+    page.goto(live_survey["url"])
+    assert "завершено 06.10.2024" in page.get_by_role("status").inner_text()
+    assert serious_violations(page) == []
+    check_keyboard(page)
+    context.close()
