@@ -37,7 +37,7 @@ def _versions() -> dict[int, ReportStatus]:
 
 
 @pytest.mark.slow
-def test_regenerate_state_approve_sign_and_freeze(
+def test_regenerate_state_approve_sign_and_edit_after_approval(
     client: TestClient, clock: FixedClock, pki: TestPki, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = launched_cycle(client, clock)
@@ -137,18 +137,25 @@ def test_regenerate_state_approve_sign_and_freeze(
         kinds = sorted(s.kind.value for s in session.scalars(select(Signature)))
     assert kinds == ["cades_detached", "pades"]
 
-    # The working group's text is read-only now, and says why.
+    # The approved text never changes: an edit is kept for a new draft version, as the page
+    # says before anything is saved.
     text_url = f"/console/cycles/{cycle_id}/report/text"
     page = client.get(text_url).text
-    assert "Версію 2 звіту затверджено 07.10.2024: текст звіту заморожено" in page
-    assert "Зберегти розділ" not in page
-    refused = client.post(
+    assert "Версію 2 звіту затверджено 07.10.2024; вона не зміниться." in page
+    assert "Зберегти розділ" in page
+    saved = client.post(
         f"/console/cycles/{cycle_id}/report/sections/services",
         data={"csrf_token": token, "markdown": "Нова оцінка."},
+        follow_redirects=False,
     )
-    assert refused.status_code == 409
+    assert saved.status_code == 303
     with session_scope() as session:
-        assert session.scalars(select(ReportSection)).all() == []
+        assert [s.markdown for s in session.scalars(select(ReportSection))] == ["Нова оцінка."]
+        versions = session.scalars(select(ReportVersion).order_by(ReportVersion.number)).all()
+        assert [v.number for v in versions] == [1, 2]  # version 2 stays as it was signed
+        assert versions[1].status.value == "signed"
+    assert "Формується…" in client.get(url).text  # the next sweep renders version 3
+    requested = _report().render_requested_at
 
     # The mayor's office reads and downloads; it changes nothing.
     console_login(client, org["mayor_email"])
@@ -167,4 +174,4 @@ def test_regenerate_state_approve_sign_and_freeze(
     token = csrf_of(client.get("/console").text)
     assert client.get(url).status_code == 404
     assert client.post(f"{url}/render", data={"csrf_token": token}).status_code == 404
-    assert _report().render_requested_at is None
+    assert _report().render_requested_at == requested

@@ -277,17 +277,18 @@ def request_new_version(
     )
 
 
-def text_frozen_reason(session: Session, *, cycle_id: int) -> str | None:
-    """Why the working group's text cannot change in the console now (None when it can).
+def approved_text_notice(session: Session, *, cycle_id: int) -> str | None:
+    """What editing the text means once the newest version is approved (None before that).
 
-    Once the newest version is approved, its text is what was approved and signed: the
-    console keeps the narrative and recommendations read-only from then on.
+    The approved (and signed) version never changes: an edit makes a new draft version, which
+    has to be approved again.
     """
     latest = latest_version(session, cycle_id=cycle_id)
     if latest is None or latest.status not in READY:
         return None
     assert latest.approved_at is not None
     return (
-        f"Версію {latest.number} звіту затверджено {local_date(latest.approved_at):%d.%m.%Y}: "
-        "текст звіту заморожено, щоб він збігався із затвердженим і підписаним звітом."
+        f"Версію {latest.number} звіту затверджено {local_date(latest.approved_at):%d.%m.%Y}; "
+        "вона не зміниться. Збережені зміни увійдуть до нової версії-чернетки, яку потрібно "
+        "буде затвердити знову."
     )

@@ -1,7 +1,8 @@
 """The working group's text of the report: narrative sections (Markdown, shown sanitised) and the
 recommendations proposed from the findings, kept, edited or dropped.
 
-Read-only once the newest version is approved: the approved (and signed) report is the text.
+An approved (and signed) version never changes: once the newest version is approved, an edit
+makes a new draft version, which the page says before anything is saved.
 """
 
 from datetime import datetime
@@ -15,7 +16,7 @@ from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _account, _p
 from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account, Role
 from models.cycle import AuditCycle
-from models.errors import Conflict, DomainError, Invalid
+from models.errors import DomainError, Invalid
 from models.report import (
     RECOMMENDATION_STATUS_LABELS,
     SECTION_LABELS,
@@ -34,7 +35,7 @@ from models.services.report_text import (
     section_markdown,
     update_section,
 )
-from models.services.report_versions import text_frozen_reason
+from models.services.report_versions import approved_text_notice
 
 router = APIRouter(include_in_schema=False)
 MAX_RECOMMENDATION = 5000
@@ -84,7 +85,7 @@ def _text_page(
         "console/report_text.html",
         {
             "cycle": cycle,
-            "frozen": text_frozen_reason(session, cycle_id=cycle.id),
+            "approved_notice": approved_text_notice(session, cycle_id=cycle.id),
             "sections": sections,
             "recommendations": list_recommendations(session, report_id=report.id),
             "status_labels": RECOMMENDATION_STATUS_LABELS,
@@ -116,12 +117,6 @@ def _refused(
     )
 
 
-def _ensure_editable(session: Session, cycle: AuditCycle) -> None:
-    reason = text_frozen_reason(session, cycle_id=cycle.id)
-    if reason:
-        raise Conflict(reason)
-
-
 @router.get("/console/cycles/{cycle_id}/report/text")
 def text_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
     """The narrative sections and the recommendations."""
@@ -143,7 +138,6 @@ def save_section(
     verify_csrf(request, csrf)
     account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
-        _ensure_editable(session, cycle)
         if len(markdown) > MAX_MARKDOWN:
             raise Invalid(f"Текст розділу довший за {MAX_MARKDOWN} символів.", field="markdown")
         update_section(
@@ -167,7 +161,6 @@ def add(
     verify_csrf(request, csrf)
     account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
-        _ensure_editable(session, cycle)
         if not 3 <= len(text.strip()) <= MAX_RECOMMENDATION:
             raise Invalid(
                 f"Текст рекомендації: від 3 до {MAX_RECOMMENDATION} символів.", field="text"
@@ -194,7 +187,6 @@ def decide(
     account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     form = f"recommendation-{recommendation_id}"
     try:
-        _ensure_editable(session, cycle)
         if action not in ACTIONS:
             raise Invalid("Оберіть: залишити, змінити або вилучити.", field="action")
         if len(text) > MAX_RECOMMENDATION:
