@@ -7,7 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from models.errors import DomainError
+from models.validation import ukrainian_errors
 
 # Prefect's own chatter would drown the demo's progress lines; users can raise it again.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -111,17 +114,49 @@ def _create_account(args: argparse.Namespace) -> int:
     from models.db import session_scope
     from models.services.organizations import create_account
 
-    password = os.environ.get("INFOAUDIT_NEW_PASSWORD") or getpass.getpass("Пароль: ")
     with session_scope() as session:
         account = create_account(
             session,
             email=args.email,
-            password=password,
+            password=_new_password(),
             role=Role(args.role),
             organization_id=args.organization_id,
             full_name=args.full_name,
         )
         print(f"Створено обліковий запис {account.id} ({account.role.value}).")
+    return 0
+
+
+def _new_password() -> str:
+    return os.environ.get("INFOAUDIT_NEW_PASSWORD") or getpass.getpass("Пароль: ")
+
+
+def _create_organization(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from models.db import session_scope
+    from models.schemas import OrganizationCreate
+    from models.services.organizations import create_organization_with_coordinator
+
+    document = OrganizationCreate.model_validate(
+        {
+            "name": args.name,
+            "edrpou": args.edrpou,
+            "coordinator": {
+                "email": args.coordinator_email,
+                "password": _new_password(),
+                "full_name": args.coordinator_name,
+            },
+        }
+    )
+    with session_scope() as session:
+        organization = create_organization_with_coordinator(
+            session, document=document, at=datetime.now(UTC), actor="cli"
+        )
+        print(
+            f"Створено організацію {organization.id} «{organization.name}» і координатора "
+            f"{args.coordinator_email}: увійдіть на сторінці /login."
+        )
     return 0
 
 
@@ -190,6 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--organization-id", type=int, default=None)
     create.add_argument("--full-name", default="")
     create.set_defaults(handler=_create_account)
+
+    organization = commands.add_parser("organization", help="організації (розпорядники)")
+    organization_commands = organization.add_subparsers(
+        dest="organization_command", required=True, metavar="ДІЯ"
+    )
+    new_org = organization_commands.add_parser(
+        "create",
+        help="створити організацію та її координатора (пароль: INFOAUDIT_NEW_PASSWORD або запит)",
+    )
+    new_org.add_argument("--name", required=True, help="назва розпорядника інформації")
+    new_org.add_argument("--edrpou", default=None, help="код ЄДРПОУ (8 цифр)")
+    new_org.add_argument("--coordinator-email", required=True)
+    new_org.add_argument("--coordinator-name", default="")
+    new_org.set_defaults(handler=_create_organization)
     return parser
 
 
@@ -200,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.handler(args)
     except DomainError as exc:
         print(f"Помилка: {exc.message}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        for error in ukrainian_errors(exc.errors()):
+            print(f"Помилка: {error['field']}: {error['message']}", file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"Помилка: {exc}", file=sys.stderr)

@@ -13,7 +13,7 @@ from models.services.organizations import (
     add_unit,
     count_organizations,
     create_account,
-    create_organization,
+    create_organization_with_coordinator,
     get_organization,
     list_units,
 )
@@ -45,19 +45,7 @@ def create(body: OrganizationCreate, request: Request, session: DB, now: Now) ->
         if account.role != Role.ADMIN:
             raise Forbidden("Створювати організації може лише адміністратор встановлення.")
         actor = actor_of(account)
-    organization = create_organization(
-        session, name=body.name, edrpou=body.edrpou, at=now, actor=actor
-    )
-    for unit in body.units:
-        add_unit(session, organization_id=organization.id, **unit.model_dump())
-    create_account(
-        session,
-        organization_id=organization.id,
-        email=body.coordinator.email,
-        password=body.coordinator.password,
-        full_name=body.coordinator.full_name,
-        role=Role.COORDINATOR,
-    )
+    organization = create_organization_with_coordinator(session, document=body, at=now, actor=actor)
     return OrganizationRead(
         id=organization.id,
         name=organization.name,

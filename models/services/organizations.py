@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from models.account import Account, Role
 from models.errors import Conflict, Invalid, NotFound
 from models.organization import Official, Organization, Unit, UnitKind
-from models.schemas import UnitCreate
+from models.schemas import OrganizationCreate, UnitCreate
 from models.security import hash_password
 from models.services.events import record_event
 from models.validation import error_message
@@ -47,6 +47,26 @@ def create_organization(
     session.flush()
     record_event(
         session, organization_id=organization.id, action="organization.created", at=at, actor=actor
+    )
+    return organization
+
+
+def create_organization_with_coordinator(
+    session: Session, *, document: OrganizationCreate, at: datetime, actor: str
+) -> Organization:
+    """An organization with its units and first coordinator (the API and the CLI both use it)."""
+    organization = create_organization(
+        session, name=document.name, edrpou=document.edrpou, at=at, actor=actor
+    )
+    for unit in document.units:
+        add_unit(session, organization_id=organization.id, **unit.model_dump())
+    create_account(
+        session,
+        organization_id=organization.id,
+        email=document.coordinator.email,
+        password=document.coordinator.password,
+        full_name=document.coordinator.full_name,
+        role=Role.COORDINATOR,
     )
     return organization
 
