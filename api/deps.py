@@ -51,7 +51,10 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-DB = Annotated[Session, Depends(get_db)]
+# scope="function": the commit happens before the response is sent. With the default scope
+# the client could get its 303 "saved" before the commit, and a next request (or a crash)
+# would not see what the page said was saved.
+DB = Annotated[Session, Depends(get_db, scope="function")]
 Now = Annotated[datetime, Depends(get_now)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 

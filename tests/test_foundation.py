@@ -111,3 +111,34 @@ def test_demo_seed_has_no_real_official_names() -> None:
     text = yaml.safe_dump(seed, allow_unicode=True)
     for real_surname in ("Лилак", "Федьків"):  # officials named in the seed's Annex 1
         assert real_surname not in text
+
+
+def test_a_request_commits_before_its_response_is_sent(live_server: str) -> None:
+    """A client that got "saved" must find it saved: the commit precedes the response."""
+    import time
+
+    import httpx
+    from sqlalchemy import event, func, select
+    from sqlalchemy.orm import Session
+
+    from models.db import session_scope
+    from models.organization import Organization
+
+    def slow_commit(_session: Session) -> None:
+        time.sleep(0.5)  # widens the window in which a late commit would be seen
+
+    event.listen(Session, "before_commit", slow_commit)
+    try:
+        created = httpx.post(
+            f"{live_server}/api/organizations",
+            json={
+                "name": "Рада, що чекає на коміт",
+                "coordinator": {"email": "commit@example.org", "password": "password-123"},
+            },
+            timeout=30,
+        )
+    finally:
+        event.remove(Session, "before_commit", slow_commit)
+    assert created.status_code == 201, created.text
+    with session_scope() as session:
+        assert session.scalar(select(func.count(Organization.id))) == 1
