@@ -1,5 +1,9 @@
 """The FastAPI application (OpenAPI at /docs)."""
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
@@ -27,6 +31,15 @@ from models.db import make_engine, session_factory
 from models.settings import Settings, get_settings
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # The process holds ~260,000 long-lived objects (SQLAlchemy, Prefect, templates) once the
+    # app is built: freezing them keeps every full garbage collection from walking them again
+    # (measured: a fifth of the CPU of a survey submission).
+    gc.freeze()
+    yield
+
+
 def create_app(
     *, clock: Clock | None = None, engine: Engine | None = None, settings: Settings | None = None
 ) -> FastAPI:
@@ -38,6 +51,7 @@ def create_app(
         version="0.1.0",
         docs_url=None,  # served below from local files: no page loads anything from a CDN
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     install_translations(templates.env, settings.language)
