@@ -8,16 +8,18 @@ from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, AppSettings, Now, actor_of, require_roles
 from api.routes.cycles import survey_url
 from api.schemas import QuestionRead, ResponseRead, SurveyRead
 from models.account import WORKING_GROUP_ROLES, Account, Role
 from models.cycle import AuditCycle, StageKind
+from models.errors import Invalid
 from models.organization import Organization
 from models.plan import QuestionPlan
 from models.schemas import SurveyResponseCreate
@@ -28,6 +30,7 @@ from models.services.surveys import (
     AnswerInput,
     CrossTab,
     QuestionResult,
+    Submission,
     TextAnswer,
     count_responses,
     crosstab,
@@ -109,32 +112,80 @@ def questions(slug: str, session: DB) -> SurveyRead:
     )
 
 
-@router.post("/api/survey/{slug}/responses", status_code=201, response_model=ResponseRead)
-def respond(
-    slug: str,
-    body: SurveyResponseCreate,
-    request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
-    invitation_code: Annotated[str | None, Header(max_length=64)] = None,
-) -> Response:
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its local `$defs` written in place (for a hand-declared body)."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(definitions[node["$ref"].rsplit("/", 1)[1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
+MAX_HEADER = 64
+_RESPONSE_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _inline_refs(SurveyResponseCreate.model_json_schema())}
+        },
+    },
+    "parameters": [
+        {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
+        for name in ("Idempotency-Key", "Invitation-Code")
+    ],
+}
+
+
+def _header(request: Request, name: str) -> str | None:
+    value = request.headers.get(name)
+    if value is not None and len(value) > MAX_HEADER:
+        raise Invalid(f"Заголовок {name} довший за {MAX_HEADER} символи.", field=name)
+    return value
+
+
+@router.post(
+    "/api/survey/{slug}/responses",
+    status_code=201,
+    response_model=ResponseRead,
+    openapi_extra=_RESPONSE_OPENAPI,
+)
+async def respond(slug: str, request: Request) -> Response:
     """Submit an anonymous response; resending the same idempotency key stores nothing new.
 
     A closed consultation needs an unused code in the `Invitation-Code` header.
     """
-    # Every resident's submission runs this: a plain connection instead of a session, the
-    # clock and settings straight from the app (fewer dependencies to solve per request).
+    # Every resident's submission runs this. The body is parsed and validated in one pass
+    # (pydantic from the raw JSON; errors reach the same Ukrainian 422 handler); the database
+    # work runs on a plain connection in one worker-thread call.
+    body = SurveyResponseCreate.model_validate_json(await request.body())
+    idempotency_key = _header(request, "Idempotency-Key")
+    invitation_code = _header(request, "Invitation-Code")
     settings: Settings = request.app.state.settings
-    with one_writer(request.app.state.engine) as connection:
-        stored = submit_response(
-            connection,
-            slug=slug,
-            answers=[AnswerInput(a.question_id, list(a.option_ids), a.text) for a in body.answers],
-            idempotency_key=body.idempotency_key or idempotency_key or new_token(16),
-            ip_hash=client_ip_hash(request, settings),
-            now=request.app.state.clock.now(),
-            invitation_code=invitation_code,
-            **rate_limit_of(settings),
-        )
+
+    def store() -> Submission:
+        with one_writer(request.app.state.engine) as connection:
+            return submit_response(
+                connection,
+                slug=slug,
+                answers=[
+                    AnswerInput(a.question_id, list(a.option_ids), a.text) for a in body.answers
+                ],
+                idempotency_key=body.idempotency_key or idempotency_key or new_token(16),
+                ip_hash=client_ip_hash(request, settings),
+                now=request.app.state.clock.now(),
+                invitation_code=invitation_code,
+                **rate_limit_of(settings),
+            )
+
+    stored = await run_in_threadpool(store)
     return Response(
         ResponseRead(id=stored.id, created=stored.created).model_dump_json(),
         status_code=201 if stored.created else 200,
