@@ -2,15 +2,13 @@
 
 import csv
 import io
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -30,7 +28,6 @@ from models.services.surveys import (
     AnswerInput,
     CrossTab,
     QuestionResult,
-    Submission,
     TextAnswer,
     count_responses,
     crosstab,
@@ -67,22 +64,6 @@ def client_ip_hash(request: Request, settings: Settings) -> str | None:
     """The salted hash of the client's IP (the IP itself is never stored)."""
     client_ip = request.client.host if request.client else ""
     return salted_hash(settings.secret_key, "ip", client_ip) if client_ip else None
-
-
-_SQLITE_WRITER = threading.Lock()
-
-
-@contextmanager
-def one_writer(engine: Engine) -> Iterator[Connection]:
-    """A connection in a transaction for one submission, committed at the end; on SQLite, one
-    request at a time.
-
-    SQLite has a single writer: requests queue on this lock (fair, no polling) instead of
-    sleeping in SQLite's busy handler, which under 64 clients starves some of them.
-    """
-    lock = _SQLITE_WRITER if engine.dialect.name == "sqlite" else nullcontext()
-    with lock, engine.begin() as connection:  # rolled back before the lock is released
-        yield connection
 
 
 def rate_limit_of(settings: Settings) -> dict[str, Any]:
@@ -170,22 +151,19 @@ async def respond(slug: str, request: Request) -> Response:
     invitation_code = _header(request, "Invitation-Code")
     settings: Settings = request.app.state.settings
 
-    def store() -> Submission:
-        with one_writer(request.app.state.engine) as connection:
-            return submit_response(
-                connection,
-                slug=slug,
-                answers=[
-                    AnswerInput(a.question_id, list(a.option_ids), a.text) for a in body.answers
-                ],
-                idempotency_key=body.idempotency_key or idempotency_key or new_token(16),
-                ip_hash=client_ip_hash(request, settings),
-                now=request.app.state.clock.now(),
-                invitation_code=invitation_code,
-                **rate_limit_of(settings),
-            )
-
-    stored = await run_in_threadpool(store)
+    stored = await run_in_threadpool(
+        partial(
+            submit_response,
+            request.app.state.engine,
+            slug=slug,
+            answers=[AnswerInput(a.question_id, list(a.option_ids), a.text) for a in body.answers],
+            idempotency_key=body.idempotency_key or idempotency_key or new_token(16),
+            ip_hash=client_ip_hash(request, settings),
+            now=request.app.state.clock.now(),
+            invitation_code=invitation_code,
+            **rate_limit_of(settings),
+        )
+    )
     return Response(
         ResponseRead(id=stored.id, created=stored.created).model_dump_json(),
         status_code=201 if stored.created else 200,

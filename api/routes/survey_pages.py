@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.deps import DB, AppSettings, Now
-from api.routes.survey import NOTICE, client_ip_hash, one_writer, rate_limit_of
+from api.routes.survey import NOTICE, client_ip_hash, rate_limit_of
 from api.web import CSRF_FIELD, _secure, render_page, verify_csrf
 from models.cycle import AuditCycle, Stage, StageKind
 from models.errors import Conflict
@@ -259,19 +259,18 @@ def submit_page(
     code = str(form.get(CODE_FIELD) or "").strip()[:64]
     questions = list_questions(session, cycle_id=cycle.id)
     try:
-        with one_writer(request.app.state.engine) as connection:
-            submit_response(
-                connection,
-                slug=slug,
-                answers=answers_from_form(form, questions),
-                idempotency_key=key,
-                ip_hash=client_ip_hash(request, settings),
-                now=now,
-                browser_hash=salted_hash(settings.secret_key, "browser", token),
-                invitation_code=code or None,
-                **rate_limit_of(settings),
-            )
-    except (AnswerInvalid, InvitationRefused) as refusal:  # nothing saved: one_writer rolled back
+        submit_response(
+            request.app.state.engine,
+            slug=slug,
+            answers=answers_from_form(form, questions),
+            idempotency_key=key,
+            ip_hash=client_ip_hash(request, settings),
+            now=now,
+            browser_hash=salted_hash(settings.secret_key, "browser", token),
+            invitation_code=code or None,
+            **rate_limit_of(settings),
+        )
+    except (AnswerInvalid, InvitationRefused) as refusal:  # nothing was saved
         page = _form_page(
             request,
             session,

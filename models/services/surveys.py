@@ -3,11 +3,12 @@
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, distinct, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, distinct, func, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -430,8 +431,24 @@ def answered_from_browser(db: Session | Connection, *, cycle_id: int, browser_ha
     return found is not None
 
 
+@dataclass(frozen=True)
+class _Write:
+    """A checked submission, ready to be written."""
+
+    cycle_id: int
+    values: dict[str, Any]
+    rows: list[dict[str, Any]]
+    rules: list[QuestionRule]
+    invitation_code: str | None
+
+
+# SQLite has a single writer: writes queue on this lock (fair, no polling) instead of sleeping
+# in SQLite's busy handler, which under 64 clients starves some of them.
+_SQLITE_WRITER = threading.Lock()
+
+
 def submit_response(
-    connection: Connection,
+    engine: Engine,
     *,
     slug: str,
     answers: list[AnswerInput],
@@ -445,10 +462,54 @@ def submit_response(
 ) -> Submission:
     """Store one anonymous response; a resent idempotency key returns the stored one, not new.
 
-    On any refusal the caller must roll back: a response row may already be written. Runs on a
-    Core connection: every resident's submission takes this path, and ORM sessions cost more
-    CPU than the statements themselves.
+    Every resident's submission takes this path, so it runs on a Core connection (an ORM
+    session costs more CPU than the statements). The checks and validation read outside the
+    SQLite writer lock; only the insert and its commit hold it. The rate limit may so let a
+    burst from one address through a few responses past it: it is a guard against abuse,
+    not a quota. Nothing is written unless everything is accepted.
     """
+    with engine.connect() as connection:
+        checked = _check_submission(
+            connection,
+            slug=slug,
+            answers=answers,
+            idempotency_key=idempotency_key,
+            ip_hash=ip_hash,
+            now=now,
+            browser_hash=browser_hash,
+            invitation_code=invitation_code,
+            rate_limit=rate_limit,
+            rate_window=rate_window,
+        )
+        if isinstance(checked, Submission):
+            return checked
+        lock = _SQLITE_WRITER if engine.dialect.name == "sqlite" else nullcontext()
+        with lock:
+            try:
+                stored = _write_submission(connection, checked, key=idempotency_key)
+                connection.commit()
+            except BaseException:
+                connection.rollback()  # before the lock is released
+                raise
+    if stored.created:
+        _remember_rules((checked.cycle_id, slug), checked.rules)
+    return stored
+
+
+def _check_submission(
+    connection: Connection,
+    *,
+    slug: str,
+    answers: list[AnswerInput],
+    idempotency_key: str,
+    ip_hash: str | None,
+    now: datetime,
+    browser_hash: str | None,
+    invitation_code: str | None,
+    rate_limit: int,
+    rate_window: timedelta,
+) -> "Submission | _Write":
+    """The checks a submission must pass: a refusal, a resent form's stored one, or the write."""
     params = {"slug": slug, "ip_hash": ip_hash if rate_limit > 0 else None}
     checks = connection.execute(_SUBMISSION_CHECKS, {**params, "since": now - rate_window}).first()
     if checks is None:
@@ -471,24 +532,24 @@ def submit_response(
     rows = validate_answers(rules, answers)
     if invitation_only and not (invitation_code or "").strip():
         raise InvitationRefused("Це опитування — лише за запрошенням: введіть код запрошення.")
-    response_id = _insert_response(
-        connection,
-        {
-            "cycle_id": cycle_id,
-            "submitted_at": now,
-            "idempotency_key": idempotency_key,
-            "ip_hash": ip_hash,
-            "browser_hash": browser_hash,
-        },
-        rows,
-    )
+    values = {
+        "cycle_id": cycle_id,
+        "submitted_at": now,
+        "idempotency_key": idempotency_key,
+        "ip_hash": ip_hash,
+        "browser_hash": browser_hash,
+    }
+    return _Write(cycle_id, values, rows, rules, invitation_code if invitation_only else None)
+
+
+def _write_submission(connection: Connection, write: _Write, *, key: str) -> Submission:
+    response_id = _insert_response(connection, write.values, write.rows)
     if response_id is None:  # resent: the first one won
-        existing = _by_key(connection, cycle_id=cycle_id, key=idempotency_key)
+        existing = _by_key(connection, cycle_id=write.cycle_id, key=key)
         assert existing is not None
         return Submission(existing, False)
-    if invitation_only:
-        _use_invitation(connection, cycle_id=cycle_id, code=invitation_code or "")
-    _remember_rules((cycle_id, slug), rules)
+    if write.invitation_code is not None:
+        _use_invitation(connection, cycle_id=write.cycle_id, code=write.invitation_code)
     return Submission(response_id, True)
 
 
