@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     language: str = "uk"
     sqlite_busy_timeout_ms: int = 15000
     # As many pooled connections as the web server's worker threads (40): a smaller pool makes
-    # busy requests open and close overflow connections, which costs more than the query.
+    # busy requests open and close overflow connections (on SQLite each runs its PRAGMAs
+    # again), which costs more than the query.
     database_pool_size: int = 40
     session_hours: int = 8
     smtp_host: str = "127.0.0.1"
