@@ -105,7 +105,8 @@ def _document(head: str, front: str, parts: list[str], extra_css: str = "") -> s
 
 
 def _init_worker(limit_bytes: int) -> None:
-    """Worker initializer: cap the address space so a runaway render fails, not the host."""
+    """Worker initializer: cap the address space so a runaway render fails, not the host;
+    leave the imported modules out of garbage collection and collect rarely."""
     resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
     gc.freeze()
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
