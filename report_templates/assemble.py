@@ -58,7 +58,7 @@ class Target:
 
 @dataclass(frozen=True)
 class LinkArea:
-    """A link rectangle on a page of a part (PDF units) and the anchor it points at."""
+    """A link rectangle on a page (PDF units) and the anchor it points at."""
 
     page: int
     rect: tuple[float, float, float, float]

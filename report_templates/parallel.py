@@ -113,7 +113,11 @@ def _init_worker(limit_bytes: int) -> None:
 
 
 class _ExternalAnchors(logging.Filter):
-    """Drop WeasyPrint's error for links whose anchors are in other parts (linked later)."""
+    """Drop WeasyPrint's error for links whose anchors are in other parts (linked later).
+
+    Those are the headings: the table of contents' entries, and a link the working group
+    wrote in its text (Markdown ``[Додаток 1](#annex-1)``) to a chapter or an annex.
+    """
 
     def __init__(self, anchors: frozenset[str]) -> None:
         super().__init__()
@@ -151,14 +155,15 @@ def render_part(
             string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher()
         ).render(pdf_variant=PDF_VARIANT)
         anchors: dict[str, Target] = {}
-        areas: dict[tuple[int, str], tuple[float, float, float, float]] = {}
         for index, page in enumerate(document.pages):
-            height = page.height
             for name, (x, y, *_) in page.anchors.items():
                 if name not in anchors:
-                    anchors[name] = Target(index, x * PT_PER_PX, (height - y) * PT_PER_PX)
+                    anchors[name] = Target(index, x * PT_PER_PX, (page.height - y) * PT_PER_PX)
+        # Links to anchors of this part are WeasyPrint's; those to other parts are ours.
+        areas: dict[tuple[int, str], tuple[float, float, float, float]] = {}
+        for index, page in enumerate(document.pages):
             for kind, target, (x1, y1, x2, y2), _ in page.links:
-                if kind == "internal" and target in external_anchors:
+                if kind == "internal" and target in external_anchors and target not in anchors:
                     # A link's inline children report rectangles of their own: one area each.
                     left, top, right, bottom = areas.get((index, target), (x1, y1, x2, y2))
                     areas[index, target] = (
@@ -280,19 +285,23 @@ def _render_with(pool: ProcessPoolExecutor, context: dict[str, Any], count: int)
         render_part, front(None), annex_attachments(context), external
     )
     futures = [
-        pool.submit(render_part, _document(split.head, split.header, [part], PART_CSS))
+        pool.submit(
+            render_part, _document(split.head, split.header, [part], PART_CSS), None, external
+        )
         for part in split.parts
     ]
     log.debug("html and %d parts submitted in %.1f s", len(futures), time.monotonic() - started)
     draft_front = draft.result()
     assembler = Assembler(draft_front.pdf)
     targets: dict[str, Target] = {}
+    links: list[LinkArea] = []
     offset = draft_front.pages
     for future in futures:  # in order, each appended while the later ones still render
         result = future.result()
         assembler.append(result.pdf)
         for anchor, where in result.anchors.items():
             targets.setdefault(anchor, Target(offset + where.page, where.x, where.y))
+        links.extend(LinkArea(offset + a.page, a.rect, a.anchor) for a in result.links)
         offset += result.pages
         log.debug("part: %d pages, %.1f s, CPU %.1f s", result.pages, result.seconds, result.cpu)
     pages = {anchor: target.page + 1 for anchor, target in targets.items()}
@@ -303,7 +312,7 @@ def _render_with(pool: ProcessPoolExecutor, context: dict[str, Any], count: int)
     log.debug("parts rendered and appended at %.1f s", time.monotonic() - started)
     pdf = assembler.finish(
         final_front.pdf,
-        links=final_front.links,
+        links=[*final_front.links, *links],
         targets=targets,
         headings=split.headings,
         contents=final_front.anchors.get(CONTENTS_ANCHOR),

@@ -15,6 +15,8 @@ from jinja2 import UndefinedError
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject, PdfObject
 
+from models.report import SECTION_LABELS
+from models.services.report_text import markdown_to_html
 from report_templates import parallel
 from report_templates import render as render_module
 from report_templates.render import (
@@ -504,7 +506,16 @@ def test_parts_merge_into_one_pdfa_with_linked_contents(monkeypatch: pytest.Monk
     """Rendered in eight parts and merged: every row once, continuous numbers, TOC entries
     that link to their headings, an outline, and the PDF/A-3 structures of the catalog."""
     monkeypatch.setattr(parallel, "MIN_PART_WEIGHT", 1_000)  # many parts from a small report
-    pdf = render(sample_context(annex1_rows=300), workers=2)
+    context = sample_context(annex1_rows=300)
+    # The working group's text links to an annex, which lands in another part.
+    context["narrative"] = {
+        key.value: {"label": label, "html": markdown_to_html("")}
+        for key, label in SECTION_LABELS.items()
+    }
+    context["narrative"]["legal_base"]["html"] = markdown_to_html(
+        "Перелік публічної інформації наведено в [Додатку 4](#annex-4)."
+    )
+    pdf = render(context, workers=2)
     reader = PdfReader(io.BytesIO(pdf))
     pages = [squash(page.extract_text()) for page in reader.pages]
     text = " ".join(pages)
@@ -540,6 +551,15 @@ def test_parts_merge_into_one_pdfa_with_linked_contents(monkeypatch: pytest.Monk
         assert heading in pages[number - 1], (heading, number)
     top = sorted(a["/Dest"][3] for a in links)
     assert all(0 < float(y) <= float(reader.pages[0].mediabox.top) for y in top)
+
+    # The link in the text goes to the annex too.
+    (linking,) = [n for n, p in enumerate(pages) if "наведено в Додатку 4" in p]
+    in_page: Any = reader.pages[linking]["/Annots"]
+    (in_text,) = [a.get_object() for a in in_page]
+    target = reader.get_page_number(in_text["/Dest"][0].get_object())
+    assert target == listed["Додаток 4. Перелік публічної інформації"] - 1
+    assert target is not None
+    assert linking < target
 
     # The outline: the contents, then the chapters with their sections nested.
     outline = _outline_titles(reader.outline)
