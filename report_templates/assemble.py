@@ -27,7 +27,7 @@ from pypdf.generic import (
 from weasyprint import HTML
 
 from report_templates.chunking import Heading
-from report_templates.render import TEMPLATES_DIR, TemplateOnlyURLFetcher
+from report_templates.render import TEMPLATES_DIR, RenderError, TemplateOnlyURLFetcher
 
 PDF_VARIANT = "pdf/a-3u"
 
@@ -41,10 +41,6 @@ NUMBER_BASELINE_Y = 20 * MM / 2 - NUMBER_SIZE * 0.35
 # Catalog entries not taken from the front part: the page tree and outline are rebuilt, and
 # its named destinations point at its own anchors only.
 _REBUILT = frozenset({"/Type", "/Pages", "/Outlines", "/PageMode", "/Dests"})
-
-
-class AssemblyError(RuntimeError):
-    """The parts could not be put together (the message is Ukrainian)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +90,7 @@ def _digit_font(writer: PdfWriter) -> tuple[IndirectObject, dict[str, str], dict
     codes = b"".join(_HEX.findall(content.get_data())).decode("ascii")
     glyph_codes = [codes[i : i + 4] for i in range(0, len(codes), 4)]
     if len(glyph_codes) != 10:
-        raise AssemblyError("Не вдалося підготувати шрифт для нумерації сторінок.")
+        raise RenderError("Не вдалося підготувати шрифт для нумерації сторінок.")
     font = fonts[font_name].get_object()
     widths: dict[int, float] = {}
     w = font["/DescendantFonts"][0].get_object().get("/W", [])
@@ -192,7 +188,7 @@ class Assembler:
     """Builds the report from its parts: body parts in order as they come, then the front."""
 
     def __init__(self, catalog_pdf: bytes) -> None:
-        """Start from the draft front's catalog (its pages are replaced by the final front)."""
+        """Start with the draft front's catalog; its pages are not used (the final front's are)."""
         self.writer = PdfWriter()
         adopt_catalog(self.writer, PdfReader(io.BytesIO(catalog_pdf)))
 
@@ -210,7 +206,7 @@ class Assembler:
         headings: list[Heading],
         contents: Target | None,
     ) -> bytes:
-        """Put the front first, number the pages, link the TOC, add the outline; the PDF."""
+        """Put the front first, number the pages, add the links between parts and the outline."""
         writer = self.writer
         for index, page in enumerate(PdfReader(io.BytesIO(front_pdf)).pages):
             writer.insert_page(page, index)

@@ -38,6 +38,7 @@ from report_templates.attachments import ReportAttachment, annex_attachments
 from report_templates.chunking import Heading, split_document
 from report_templates.render import (
     TEMPLATES_DIR,
+    RenderError,
     TemplateOnlyURLFetcher,
     _environment,
     render_html,
@@ -67,10 +68,6 @@ PLACEHOLDER_PAGE = 99_999  # as wide as any real page number: the draft TOC's la
 PT_PER_PX = 0.75  # WeasyPrint lays out in CSS pixels; PDF units are points
 
 log = logging.getLogger("infoaudit.render")
-
-
-class RenderError(RuntimeError):
-    """The report could not be rendered (the message is Ukrainian)."""
 
 
 @dataclass(frozen=True)
