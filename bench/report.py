@@ -47,11 +47,19 @@ BATCH = 5_000
 
 
 class PeakMemory:
-    """Samples the resident memory of this process and all its descendants."""
+    """Samples the resident memory of this process and all its descendants, and their CPU time.
+
+    The CPU time (user + system, a child's as last seen before it ended) does not depend on how
+    busy the shared machine is, unlike the seconds on the clock.
+    """
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
         self.peak = 0
+        self._cpu: dict[int, float] = {}
+        self._cpu_before: dict[int, float] = {}
+        self._own_cpu = 0.0
+        self.cpu_seconds = 0.0  # set on leaving
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -61,9 +69,16 @@ class PeakMemory:
         for child in me.children(recursive=True):
             try:
                 total += child.memory_info().rss
+                times = child.cpu_times()
+                self._cpu[child.pid] = times.user + times.system
             except psutil.Error:
                 pass
         return total
+
+    def _cpu_since_entering(self) -> float:
+        times = psutil.Process().cpu_times()
+        children = sum(cpu - self._cpu_before.get(pid, 0.0) for pid, cpu in self._cpu.items())
+        return times.user + times.system - self._own_cpu + children
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -71,13 +86,18 @@ class PeakMemory:
             time.sleep(self.interval)
 
     def __enter__(self) -> "PeakMemory":
+        times = psutil.Process().cpu_times()
+        self._own_cpu = times.user + times.system
         self.peak = self._sample()
+        # Children from before (an idle fork server) count only for what they do from now on.
+        self._cpu_before = dict(self._cpu)
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.cpu_seconds = self._cpu_since_entering()
 
 
 def build_cycle(rows: int) -> int:
@@ -266,6 +286,7 @@ def main() -> int:
         context = context_for(cycle_id)
         context_seconds = time.monotonic() - started
 
+        load_before = os.getloadavg()[0]
         with PeakMemory() as memory:
             started = time.monotonic()
             pdf = render(context)
@@ -275,6 +296,7 @@ def main() -> int:
             "seconds": round(seconds, 1),
             "peak_memory_mb": round(memory.peak / 2**20),
             "pages": pages(pdf),
+            "cpu_seconds": round(memory.cpu_seconds, 1),
             "workers": int(
                 os.environ.get("INFOAUDIT_RENDER_WORKERS") or min(2, os.cpu_count() or 1)
             ),
@@ -290,8 +312,11 @@ def main() -> int:
                 "baseline_seconds": round(baseline, 1),
                 "baseline_pages": pages(single),
                 "baseline_peak_memory_mb": round(baseline_memory.peak / 2**20),
+                "baseline_cpu_seconds": round(baseline_memory.cpu_seconds, 1),
                 "ratio": round(seconds / baseline, 2),
             }
+    # The machine is shared: the 1-minute load average before and after tells how busy it was.
+    result["load_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     print(json.dumps(result))
     return 0
 

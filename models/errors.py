@@ -40,3 +40,9 @@ class Invalid(DomainError):
     """Bad input that a schema could not catch."""
 
     status_code = 422
+
+
+class Unavailable(DomainError):
+    """A service the request depends on (a time-stamping authority) did not answer."""
+
+    status_code = 502

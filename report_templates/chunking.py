@@ -3,11 +3,17 @@
 The HTML comes from our own templates with every user value autoescaped, so no raw ``<`` or
 ``>`` appears in text or attribute values and a tag scanner finds every element reliably. The
 parts are slices of the original string: nothing is re-serialised (an HTML parser would
-lower-case the inline SVG charts' ``viewBox``). Splits fall between a top-level section's
-children and between the rows of a table that is a direct child of a section.
+lower-case the inline SVG charts' ``viewBox``). A part boundary falls between a top-level
+section's children or between the rows of a table that is a direct child of a section; a
+table cut across parts repeats its colgroup and header in each.
+
+Parts are balanced by their text length, the best cheap predictor of WeasyPrint's layout
+time measured on the report (tags and attributes cost little next to the text's line
+breaking), so that the workers finish together.
 """
 
 import html as html_lib
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -96,13 +102,13 @@ class Heading:
 
 @dataclass
 class Split:
-    """The document cut into parts: what every part repeats, the front, and the body pieces."""
+    """The document cut into parts: what every part repeats, the front, and the body parts."""
 
     head: str  # <head>…</head>
     header: str  # the running header element, repeated in every part
     front: str  # the title page
-    pieces: list[str]  # sections or parts of sections, in order
-    weights: list[int]  # each piece's size, a proxy for its layout cost
+    parts: list[str]  # the body in order, each a run of whole or continued sections
+    weights: list[int]  # each part's text length, a proxy for its layout cost
     headings: list[Heading]
 
 
@@ -116,10 +122,12 @@ def _body(root: Node) -> tuple[Node, Node]:
     return head, body
 
 
-def add_heading_ids(source: str) -> tuple[str, list[Heading]]:
-    """Give every chapter heading an id (kept if it has one); returns the new source and TOC."""
-    root = parse(source)
-    _, body = _body(root)
+def add_heading_ids(source: str, root: Node | None = None) -> tuple[str, list[Heading]]:
+    """Give every chapter heading an id (kept if it has one); returns the new source and TOC.
+
+    The source comes back unchanged (the same object) when every heading has its id.
+    """
+    _, body = _body(root or parse(source))
     found: list[tuple[Node, int]] = []
     for section in body.children:
         if "title-page" in section.classes:
@@ -147,96 +155,157 @@ def add_heading_ids(source: str) -> tuple[str, list[Heading]]:
     return source, headings
 
 
-def _table_pieces(source: str, table: Node, target: int) -> list[str]:
-    """A long table cut between rows; every part repeats the colgroup and the header."""
+# report.css: `.annex { break-before: page }`. A part boundary at such a section costs no
+# half-empty page, so the splitter prefers it when it is near the balanced cut.
+PAGE_SECTION_CLASS = "annex"
+
+
+@dataclass(frozen=True)
+class _Atom:
+    """The smallest slice a part boundary may not cross: a section's child or a table row."""
+
+    section: Node | None  # the top-level element it belongs to; None: it is one itself
+    first: bool  # the section's first atom (the part opens the section with its own tag)
+    start: int
+    end: int
+    table: Node | None  # for a table row: its table
+    weight: int
+
+
+def _text_length(source: str, start: int, end: int) -> int:
+    return len(_STRIP_TAGS.sub("", source[start:end]))
+
+
+def _atoms(source: str, section: Node) -> list[_Atom]:
+    """A top-level element as atoms: whole when it has no children, else children and rows."""
+    if not section.children:
+        weight = _text_length(source, section.start, section.end)
+        return [_Atom(None, True, section.start, section.end, None, weight)]
+    atoms: list[_Atom] = []
+    for child in section.children:
+        tbody = child.find("tbody") if child.tag == "table" else None
+        rows = [r for r in tbody.children if r.tag == "tr"] if tbody else []
+        if len(rows) < 2:
+            weight = _text_length(source, child.start, child.end)
+            atoms.append(_Atom(section, not atoms, child.start, child.end, None, weight))
+            continue
+        for row in rows:
+            weight = _text_length(source, row.start, row.end)
+            atoms.append(_Atom(section, not atoms, row.start, row.end, child, weight))
+    return atoms
+
+
+def _table_slice(source: str, table: Node, rows: list[_Atom]) -> str:
+    """Some of a table's rows as a table of their own, with its colgroup, header and footer."""
     tbody = table.find("tbody")
-    rows = [r for r in tbody.children if r.tag == "tr"] if tbody else []
-    if tbody is None or len(rows) < 2:
-        return [source[table.start : table.end]]
+    assert tbody is not None
     prefix = source[table.start : tbody.open_end]  # <table>, colgroup, thead, <tbody>
     suffix = source[tbody.close_start : table.end]  # </tbody>, tfoot, </table>
-    pieces: list[str] = []
-    first = 0
-    size = 0
-    for index, row in enumerate(rows):
-        size += row.end - row.start
-        if size >= target and index + 1 < len(rows):
-            pieces.append(prefix + source[rows[first].start : row.end] + suffix)
-            first, size = index + 1, 0
-    pieces.append(prefix + source[rows[first].start : rows[-1].end] + suffix)
-    return pieces
+    return prefix + source[rows[0].start : rows[-1].end] + suffix
 
 
-def _section_pieces(source: str, section: Node, target: int) -> list[str]:
-    """A top-level section, whole when small, else cut between children and table rows."""
-    whole = source[section.start : section.end]
-    if len(whole) <= target or not section.children:
-        return [whole]
-    open_tag = source[section.start : section.open_end]
-    classes = " ".join([*section.classes, "continued"])
-    continued_tag = f'<{section.tag} class="{classes}">'
-    close_tag = source[section.close_start : section.end]
-    parts: list[str] = []
-    for child in section.children:
-        if child.tag == "table":
-            parts.extend(_table_pieces(source, child, target))
+def _part_html(source: str, atoms: list[_Atom]) -> str:
+    """A run of atoms as HTML: sections reopened (class ``continued``) where they were cut."""
+    out: list[str] = []
+    index = 0
+    while index < len(atoms):
+        section = atoms[index].section
+        if section is None:
+            out.append(source[atoms[index].start : atoms[index].end])
+            index += 1
+            continue
+        stop = index
+        while stop < len(atoms) and atoms[stop].section is section:
+            stop += 1
+        if atoms[index].first:
+            out.append(source[section.start : section.open_end])
         else:
-            parts.append(source[child.start : child.end])
-    # Text between children (whitespace) is dropped; it renders nothing.
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for part in parts:
-        if current and size + len(part) > target:
-            pieces.append("".join(current))
-            current, size = [], 0
-        current.append(part)
-        size += len(part)
-    pieces.append("".join(current))
-    return [
-        (open_tag if index == 0 else continued_tag) + piece + close_tag
-        for index, piece in enumerate(pieces)
-    ]
+            classes = " ".join([*section.classes, "continued"])
+            out.append(f'<{section.tag} class="{classes}">')
+        child = index
+        while child < stop:
+            table = atoms[child].table
+            if table is None:
+                out.append(source[atoms[child].start : atoms[child].end])
+                child += 1
+                continue
+            last = child
+            while last < stop and atoms[last].table is table:
+                last += 1
+            out.append(_table_slice(source, table, atoms[child:last]))
+            child = last
+        # Text between children (whitespace) is dropped; it renders nothing.
+        out.append(source[section.close_start : section.end])
+        index = stop
+    return "".join(out)
 
 
-def split_document(source: str, *, target: int) -> Split:
-    """Cut the report into the title page and body pieces of about ``target`` characters."""
-    source, headings = add_heading_ids(source)
+def _boundaries(atoms: list[_Atom], count: int) -> list[int]:
+    """Where the parts start: balanced by weight, moved to a page-breaking section nearby."""
+    total = sum(a.weight for a in atoms)
+    target = total / count
+    starts = [0]
+    done = 0
+    goal = target
+    for index, atom in enumerate(atoms):
+        if index > starts[-1] and len(starts) < count:
+            opens_page = (
+                atom.first
+                and atom.section is not None
+                and PAGE_SECTION_CLASS in atom.section.classes
+            )
+            if done + atom.weight / 2 >= goal or (opens_page and done >= goal - target / 2):
+                starts.append(index)
+                goal = done + target
+        done += atom.weight
+    return starts
+
+
+def split_document(
+    source: str,
+    *,
+    parts: int = 1,
+    max_weight: float = math.inf,
+    min_weight: float = 0,
+    multiple: int = 1,
+) -> Split:
+    """Cut the report into the title page and ``parts`` body parts of about equal text length.
+
+    More parts are made when a part would exceed ``max_weight`` (a worker's memory grows with
+    its part), rounded up to a ``multiple`` (of the workers, so no part renders alone at the
+    end), and fewer when one would fall under ``min_weight`` (start-up per part).
+    """
     root = parse(source)
+    with_ids, headings = add_heading_ids(source, root)
+    if with_ids is not source:
+        source, root = with_ids, parse(with_ids)
     head, body = _body(root)
     header = ""
     front = ""
-    pieces: list[str] = []
+    atoms: list[_Atom] = []
     for child in body.children:
         if "running-header" in child.classes and not header:
             header = source[child.start : child.end]
         elif "title-page" in child.classes and not front:
             front = source[child.start : child.end]
         elif child.tag in ("section", "div", "article"):
-            pieces.extend(_section_pieces(source, child, target))
+            atoms.extend(_atoms(source, child))
         else:
-            pieces.append(source[child.start : child.end])
+            weight = _text_length(source, child.start, child.end)
+            atoms.append(_Atom(None, True, child.start, child.end, None, weight))
+    total = sum(a.weight for a in atoms)
+    count = max(parts, math.ceil(total / max_weight))
+    count = math.ceil(count / multiple) * multiple
+    if min_weight:
+        count = min(count, max(1, int(total // min_weight)))
+    count = max(1, min(count, len(atoms)))
+    starts = [*_boundaries(atoms, count), len(atoms)] if atoms else [0]
+    runs = [atoms[a:b] for a, b in zip(starts, starts[1:], strict=False)]
     return Split(
         head=source[head.start : head.end],
         header=header,
         front=front,
-        pieces=pieces,
-        weights=[len(p) for p in pieces],
+        parts=[_part_html(source, run) for run in runs],
+        weights=[sum(a.weight for a in run) for run in runs],
         headings=headings,
     )
-
-
-def pack(weights: list[int], *, target: int) -> list[list[int]]:
-    """Group consecutive pieces into parts of about ``target`` weight (indices per part)."""
-    groups: list[list[int]] = []
-    current: list[int] = []
-    size = 0
-    for index, weight in enumerate(weights):
-        if current and size + weight > target:
-            groups.append(current)
-            current, size = [], 0
-        current.append(index)
-        size += weight
-    if current:
-        groups.append(current)
-    return groups

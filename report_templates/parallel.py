@@ -1,51 +1,49 @@
 """Render the report in parts, in parallel worker processes with a memory cap, and merge them.
 
-1. The template's HTML is cut into the title page and body parts (report_templates/chunking.py).
-2. Worker processes (forkserver, an address-space limit each) lay out the parts at the same
-   time; each reports its page count and on which of its pages every heading landed.
-3. The front part (title page and table of contents) is rendered again with the now known
-   page numbers: two pages, not a second full render.
-4. pypdf merges the parts; a numbering pass stamps continuous page numbers on every page
-   but the first, with digit glyphs taken from a one-line PDF rendered once in the same font.
+1. The template's HTML is cut into the title page and body parts of about equal layout cost
+   (report_templates/chunking.py); every part is a complete document.
+2. Worker processes (forkserver, an address-space limit each) lay out the parts; each
+   reports its page count, where its anchors landed and where its links are.
+3. The parent appends each finished part to the output while the others still render
+   (report_templates/assemble.py).
+4. The front part (title page and table of contents) is rendered twice: first as a draft that
+   gives its page count and the document catalog (metadata, output intent, the annexes'
+   files), then, once every part's pages are known, with the real page numbers — two pages,
+   not a second full render.
+5. The assembler puts the front first, stamps continuous page numbers and turns the table of
+   contents into links and an outline.
 
-Every part is PDF/A-3u; the front part carries the annexes' data as CSV/JSON attachments and
-the output intent and XMP metadata of the merged file.
+Every part is PDF/A-3u; the draft front carries the annexes' data as CSV/JSON attachments.
 """
 
+import gc
 import io
 import logging
-import math
 import multiprocessing
 import os
-import re
 import resource
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from functools import lru_cache
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-)
 from weasyprint import HTML, Attachment
 
+from report_templates.assemble import PDF_VARIANT, Assembler, LinkArea, Target
 from report_templates.attachments import ReportAttachment, annex_attachments
-from report_templates.chunking import Heading, pack, split_document
+from report_templates.chunking import Heading, split_document
 from report_templates.render import (
     TEMPLATES_DIR,
+    RenderError,
     TemplateOnlyURLFetcher,
     _environment,
     render_html,
 )
 
-PDF_VARIANT = "pdf/a-3u"
 FULL_CSS_LINK = '<link rel="stylesheet" href="sections/full.css">'
 # Numbers come from the numbering pass; a part's first page keeps the running header.
 PART_CSS = """<style>
@@ -54,36 +52,34 @@ PART_CSS = """<style>
 section.continued { break-before: auto; }
 </style>"""
 FRONT_CSS = "<style>@page { @bottom-center { content: none; } }</style>"
-MIN_PART_CHARS = 40_000  # smaller parts cost more in start-up than they save
-PARTS_PER_WORKER = 3  # several parts per worker even out their different speeds
+CONTENTS_ANCHOR = "contents"  # the table of contents' own id (sections/toc.j2)
+# Part sizes in characters of text (chunking.py weighs parts by text). About 2.8 s of a
+# worker per 100,000 measured on the report's tables; every part also costs ~0.2 s to start
+# and ends on a half-empty page, so a few parts per worker balance without many of those.
+PARTS_PER_WORKER = 4
+MIN_PART_WEIGHT = 60_000
+MAX_PART_WEIGHT = 320_000  # keeps a worker near 300 MB resident whatever the report's size
 DEFAULT_MEMORY_MB = 1400  # address space per worker (virtual, not resident)
-
-# Where report.css's @page puts the page number: bottom-centre of A4 with margins
-# 22 12 20 25 mm, 9 pt, #333. Kept in step with report.css by test_report_full.
-MM = 72 / 25.4
-NUMBER_SIZE = 9.0
-NUMBER_CENTRE_X = 25 * MM + (210 - 25 - 12) * MM / 2
-NUMBER_BASELINE_Y = 20 * MM / 2 - NUMBER_SIZE * 0.35
-
+# WeasyPrint builds millions of small objects; with the default thresholds the cyclic garbage
+# collector rescans them so often that it costs a quarter of the layout time (measured). The
+# workers collect rarely and fully after each part; the imported modules are frozen.
+WORKER_GC_THRESHOLDS = (50_000, 20, 100)
+PLACEHOLDER_PAGE = 99_999  # as wide as any real page number: the draft TOC's layout holds
+PT_PER_PX = 0.75  # WeasyPrint lays out in CSS pixels; PDF units are points
 
 log = logging.getLogger("infoaudit.render")
 
 
-class RenderError(RuntimeError):
-    """The report could not be rendered (the message is Ukrainian)."""
-
-
 @dataclass(frozen=True)
 class PartResult:
-    """A rendered part: its PDF, its page count and each anchor's page index within it."""
+    """A rendered part: its PDF and pages, where its anchors landed and its internal links."""
 
     pdf: bytes
     pages: int
-    anchors: dict[str, int]
-
-
-def _with_css(html: str) -> str:
-    return html.replace("</head>", FULL_CSS_LINK + "</head>", 1)
+    anchors: dict[str, Target]  # page index within the part
+    links: list[LinkArea] = field(default_factory=list)
+    seconds: float = 0.0  # wall-clock time in the worker
+    cpu: float = 0.0  # seconds of the worker's CPU time: the machine may be busy with others
 
 
 def toc_html(headings: list[Heading], pages: dict[str, int] | None) -> str:
@@ -94,141 +90,124 @@ def toc_html(headings: list[Heading], pages: dict[str, int] | None) -> str:
 
 def full_html(context: dict[str, Any]) -> str:
     """The whole report as one HTML document with a target-counter() table of contents."""
-    split = split_document(render_html(context), target=math.inf)  # type: ignore[arg-type]
+    split = split_document(render_html(context))
     return _document(
-        split.head, split.header + split.front + toc_html(split.headings, None), split.pieces
+        split.head, split.header + split.front + toc_html(split.headings, None), split.parts
     )
 
 
-def _document(head: str, front: str, pieces: list[str], extra_css: str = "") -> str:
+def _document(head: str, front: str, parts: list[str], extra_css: str = "") -> str:
     head = head.replace("</head>", FULL_CSS_LINK + extra_css + "</head>", 1)
-    return f'<!DOCTYPE html>\n<html lang="uk">{head}<body>{front}{"".join(pieces)}</body></html>'
+    return f'<!DOCTYPE html>\n<html lang="uk">{head}<body>{front}{"".join(parts)}</body></html>'
 
 
-def _limit_memory(limit_bytes: int) -> None:
-    """Worker initializer: cap the address space so a runaway render fails, not the host."""
+def _init_worker(limit_bytes: int) -> None:
+    """Worker initializer: cap the address space so a runaway render fails, not the host;
+    leave the imported modules out of garbage collection and collect rarely."""
     resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
 
-def render_part(html: str, attachments: list[ReportAttachment] | None = None) -> PartResult:
+class _ExternalAnchors(logging.Filter):
+    """Drop WeasyPrint's error for links whose anchors are in other parts (linked later).
+
+    Those are the headings: the table of contents' entries, and a link the working group
+    wrote in its text (Markdown ``[Додаток 1](#annex-1)``) to a chapter or an annex.
+    """
+
+    def __init__(self, anchors: frozenset[str]) -> None:
+        super().__init__()
+        self.anchors = anchors
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (
+            record.msg == "No anchor #%s for internal URI reference"
+            and len(args) == 1
+            and args[0] in self.anchors
+        )
+
+
+@contextmanager
+def _external_anchors(anchors: frozenset[str]) -> Iterator[None]:
+    weasy = logging.getLogger("weasyprint")
+    quiet = _ExternalAnchors(anchors)
+    weasy.addFilter(quiet)
+    try:
+        yield
+    finally:
+        weasy.removeFilter(quiet)
+
+
+def render_part(
+    html: str,
+    attachments: list[ReportAttachment] | None = None,
+    external_anchors: frozenset[str] = frozenset(),
+) -> PartResult:
     """Lay out and write one part (runs in a worker process)."""
-    started = time.monotonic()
-    document = HTML(
-        string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher()
-    ).render(pdf_variant=PDF_VARIANT)
-    anchors: dict[str, int] = {}
-    for index, page in enumerate(document.pages):
-        for name in page.anchors:
-            anchors.setdefault(name, index)
-    files = [
-        Attachment(
-            file_obj=io.BytesIO(a.data),
-            name=a.name,
-            description=a.description,
-            relationship="Data",
-        )
-        for a in attachments or []
-    ]
-    pdf = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files)
+    started, cpu_started = time.monotonic(), time.process_time()
+    with _external_anchors(external_anchors):
+        document = HTML(
+            string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher()
+        ).render(pdf_variant=PDF_VARIANT)
+        anchors: dict[str, Target] = {}
+        for index, page in enumerate(document.pages):
+            for name, (x, y, *_) in page.anchors.items():
+                if name not in anchors:
+                    anchors[name] = Target(index, x * PT_PER_PX, (page.height - y) * PT_PER_PX)
+        # Links to anchors of this part are WeasyPrint's; those to other parts are ours.
+        areas: dict[tuple[int, str], tuple[float, float, float, float]] = {}
+        for index, page in enumerate(document.pages):
+            for kind, target, (x1, y1, x2, y2), _ in page.links:
+                if kind == "internal" and target in external_anchors and target not in anchors:
+                    # A link's inline children report rectangles of their own: one area each.
+                    left, top, right, bottom = areas.get((index, target), (x1, y1, x2, y2))
+                    areas[index, target] = (
+                        min(left, x1),
+                        min(top, y1),
+                        max(right, x2),
+                        max(bottom, y2),
+                    )
+        files = [
+            Attachment(
+                file_obj=io.BytesIO(a.data),
+                name=a.name,
+                description=a.description,
+                relationship="Data",
+            )
+            for a in attachments or []
+        ]
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files)
     assert pdf is not None
-    log.debug("part of %d pages in %.1f s", len(document.pages), time.monotonic() - started)
-    return PartResult(pdf=pdf, pages=len(document.pages), anchors=anchors)
-
-
-@lru_cache(maxsize=1)
-def _digits_pdf() -> bytes:
-    html = (
-        '<html><head><link rel="stylesheet" href="report.css">'
-        "<style>@page{size:A4;margin:0}body{margin:0;"
-        f'font-family:"DejaVu Sans Report";font-size:{NUMBER_SIZE}pt}}</style>'
-        '</head><body><p style="text-indent:0">'
-        "0123456789</p></body></html>"
+    pages = len(document.pages)
+    links = [
+        LinkArea(page, _to_pdf(rect, document.pages[page].height), anchor)
+        for (page, anchor), rect in areas.items()
+    ]
+    del document
+    gc.collect()  # the part's layout is garbage now; collect it while it is all together
+    return PartResult(
+        pdf,
+        pages,
+        anchors,
+        links,
+        seconds=time.monotonic() - started,
+        cpu=time.process_time() - cpu_started,
     )
-    pdf = HTML(string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher())
-    data = pdf.write_pdf(pdf_variant=PDF_VARIANT)
-    assert data is not None
-    return data
 
 
-_HEX = re.compile(rb"<([0-9A-Fa-f]+)>")
-
-
-def _digit_font(writer: PdfWriter) -> tuple[IndirectObject, dict[str, str], dict[str, float]]:
-    """The digits' font added to the writer, each digit's glyph code (hex) and width (em/1000)."""
-    page = PdfReader(io.BytesIO(_digits_pdf())).pages[0]
-    resources: Any = page["/Resources"]
-    fonts: Any = resources["/Font"]
-    (font_name,) = list(fonts.keys())
-    content = page.get_contents()
-    assert content is not None
-    codes = b"".join(_HEX.findall(content.get_data())).decode("ascii")
-    glyph_codes = [codes[i : i + 4] for i in range(0, len(codes), 4)]
-    if len(glyph_codes) != 10:
-        raise RenderError("Не вдалося підготувати шрифт для нумерації сторінок.")
-    font = fonts[font_name].get_object()
-    widths: dict[int, float] = {}
-    w = font["/DescendantFonts"][0].get_object().get("/W", [])
-    index = 0
-    while index < len(w):
-        first, second = int(w[index]), w[index + 1]
-        if isinstance(second, list | ArrayObject):
-            for offset, width in enumerate(second):
-                widths[first + offset] = float(width)
-            index += 2
-        else:
-            for cid in range(first, int(second) + 1):
-                widths[cid] = float(w[index + 2])
-            index += 3
-    digits = "0123456789"
-    font_ref = writer._add_object(font.clone(writer))
+def _to_pdf(
+    rect: tuple[float, float, float, float], height: float
+) -> tuple[float, float, float, float]:
+    """A CSS-pixel rectangle from the page's top-left as PDF points from its bottom-left."""
+    left, top, right, bottom = rect
     return (
-        font_ref,
-        dict(zip(digits, glyph_codes, strict=True)),
-        {d: widths.get(int(code, 16), 600.0) for d, code in zip(digits, glyph_codes, strict=True)},
+        left * PT_PER_PX,
+        (height - bottom) * PT_PER_PX,
+        right * PT_PER_PX,
+        (height - top) * PT_PER_PX,
     )
-
-
-def stamp_page_numbers(writer: PdfWriter, *, first_numbered: int = 2) -> None:
-    """The numbering pass: draw each page's number (from ``first_numbered`` on) at the foot."""
-    font_ref, codes, widths = _digit_font(writer)
-    opening = DecodedStreamObject()
-    opening.set_data(b"q\n")
-    opening_ref = writer._add_object(opening)
-    for number, page in enumerate(writer.pages, start=1):
-        if number < first_numbered:
-            continue
-        label = str(number)
-        width = sum(widths[d] for d in label) * NUMBER_SIZE / 1000
-        x = NUMBER_CENTRE_X - width / 2
-        hex_codes = "".join(codes[d] for d in label)
-        stamp = DecodedStreamObject()
-        stamp.set_data(
-            f"\nQ\nq 0.2 0.2 0.2 rg BT /FInfoauditNum {NUMBER_SIZE:g} Tf "
-            f"{x:.2f} {NUMBER_BASELINE_Y:.2f} Td <{hex_codes}> Tj ET Q\n".encode("ascii")
-        )
-        contents = page.get("/Contents")
-        existing = contents.get_object() if contents is not None else ArrayObject()
-        streams = list(existing) if isinstance(existing, ArrayObject) else [contents]
-        page[NameObject("/Contents")] = ArrayObject(
-            [opening_ref, *streams, writer._add_object(stamp)]
-        )
-        resources = page.get("/Resources")
-        resources_obj: Any = resources.get_object() if resources is not None else DictionaryObject()
-        if resources is None:
-            page[NameObject("/Resources")] = resources_obj
-        font_dict: Any = resources_obj.get("/Font")
-        if font_dict is None:
-            font_dict = DictionaryObject()
-            resources_obj[NameObject("/Font")] = font_dict
-        font_dict.get_object()[NameObject("/FInfoauditNum")] = font_ref
-
-
-def merge_parts(parts: list[bytes]) -> PdfWriter:
-    """The parts as one document; the first part's catalog (XMP, output intent, files) is kept."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))
-    for pdf in parts[1:]:
-        writer.append(PdfReader(io.BytesIO(pdf)))
-    return writer
 
 
 def _workers(requested: int | None) -> int:
@@ -248,7 +227,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
-        initializer=_limit_memory,
+        initializer=_init_worker,
         initargs=(_memory_limit(),),
     )
 
@@ -257,63 +236,83 @@ def render_parallel(context: dict[str, Any], *, workers: int | None = None) -> b
     """The whole report as a PDF/A-3u: parts in parallel, merged, numbered, with a TOC."""
     count = _workers(workers)
     with _pool(count) as pool:
-        # The workers start (WeasyPrint imported in the fork server) while the HTML is built.
-        for _ in range(count):
-            pool.submit(_warm_up)
-        return _render_with(pool, context, count)
+        # Submitting starts the fork server, which imports WeasyPrint before it forks the
+        # workers; a thread waits for that while this one builds and cuts the HTML.
+        starter = threading.Thread(target=_start_workers, args=(pool, count), daemon=True)
+        starter.start()
+        try:
+            return _render_with(pool, context, count)
+        except MemoryError as exc:
+            raise RenderError(
+                "Формування звіту перевищило ліміт пам’яті процесу "
+                f"({_memory_limit() // 2**20} МБ, INFOAUDIT_RENDER_MEMORY_MB)."
+            ) from exc
+        except BrokenProcessPool as exc:
+            raise RenderError(
+                "Процес формування звіту аварійно завершився (можливо, через ліміт пам’яті)."
+            ) from exc
 
 
 def _warm_up() -> None:
     """Nothing: makes the pool start its workers early."""
 
 
+def _start_workers(pool: ProcessPoolExecutor, count: int) -> None:
+    for _ in range(count):
+        pool.submit(_warm_up)
+
+
 def _render_with(pool: ProcessPoolExecutor, context: dict[str, Any], count: int) -> bytes:
     started = time.monotonic()
-    source = render_html(context)
-    total = len(source)
-    target = max(MIN_PART_CHARS, math.ceil(total / (count * PARTS_PER_WORKER)))
-    split = split_document(source, target=target)
-    groups = pack(split.weights, target=target)
-    bodies = [
-        _document(split.head, split.header, [split.pieces[i] for i in group], PART_CSS)
-        for group in groups
-    ]
-    attachments = annex_attachments(context)
-    log.debug("html and %d parts ready in %.1f s", len(bodies), time.monotonic() - started)
+    split = split_document(
+        render_html(context),
+        parts=count * PARTS_PER_WORKER,
+        max_weight=MAX_PART_WEIGHT,
+        min_weight=MIN_PART_WEIGHT,
+        multiple=count,
+    )
+    external = frozenset(h.anchor for h in split.headings)
 
     def front(pages: dict[str, int] | None) -> str:
-        placeholder = {h.anchor: 999 for h in split.headings}
+        placeholder = {h.anchor: PLACEHOLDER_PAGE for h in split.headings}
         toc = toc_html(split.headings, pages if pages is not None else placeholder)
         return _document(split.head, split.header + split.front + toc, [], FRONT_CSS)
 
-    try:
-        draft_front = pool.submit(render_part, front(None))
-        futures = [pool.submit(render_part, body) for body in bodies]
-        front_pages = draft_front.result().pages
-        results = [f.result() for f in futures]
-        pages: dict[str, int] = {}
-        offset = front_pages
-        for result in results:
-            for anchor, index in result.anchors.items():
-                pages.setdefault(anchor, offset + index + 1)
-            offset += result.pages
-        final_front = pool.submit(render_part, front(pages), attachments).result()
-    except MemoryError as exc:
-        raise RenderError(
-            "Формування звіту перевищило ліміт пам’яті процесу "
-            f"({_memory_limit() // 2**20} МБ, INFOAUDIT_RENDER_MEMORY_MB)."
-        ) from exc
-    except BrokenProcessPool as exc:
-        raise RenderError(
-            "Процес формування звіту аварійно завершився (можливо, через ліміт пам’яті)."
-        ) from exc
-    if final_front.pages != front_pages:
-        # Real numbers are never wider than the placeholder "999"; this cannot shift pages.
+    draft: Future[PartResult] = pool.submit(
+        render_part, front(None), annex_attachments(context), external
+    )
+    futures = [
+        pool.submit(
+            render_part, _document(split.head, split.header, [part], PART_CSS), None, external
+        )
+        for part in split.parts
+    ]
+    log.debug("html and %d parts submitted in %.1f s", len(futures), time.monotonic() - started)
+    draft_front = draft.result()
+    assembler = Assembler(draft_front.pdf)
+    targets: dict[str, Target] = {}
+    links: list[LinkArea] = []
+    offset = draft_front.pages
+    for future in futures:  # in order, each appended while the later ones still render
+        result = future.result()
+        assembler.append(result.pdf)
+        for anchor, where in result.anchors.items():
+            targets.setdefault(anchor, Target(offset + where.page, where.x, where.y))
+        links.extend(LinkArea(offset + a.page, a.rect, a.anchor) for a in result.links)
+        offset += result.pages
+        log.debug("part: %d pages, %.1f s, CPU %.1f s", result.pages, result.seconds, result.cpu)
+    pages = {anchor: target.page + 1 for anchor, target in targets.items()}
+    final_front = pool.submit(render_part, front(pages), None, external).result()
+    if final_front.pages != draft_front.pages:
+        # Real numbers are never wider than the placeholder; this cannot shift pages.
         raise RenderError("Зміст звіту змінив кількість сторінок під час нумерації.")
-    log.debug("parts rendered at %.1f s", time.monotonic() - started)
-    writer = merge_parts([final_front.pdf, *(r.pdf for r in results)])
-    stamp_page_numbers(writer)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    log.debug("merged, numbered and written at %.1f s", time.monotonic() - started)
-    return buffer.getvalue()
+    log.debug("parts rendered and appended at %.1f s", time.monotonic() - started)
+    pdf = assembler.finish(
+        final_front.pdf,
+        links=[*final_front.links, *links],
+        targets=targets,
+        headings=split.headings,
+        contents=final_front.anchors.get(CONTENTS_ANCHOR),
+    )
+    log.debug("numbered, linked and written at %.1f s", time.monotonic() - started)
+    return pdf

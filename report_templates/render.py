@@ -55,6 +55,10 @@ class _NoHarfBuzzNotice(logging.Filter):
 logging.getLogger("weasyprint").addFilter(_NoHarfBuzzNotice())
 
 
+class RenderError(RuntimeError):
+    """The report could not be rendered (the message is Ukrainian)."""
+
+
 class ResourceRefusedError(ValueError):
     """Raised when the report asks for a resource outside the templates folder."""
 

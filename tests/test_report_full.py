@@ -19,8 +19,8 @@ from models.db import session_scope
 from models.questionnaire import InformationItem, InformationSystem, QuestionnaireSubmission
 from models.report import ReportVersion
 from models.survey import Response
-from report_templates.chunking import pack, parse, split_document
-from report_templates.parallel import RenderError
+from report_templates.chunking import parse, split_document
+from report_templates.render import RenderError
 from tests.factories import (
     at,
     create_organization,
@@ -369,15 +369,26 @@ def test_chunking_keeps_every_row_once_and_repeats_headers() -> None:
         + "".join(f"<tr><td>{n}</td></tr>" for n in range(500))
         + "</tbody></table></section></body></html>"
     )
-    split = split_document(html, target=2000)
-    rows = [int(m) for piece in split.pieces for m in re.findall(r"<td>(\d+)</td>", piece)]
+    split = split_document(html, parts=6, multiple=4)
+    assert len(split.parts) == 8  # rounded up to a multiple of the workers
+    rows = [int(m) for part in split.parts for m in re.findall(r"<td>(\d+)</td>", part)]
     assert rows == list(range(500))
-    annex_pieces = [p for p in split.pieces if "<td>" in p]
-    assert len(annex_pieces) > 2
-    assert all("<thead><tr><th>№</th></tr></thead>" in p for p in annex_pieces)
-    assert "continued" in annex_pieces[1]
-    assert "Додаток" not in annex_pieces[1]
+    annex_parts = [p for p in split.parts if "<td>" in p]
+    assert len(annex_parts) > 2
+    # One table per part, with its header repeated.
+    assert all(p.count("<table>") == 1 for p in annex_parts)
+    assert all("<thead><tr><th>№</th></tr></thead>" in p for p in annex_parts)
+    assert "continued" in annex_parts[1]
+    assert "Додаток" not in annex_parts[1]
+    # Balanced by text length (row numbers grow from one digit to three).
+    assert max(split.weights) - min(split.weights) <= max(split.weights) // 10, split.weights
     assert [h.text for h in split.headings] == ["Вступ", "Додаток"]
-    assert sum(len(g) for g in pack(split.weights, target=2000)) == len(split.pieces)
+    assert [h.anchor for h in split.headings] == ["toc-1", "toc-2"]
+    assert 'id="toc-2"' in "".join(split.parts)
     # The sliced parts still parse as a balanced tree.
-    assert all(parse(p).children for p in split.pieces)
+    assert all(parse(p).children for p in split.parts)
+    # The part limits: fewer when parts would be tiny, more when they would be too heavy.
+    assert len(split_document(html, parts=6, min_weight=10**6).parts) == 1
+    heavy = split_document(html, max_weight=300)
+    assert len(heavy.parts) >= 5
+    assert max(heavy.weights) <= 2 * 300

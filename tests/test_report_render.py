@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 from datetime import date, datetime
 from pathlib import Path
@@ -14,6 +15,9 @@ from jinja2 import UndefinedError
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject, PdfObject
 
+from models.report import SECTION_LABELS
+from models.services.report_text import markdown_to_html
+from report_templates import parallel
 from report_templates import render as render_module
 from report_templates.render import (
     TEMPLATES_DIR,
@@ -485,3 +489,137 @@ def test_strict_undefined() -> None:
     del context["counts"]
     with pytest.raises(UndefinedError, match="counts"):
         render_module.render_html(context)
+
+
+def _outline_titles(items: list[Any], depth: int = 0) -> list[tuple[int, str, Any]]:
+    """Outline items as (depth, title, item), children after their parent."""
+    flat: list[tuple[int, str, Any]] = []
+    for item in items:
+        if isinstance(item, list):
+            flat.extend(_outline_titles(item, depth + 1))
+        else:
+            flat.append((depth, str(item.title), item))
+    return flat
+
+
+def test_parts_merge_into_one_pdfa_with_linked_contents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendered in eight parts and merged: every row once, continuous numbers, TOC entries
+    that link to their headings, an outline, and the PDF/A-3 structures of the catalog."""
+    monkeypatch.setattr(parallel, "MIN_PART_WEIGHT", 1_000)  # many parts from a small report
+    context = sample_context(annex1_rows=300)
+    # The working group's text links to an annex, which lands in another part.
+    context["narrative"] = {
+        key.value: {"label": label, "html": markdown_to_html("")}
+        for key, label in SECTION_LABELS.items()
+    }
+    context["narrative"]["legal_base"]["html"] = markdown_to_html(
+        "Перелік публічної інформації наведено в [Додатку 4](#annex-4)."
+    )
+    pdf = render(context, workers=2)
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = [squash(page.extract_text()) for page in reader.pages]
+    text = " ".join(pages)
+    for row in range(1, 301):
+        assert len(re.findall(rf"власності, частина {row}\b", text)) == 1, row
+    for number, page in enumerate(pages[1:], start=2):
+        assert page.endswith(str(number)), (number, page[-60:])
+
+    # The table of contents: every entry a link (printable, PDF/A) to its heading's page.
+    headings = [
+        "Вступ",
+        "Основна частина",
+        "Результати консультацій з громадськістю",
+        "Висновки",
+        "Рекомендації",
+        "Додаток 1. Перелік наборів даних",
+        "Додаток 2. Перелік інформаційних сервісів",
+        "Додаток 4. Перелік публічної інформації",
+    ]
+    toc = pages[1]
+    assert "Зміст" in toc
+    listed = {h: int(m.group(1)) for h in headings if (m := re.search(rf"{h}[^0-9]* (\d+)", toc))}
+    assert set(listed) == set(headings)
+    annotations: Any = reader.pages[1]["/Annots"]
+    links = [a.get_object() for a in annotations]
+    assert all(a["/Subtype"] == "/Link" and a["/F"] == 4 for a in links)
+    targets = [(reader.get_page_number(a["/Dest"][0].get_object()) or 0) + 1 for a in links]
+    numbers = [int(n) for n in re.findall(r" (\d+)(?= |$)", toc.split("Зміст", 1)[1])]
+    assert targets == numbers[: len(targets)]
+    assert len(targets) >= len(headings)
+    for heading, number in listed.items():
+        assert number in targets, heading
+        assert heading in pages[number - 1], (heading, number)
+    top = sorted(a["/Dest"][3] for a in links)
+    assert all(0 < float(y) <= float(reader.pages[0].mediabox.top) for y in top)
+
+    # The link in the text goes to the annex too.
+    (linking,) = [n for n, p in enumerate(pages) if "наведено в Додатку 4" in p]
+    in_page: Any = reader.pages[linking]["/Annots"]
+    (in_text,) = [a.get_object() for a in in_page]
+    target = reader.get_page_number(in_text["/Dest"][0].get_object())
+    assert target == listed["Додаток 4. Перелік публічної інформації"] - 1
+    assert target is not None
+    assert linking < target
+
+    # The outline: the contents, then the chapters with their sections nested.
+    outline = _outline_titles(reader.outline)
+    assert outline[0][:2] == (0, "Зміст")
+    assert reader.get_destination_page_number(outline[0][2]) == 1
+    titles = {title: (depth, item) for depth, title, item in outline}
+    assert titles["Вступ"][0] == 0
+    assert titles["Результати консультацій з громадськістю"][0] == 1
+    for heading, number in listed.items():
+        title = next(t for t in titles if t.startswith(heading))
+        assert reader.get_destination_page_number(titles[title][1]) == number - 1, heading
+    root: Any = reader.trailer["/Root"]
+    assert root["/PageMode"] == "/UseOutlines"
+
+
+def test_merged_report_keeps_pdfa3_structures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What PDF/A-3u asks of the catalog survives the merge: XMP identification, the output
+    intent with its ICC profile, the annexes' files associated once each, the document
+    information matching the XMP, the file identifier."""
+    monkeypatch.setattr(parallel, "MIN_PART_WEIGHT", 1_000)
+    pdf = render(sample_context(annex1_rows=120), workers=2)
+    assert pdf.startswith(b"%PDF-1.7\n")
+    reader = PdfReader(io.BytesIO(pdf))
+    root: Any = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object()
+    assert xmp["/Subtype"] == "/XML"
+    metadata = xmp.get_data().decode()
+    assert re.search(r'pdfaid:part(="|>)3', metadata)
+    assert re.search(r'pdfaid:conformance(="|>)U', metadata)
+    producer = re.search(r'pdf:Producer(?:="|>)([^"<]+)', metadata)
+    assert producer
+    assert reader.metadata
+    assert reader.metadata["/Producer"] == producer.group(1)
+    assert str(reader.metadata["/Title"]).startswith("Звіт за результатами інформаційного аудиту")
+
+    (intent,) = [i.get_object() for i in root["/OutputIntents"]]
+    assert intent["/S"] == "/GTS_PDFA1"
+    profile = intent["/DestOutputProfile"].get_object()
+    assert profile["/N"] == 3
+    assert profile.get_data()[36:40] == b"acsp"  # an ICC profile's signature
+
+    tree = root["/Names"]["/EmbeddedFiles"].get_object()
+    names = tree["/Names"]
+    specs = {str(names[i]): names[i + 1] for i in range(0, len(names), 2)}
+    assert {"annex1.csv", "annex1.json", "annex2.csv", "annex3.json", "annex4.csv"} <= set(specs)
+    for name, ref in specs.items():
+        spec = ref.get_object()
+        assert spec["/AFRelationship"] == "/Data", name
+        assert spec["/UF"] == name
+        stream = spec["/EF"]["/F"].get_object()
+        assert stream["/Subtype"] in ("/text/csv", "/application/json"), name
+        assert "/ModDate" in stream["/Params"], name
+    associated = [ref.idnum for ref in root["/AF"]]
+    assert sorted(associated) == sorted(ref.idnum for ref in specs.values())
+    assert "/Dests" not in root["/Names"]  # the front part's own anchors are gone
+
+    file_id: Any = reader.trailer["/ID"]
+    assert len(file_id) == 2
+    assert len(file_id[0]) >= 16
+    assert root["/Lang"] == "uk"
+    assert "annex1.csv" in reader.attachments
+    annex1 = reader.attachments["annex1.csv"][0].decode("utf-8-sig")
+    assert len(annex1.strip().splitlines()) == 121

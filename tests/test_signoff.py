@@ -1,20 +1,32 @@
 """Signing the report: PAdES with a test PKI generated here (non-repudiation), checked by poppler's
 `pdfsig` and pyHanko's validator; a changed byte is detected; detached CAdES bound by hash."""
 
+import socket
 import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from asn1crypto import cms
+from asn1crypto import cms, keys, tsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pyhanko.sign.timestamps import DummyTimeStamper
 
 from api.demo.pki import TestPki, make_pki
 from flows.report import render_version
 from models.clock import FixedClock
-from models.errors import Invalid
+from models.errors import Invalid, Unavailable
 from models.report import SignatureCheck
 from models.services.signoff import _load_cms, inspect_p7s, pades_check, pades_sign
 from tests.factories import at, create_organization, launch, login, plan
@@ -24,6 +36,91 @@ from tests.factories import at, create_organization, launch, login, plan
 def pki() -> TestPki:
     """A root CA and a signer certificate with non-repudiation, generated for this module."""
     return make_pki()
+
+
+@dataclass
+class LoopbackTsa:
+    """An RFC 3161 time-stamping authority over HTTP on 127.0.0.1 (pyHanko's DummyTimeStamper
+    behind a real server) and its self-signed certificate (extended key usage timeStamping)."""
+
+    url: str
+    cert_der: bytes
+    requests: list[tsp.TimeStampReq] = field(default_factory=list)
+
+
+def _tsa_certificate() -> tuple[bytes, bytes]:
+    """A self-signed TSA certificate (RSA, critical EKU timeStamping) and its PKCS#8 key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "UA"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Тестовий TSA infoaudit"),
+        ]
+    )
+    now = datetime.now(UTC) - timedelta(days=1)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pkcs8 = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.DER), pkcs8
+
+
+@pytest.fixture(scope="module")
+def tsa() -> Iterator[LoopbackTsa]:
+    """A TSA answering `application/timestamp-query` POSTs on a loopback port."""
+    cert_der, key_der = _tsa_certificate()
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(cert_der),
+        tsa_key=keys.PrivateKeyInfo.load(key_der),
+    )
+    received: list[tsp.TimeStampReq] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Content-Type") != "application/timestamp-query":
+                self.send_error(415)
+                return
+            request = tsp.TimeStampReq.load(body)
+            received.append(request)
+            reply = stamper.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # quiet test output
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LoopbackTsa(f"http://127.0.0.1:{server.server_port}/tsa", cert_der, received)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 def _pdf(text: str) -> bytes:
@@ -96,6 +193,62 @@ def test_pades_signature_valid_and_a_changed_byte_detected(pki: TestPki, tmp_pat
 
 
 @pytest.mark.sqlite_only
+def test_pades_signature_timestamped_by_a_tsa_over_http(
+    pki: TestPki, tsa: LoopbackTsa, tmp_path: Path
+) -> None:
+    pdf = _pdf("Звіт за результатами інформаційного аудиту")
+    before = len(tsa.requests)
+    signed = pades_sign(
+        pdf,
+        pkcs12=pki.pkcs12,
+        password=pki.password,
+        signer_name="Тестенко Марія Іванівна",
+        signer_position="секретар міської ради",
+        reason="Затвердження звіту",
+        tsa_url=tsa.url,
+    )
+    assert len(tsa.requests) > before  # the TSA was asked over HTTP
+    assert all(
+        r["message_imprint"]["hash_algorithm"]["algorithm"].native == "sha256"
+        for r in tsa.requests[before:]
+    )
+    assert "Signature is Valid" in _pdfsig(signed, tmp_path)
+
+    # pyHanko's validator finds the signature timestamp: intact, valid, trusted with the
+    # TSA's certificate as a root, and made just now.
+    check, _, status = pades_check(signed, trust_roots=[pki.root_der, tsa.cert_der])
+    assert check == SignatureCheck.VALID
+    stamp = status.timestamp_validity
+    assert stamp is not None
+    assert stamp.intact
+    assert stamp.valid
+    assert stamp.trusted
+    assert abs(stamp.timestamp - datetime.now(UTC)) < timedelta(minutes=5)
+    # Without that root the timestamp is still intact and valid, only not trusted.
+    untrusted = pades_check(signed)[2].timestamp_validity
+    assert untrusted is not None
+    assert untrusted.intact
+    assert not untrusted.trusted
+
+
+@pytest.mark.sqlite_only
+def test_unreachable_tsa_is_a_clear_ukrainian_error(pki: TestPki) -> None:
+    with pytest.raises(Unavailable, match="Сервіс позначок часу \\(TSA\\)") as error:
+        pades_sign(
+            _pdf("Звіт"),
+            pkcs12=pki.pkcs12,
+            password=pki.password,
+            signer_name="Тестенко Марія Іванівна",
+            signer_position="",
+            reason="Затвердження звіту",
+            tsa_url=f"http://tsa-user:secret@127.0.0.1:{_closed_port()}/tsa",
+        )
+    assert error.value.status_code == 502
+    assert "звіт не підписано" in error.value.message
+    assert "secret" not in error.value.message  # credentials in the URL are not shown
+
+
+@pytest.mark.sqlite_only
 def test_detached_cades_bound_by_hash(pki: TestPki) -> None:
     pdf = _pdf("Версія 2")
     facts = inspect_p7s(_p7s(pki, pdf), pdf=pdf)
@@ -135,7 +288,12 @@ def test_dstu_signature_is_not_claimed_verified(pki: TestPki) -> None:
 
 @pytest.mark.slow
 def test_sign_and_upload_through_the_api(
-    client: TestClient, clock: FixedClock, pki: TestPki, tmp_path: Path
+    app: FastAPI,
+    client: TestClient,
+    clock: FixedClock,
+    pki: TestPki,
+    tsa: LoopbackTsa,
+    tmp_path: Path,
 ) -> None:
     org = create_organization(client)
     cycle_id = launch(client, org["coordinator"], plan())["id"]
@@ -160,11 +318,26 @@ def test_sign_and_upload_through_the_api(
         client.post(f"{base}/versions/1/sign", headers=mayor, files=files, data=form).status_code
         == 403
     )
+    # The configured TSA does not answer: a clear refusal, nothing signed or stored.
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(
+        update={"tsa_url": f"http://127.0.0.1:{_closed_port()}/tsa"}
+    )
+    down = client.post(f"{base}/versions/1/sign", headers=coordinator, files=files, data=form)
+    assert down.status_code == 502
+    assert "Сервіс позначок часу (TSA)" in down.json()["detail"]
+    assert "звіт не підписано" in down.json()["detail"]
+    assert client.get(base, headers=mayor).json()["versions"][0]["status"] == "approved"
+
+    # The TSA answers: the signature carries its RFC 3161 timestamp.
+    app.state.settings = settings.model_copy(update={"tsa_url": tsa.url})
     signed = client.post(f"{base}/versions/1/sign", headers=coordinator, files=files, data=form)
     assert signed.status_code == 200, signed.text
     body = signed.json()
     assert body["verification"] == "valid"
     assert body["signer_name"] == "Тестенко Марія Іванівна"
+    assert body["timestamped_at"] is not None
+    assert "Позначку часу RFC 3161 від TSA перевірено" in body["verification_note"]
 
     download = client.get(f"{base}/download", headers=mayor)
     assert download.status_code == 200
@@ -220,6 +393,7 @@ def test_sign_and_upload_through_the_api(
     assert "id.gov.ua/verify" in page.text
     assert "ДСТУ 4145" in page.text
     assert "Тестенко Марія Іванівна" in page.text
+    assert "позначка часу" in page.text
 
 
 @pytest.mark.sqlite_only

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from asn1crypto import cms, tsp, x509
 from cryptography.exceptions import InvalidSignature
@@ -26,7 +27,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from models.clock import KYIV
-from models.errors import Conflict, Invalid
+from models.errors import Conflict, Invalid, Unavailable
 from models.report import (
     ReportStatus,
     ReportVersion,
@@ -239,11 +240,26 @@ def pades_sign(
             new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=0, box=STAMP_BOX),
         )
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        output = pdf_signer.sign_pdf(
-            writer,
-            appearance_text_params={"signer": signer_name, "position": signer_position or ""},
-        )
+        try:
+            output = pdf_signer.sign_pdf(
+                writer,
+                appearance_text_params={"signer": signer_name, "position": signer_position or ""},
+            )
+        except timestamps.TimestampRequestError as exc:
+            raise Unavailable(
+                f"Сервіс позначок часу (TSA) {_without_credentials(tsa_url or '')} не відповів "
+                "або відхилив запит, тому звіт не підписано. Спробуйте ще раз пізніше або "
+                "перевірте адресу TSA (налаштування INFOAUDIT_TSA_URL)."
+            ) from exc
     return bytes(output.getbuffer())
+
+
+def _without_credentials(url: str) -> str:
+    """The URL to show people: a user name or password in it stays out of messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def pades_check(
@@ -313,8 +329,14 @@ def sign_version_pades(
         raise Conflict("Підписаний PDF не пройшов перевірки: " + note)
     signer_cert = status.signing_cert
     timestamped_at = None
-    if status.timestamp_validity is not None:
-        timestamped_at = status.timestamp_validity.timestamp
+    stamp = status.timestamp_validity
+    if stamp is not None:
+        if not (stamp.intact and stamp.valid):
+            raise Conflict(
+                "Позначка часу від сервісу TSA не пройшла перевірки (не відповідає підпису), "
+                "тому звіт не підписано."
+            )
+        timestamped_at = stamp.timestamp
     facts = SignatureFacts(
         signer_name=signer_name.strip(),
         signer_position=signer_position.strip(),
@@ -323,7 +345,12 @@ def sign_version_pades(
         algorithm=f"{status.pkcs7_signature_mechanism}, {status.md_algorithm}",
         certificate=describe_certificate(signer_cert),
         check=check,
-        note=note + ("" if timestamped_at else " Позначку часу не додано (TSA не налаштовано)."),
+        note=note
+        + (
+            " Позначку часу RFC 3161 від TSA перевірено: вона відповідає підпису."
+            if timestamped_at
+            else " Позначку часу не додано (TSA не налаштовано)."
+        ),
     )
     return _record(
         session,
