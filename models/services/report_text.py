@@ -27,7 +27,8 @@ from models.services.events import record_event
 MAX_MARKDOWN = 100_000
 MAX_NAMES = 10  # a recommendation names at most this many datasets or units
 # Markdown's HTML is reduced to text markup: no images, styles, scripts or forms, and links
-# only to http(s). The renderer's fetcher would refuse any URL anyway; this keeps it inert.
+# only to http(s) or to an anchor within the report (#…). The renderer's fetcher would refuse any
+# URL anyway; this keeps it inert.
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "u", "s", "code", "pre", "blockquote",
     "ul", "ol", "li", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "a", "hr",
