@@ -6,6 +6,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.cycle import AuditCycle
+from models.errors import NotFound
 from models.event import AuditEvent
 
 SYSTEM = "system"
@@ -50,3 +52,11 @@ def list_events(session: Session, *, cycle_id: int) -> list[AuditEvent]:
             select(AuditEvent).where(AuditEvent.cycle_id == cycle_id).order_by(AuditEvent.id)
         )
     )
+
+
+def record_cycle_event(session: Session, *, cycle_id: int, **event: Any) -> AuditEvent | None:
+    """Append an event about a cycle, under the cycle's organization."""
+    cycle = session.get(AuditCycle, cycle_id)  # usually already in the session
+    if cycle is None:
+        raise NotFound("Цикл аудиту не знайдено.")
+    return record_event(session, organization_id=cycle.organization_id, cycle_id=cycle_id, **event)

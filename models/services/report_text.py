@@ -22,7 +22,7 @@ from models.report import (
     ReportSection,
     SectionKey,
 )
-from models.services.events import record_event
+from models.services.events import record_cycle_event
 
 MAX_MARKDOWN = 100_000
 MAX_NAMES = 10  # a recommendation names at most this many datasets or units
@@ -117,11 +117,8 @@ def update_section(
     section.markdown = text.strip()
     section.updated_by = actor
     request_render(session, report=report, now=now)
-    cycle = session.get(AuditCycle, cycle_id)
-    assert cycle is not None
-    record_event(
+    record_cycle_event(
         session,
-        organization_id=cycle.organization_id,
         cycle_id=cycle_id,
         action="report.section_edited",
         at=now,
@@ -309,11 +306,8 @@ def decide_recommendation(
         recommendation.text = text.strip()
     recommendation.status = status
     request_render(session, report=report, now=now)
-    cycle = session.get(AuditCycle, cycle_id)
-    assert cycle is not None
-    record_event(
+    record_cycle_event(
         session,
-        organization_id=cycle.organization_id,
         cycle_id=cycle_id,
         action="report.recommendation_decided",
         at=now,
@@ -343,11 +337,8 @@ def add_recommendation(
     session.add(recommendation)
     request_render(session, report=report, now=now)
     session.flush()
-    cycle = session.get(AuditCycle, cycle_id)
-    assert cycle is not None
-    record_event(
+    record_cycle_event(
         session,
-        organization_id=cycle.organization_id,
         cycle_id=cycle_id,
         action="report.recommendation_added",
         at=now,

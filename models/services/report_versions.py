@@ -14,7 +14,7 @@ from models.cycle import AuditCycle, StageKind, StageStatus
 from models.errors import Conflict, NotFound
 from models.event import AuditEvent
 from models.report import Report, ReportStatus, ReportVersion, Signature
-from models.services.events import record_event
+from models.services.events import record_cycle_event, record_event
 from models.services.interviews import interviews_context
 from models.services.report_text import (
     ensure_report,
@@ -264,11 +264,8 @@ def request_new_version(
 ) -> None:
     """Ask for a new version (the flow renders it, never the request) and note who asked."""
     request_render(session, report=ensure_report(session, cycle_id=cycle_id), now=now)
-    cycle = session.get(AuditCycle, cycle_id)
-    assert cycle is not None
-    record_event(
+    record_cycle_event(
         session,
-        organization_id=cycle.organization_id,
         cycle_id=cycle_id,
         action="report.render_requested",
         at=now,

@@ -22,6 +22,7 @@ from api.routes.console.common import (
     FormText,
     LoginRequired,
     _account,
+    _cycle,
     _page,
     _see_other,
 )
@@ -477,8 +478,7 @@ def cycle_page(
     cycle_id: int, request: Request, session: DB, now: Now, settings: AppSettings
 ) -> Response:
     """A cycle's timeline, figures, links, report and audit trail."""
-    account = _account(request, session, now)
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    account, cycle = _cycle(request, session, now, cycle_id)
     url = survey_url(settings, cycle)
     version = latest_version(session, cycle_id=cycle.id)
     show_links = account.role != Role.MAYOR_OFFICE
@@ -527,8 +527,7 @@ def send_links(
 ) -> Response:
     """E-mail each unit its secret link (through the outbox; the sweep sends it)."""
     verify_csrf(request, csrf)
-    account = _account(request, session, now, COORDINATOR_ONLY)
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    account, cycle = _cycle(request, session, now, cycle_id, COORDINATOR_ONLY)
     if not 8 <= len(request_key) <= 64:
         raise DomainError("Форма застаріла. Оновіть сторінку й спробуйте ще раз.")
     count = enqueue_unit_links(

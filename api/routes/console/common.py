@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from api.deps import bearer_token
 from api.web import render_page
 from models.account import READ_ROLES, Account, Role
+from models.cycle import AuditCycle
 from models.errors import Forbidden, Unauthorized
 from models.organization import Organization
 from models.services.accounts import account_for_token
+from models.services.cycles import get_cycle
 
 FormText = Annotated[str, Form()]
 CSRF = Annotated[str, Form(alias="csrf_token")]
@@ -38,6 +40,18 @@ def _account(
     if account.role not in roles or account.organization_id is None:
         raise Forbidden("Недостатньо прав для цієї сторінки.")
     return account
+
+
+def _cycle(
+    request: Request,
+    session: Session,
+    now: datetime,
+    cycle_id: int,
+    roles: frozenset[Role] = READ_ROLES,
+) -> tuple[Account, AuditCycle]:
+    """The logged-in account (with one of these roles) and its organization's cycle."""
+    account = _account(request, session, now, roles)
+    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
 
 
 def _page(

@@ -3,7 +3,6 @@ working group and auditors. Decisions are stored apart from the questionnaire ro
 change, so every merge or split can be withdrawn.
 """
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.deps import DB, Now, actor_of
-from api.routes.console.common import CSRF, FormText, _account, _page, _see_other
+from api.routes.console.common import CSRF, FormText, _cycle, _page, _see_other
 from api.routes.questionnaire import KINDS
 from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account
@@ -26,19 +25,11 @@ from models.services.consolidation import (
     split_row,
     undo_decision,
 )
-from models.services.cycles import get_cycle
 
 router = APIRouter(include_in_schema=False)
 Kind = Literal["systems", "items"]
 KIND_TITLES = {"systems": "Інформаційні системи", "items": "Публічна інформація"}
 MAX_KEYS = 200
-
-
-def _cycle(
-    request: Request, session: Session, now: datetime, cycle_id: int
-) -> tuple[Account, AuditCycle]:
-    account = _account(request, session, now, WORKING_GROUP_ROLES)
-    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
 
 
 def _consolidation(
@@ -91,7 +82,7 @@ def consolidation_page(
     cycle_id: int, kind: Kind, request: Request, session: DB, now: Now
 ) -> Response:
     """The consolidated systems or items with their original rows."""
-    account, cycle = _cycle(request, session, now, cycle_id)
+    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     return _consolidation(request, session, account, cycle, kind)
 
 
@@ -104,7 +95,7 @@ async def merge(cycle_id: int, kind: Kind, request: Request, session: DB, now: N
     """Merge the chosen groups into one of them."""
     form = await request.form()
     verify_csrf(request, str(form.get("csrf_token") or ""))
-    account, cycle = _cycle(request, session, now, cycle_id)
+    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     keys, into = _keys(form), str(form.get("into") or "")
     try:
         if not into:
@@ -148,7 +139,7 @@ def split(
 ) -> Response:
     """Take one original row out of its group."""
     verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id)
+    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     if not row_id.isdigit():
         raise Invalid("Оберіть запис анкети.", field="row_id")
     split_row(
@@ -168,7 +159,7 @@ def undo(
 ) -> Response:
     """Withdraw a merge or split: the automatic grouping applies again."""
     verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id)
+    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     undo_decision(
         session, cycle_id=cycle.id, decision_id=decision_id, actor=actor_of(account), now=now
     )

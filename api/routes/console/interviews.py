@@ -12,14 +12,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import DB, Now, actor_of
-from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _account, _page, _see_other
+from api.routes.console.common import (
+    CSRF,
+    EDITOR_ROLES,
+    FormText,
+    _cycle,
+    _page,
+    _see_other,
+)
 from api.web import verify_csrf
-from models.account import WORKING_GROUP_ROLES, Account, Role
+from models.account import WORKING_GROUP_ROLES, Account
 from models.clock import KYIV
 from models.cycle import AuditCycle, AuditedUnit, Auditor, StageKind, StageStatus
 from models.errors import DomainError, Invalid
 from models.organization import Unit
-from models.services.cycles import get_cycle
 from models.services.interviews import (
     InterviewPlan,
     approve_schedule,
@@ -32,13 +38,6 @@ from models.services.stages import get_stage
 
 router = APIRouter(include_in_schema=False)
 MAX_TEXT = 20_000
-
-
-def _cycle(
-    request: Request, session: Session, now: datetime, cycle_id: int, roles: frozenset[Role]
-) -> tuple[Account, AuditCycle]:
-    account = _account(request, session, now, roles)
-    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
 
 
 def _moment(day: str, clock_time: str, *, field: str, required: bool) -> datetime | None:

@@ -5,7 +5,6 @@ the version; the page says where that stands (waiting, being rendered, failed, d
 office reads and downloads approved or signed versions only.
 """
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
@@ -13,14 +12,13 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, AppSettings, Now, actor_of
-from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _account, _page, _see_other
+from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _cycle, _page, _see_other
 from api.routes.reports import _read_upload
 from api.web import verify_csrf
 from models.account import Account, Role
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid, NotFound
 from models.report import REPORT_STATUS_LABELS, SIGNATURE_CHECK_LABELS, ReportVersion
-from models.services.cycles import get_cycle
 from models.services.report_versions import (
     READY,
     approve_version,
@@ -87,23 +85,15 @@ def _report(
 @router.get("/console/cycles/{cycle_id}/report")
 def report_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
     """The report's versions and signatures, saying exactly what was verified here."""
-    account = _account(request, session, now)
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    account, cycle = _cycle(request, session, now, cycle_id)
     return _report(request, session, account, cycle)
-
-
-def _editor(
-    request: Request, session: Session, now: datetime, cycle_id: int
-) -> tuple[Account, AuditCycle]:
-    account = _account(request, session, now, EDITOR_ROLES)
-    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
 
 
 @router.post("/console/cycles/{cycle_id}/report/render")
 def regenerate(cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF) -> Response:
     """Ask for a new version: the sweep renders it outside this request."""
     verify_csrf(request, csrf)
-    account, cycle = _editor(request, session, now, cycle_id)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     request_new_version(
         session, cycle_id=cycle.id, now=now, actor=actor_of(account), actor_account_id=account.id
     )
@@ -116,7 +106,7 @@ def approve(
 ) -> Response:
     """Approve the newest draft; a refusal is shown beside the button."""
     verify_csrf(request, csrf)
-    account, cycle = _editor(request, session, now, cycle_id)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
         approve_version(session, cycle_id=cycle.id, number=number, now=now, actor=actor_of(account))
     except DomainError as exc:
@@ -151,7 +141,7 @@ def sign(
     A plain (threadpool) route: pyHanko runs its own event loop.
     """
     verify_csrf(request, csrf)
-    account, cycle = _editor(request, session, now, cycle_id)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     values = {"signer_name": signer_name, "signer_position": signer_position}
     try:
         version = get_version(session, cycle_id=cycle.id, number=number)
@@ -193,7 +183,7 @@ def upload_p7s(
 ) -> Response:
     """Attach a detached signature (.p7s) made by a qualified e-signature service."""
     verify_csrf(request, csrf)
-    account, cycle = _editor(request, session, now, cycle_id)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
         version = get_version(session, cycle_id=cycle.id, number=number)
         attach_p7s(

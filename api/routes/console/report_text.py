@@ -5,16 +5,14 @@ An approved (and signed) version never changes: once the newest version is appro
 makes a new draft version, which the page says before anything is saved.
 """
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, Now, actor_of
-from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _account, _page, _see_other
+from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _cycle, _page, _see_other
 from api.web import verify_csrf
-from models.account import WORKING_GROUP_ROLES, Account, Role
+from models.account import WORKING_GROUP_ROLES, Account
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.report import (
@@ -23,7 +21,6 @@ from models.report import (
     RecommendationStatus,
     SectionKey,
 )
-from models.services.cycles import get_cycle
 from models.services.report_text import (
     MAX_MARKDOWN,
     add_recommendation,
@@ -44,13 +41,6 @@ ACTIONS = {
     "edit": RecommendationStatus.EDITED,
     "drop": RecommendationStatus.DROPPED,
 }
-
-
-def _cycle(
-    request: Request, session: Session, now: datetime, cycle_id: int, roles: frozenset[Role]
-) -> tuple[Account, AuditCycle]:
-    account = _account(request, session, now, roles)
-    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
 
 
 def _text_page(

@@ -13,13 +13,19 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.deps import DB, Now, actor_of
-from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _account, _page, _see_other
+from api.routes.console.common import (
+    CSRF,
+    EDITOR_ROLES,
+    FormText,
+    _cycle,
+    _page,
+    _see_other,
+)
 from api.web import verify_csrf
-from models.account import WORKING_GROUP_ROLES, Account, Role
+from models.account import WORKING_GROUP_ROLES, Account
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.plan import QuestionPlan
-from models.services.cycles import get_cycle
 from models.services.surveys import (
     CrossTab,
     count_responses,
@@ -43,13 +49,6 @@ KIND_LABELS = {
     QuestionKind.TEXT.value: "відповідь у вільній формі",
 }
 FIELDS = ("text", "kind", "options", "position", "required", "other", "remove")
-
-
-def _cycle(
-    request: Request, session: Session, now: datetime, cycle_id: int, roles: frozenset[Role]
-) -> tuple[Account, AuditCycle]:
-    account = _account(request, session, now, roles)
-    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
 
 
 def _editor_rows(questions: list[Question]) -> list[dict[str, Any]]:
