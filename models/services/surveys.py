@@ -3,7 +3,6 @@
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from models.clock import local_date
 from models.cycle import AuditCycle, Stage, StageKind, StageStatus
 from models.errors import Conflict, DomainError, Invalid, NotFound
+from models.group_commit import GroupCommit
 from models.plan import QuestionPlan
 from models.security import new_token, sha256_hex
 from models.services.events import record_event
@@ -442,11 +442,6 @@ class _Write:
     invitation_code: str | None
 
 
-# SQLite has a single writer: writes queue on this lock (fair, no polling) instead of sleeping
-# in SQLite's busy handler, which under 64 clients starves some of them.
-_SQLITE_WRITER = threading.Lock()
-
-
 def submit_response(
     engine: Engine,
     *,
@@ -464,7 +459,7 @@ def submit_response(
 
     Every resident's submission takes this path, so it runs on a Core connection (an ORM
     session costs more CPU than the statements). The checks and validation read outside the
-    SQLite writer lock; only the insert and its commit hold it. The rate limit may so let a
+    SQLite writer lock; only the inserts and their (group) commit hold it. The rate limit may let a
     burst from one address through a few responses past it: it is a guard against abuse,
     not a quota. Nothing is written unless everything is accepted.
     """
@@ -483,13 +478,14 @@ def submit_response(
         )
         if isinstance(checked, Submission):
             return checked
-        lock = _SQLITE_WRITER if engine.dialect.name == "sqlite" else nullcontext()
-        with lock:
+        if engine.dialect.name == "sqlite":
+            stored = _SQLITE_WRITES(connection, checked)
+        else:
             try:
-                stored = _write_submission(connection, checked, key=idempotency_key)
+                stored = _write_submission(connection, checked)
                 connection.commit()
             except BaseException:
-                connection.rollback()  # before the lock is released
+                connection.rollback()
                 raise
     if stored.created:
         _remember_rules((checked.cycle_id, slug), checked.rules)
@@ -542,15 +538,21 @@ def _check_submission(
     return _Write(cycle_id, values, rows, rules, invitation_code if invitation_only else None)
 
 
-def _write_submission(connection: Connection, write: _Write, *, key: str) -> Submission:
+def _write_submission(connection: Connection, write: _Write) -> Submission:
     response_id = _insert_response(connection, write.values, write.rows)
     if response_id is None:  # resent: the first one won
-        existing = _by_key(connection, cycle_id=write.cycle_id, key=key)
+        existing = _by_key(connection, cycle_id=write.cycle_id, key=write.values["idempotency_key"])
         assert existing is not None
         return Submission(existing, False)
     if write.invitation_code is not None:
         _use_invitation(connection, cycle_id=write.cycle_id, code=write.invitation_code)
     return Submission(response_id, True)
+
+
+# SQLite has a single writer: submissions queue for it (a lock, fair, no polling, instead of
+# SQLite's busy handler, which under 64 clients starves some of them), and whoever holds it
+# writes all that queued in one transaction.
+_SQLITE_WRITES: GroupCommit[_Write, Submission] = GroupCommit(_write_submission)
 
 
 # --- Invitation codes (closed consultations) --------------------------------------------------
