@@ -11,8 +11,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
@@ -30,6 +31,16 @@ class _Pending(Generic[Item, Outcome]):
         self.error: BaseException | None = None
 
 
+class _Lane(Generic[Item, Outcome]):
+    """One database's writer lock and the writes queued for it."""
+
+    __slots__ = ("lock", "queue")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.queue: deque[_Pending[Item, Outcome]] = deque()  # append/popleft are atomic
+
+
 class GroupCommit(Generic[Item, Outcome]):
     """Serialises `write(connection, item)` calls and commits them in batches.
 
@@ -39,18 +50,28 @@ class GroupCommit(Generic[Item, Outcome]):
 
     def __init__(self, write: Callable[[Connection, Item], Outcome]) -> None:
         self._write = write
-        self._lock = threading.Lock()
-        self._queue: deque[_Pending[Item, Outcome]] = deque()  # append/popleft are atomic
+        # One queue per database: a batch is written on one caller's connection, so it must
+        # hold only writes meant for that connection's database.
+        self._lanes: WeakKeyDictionary[Engine, _Lane[Item, Outcome]] = WeakKeyDictionary()
+        self._lanes_lock = threading.Lock()
+
+    def _lane(self, engine: Engine) -> "_Lane[Item, Outcome]":
+        lane = self._lanes.get(engine)
+        if lane is None:
+            with self._lanes_lock:
+                lane = self._lanes.setdefault(engine, _Lane())
+        return lane
 
     def __call__(self, connection: Connection, item: Item) -> Outcome:
         """Write the item (possibly with others, on this connection) and return its outcome."""
+        lane = self._lane(connection.engine)
         pending: _Pending[Item, Outcome] = _Pending(item)
-        self._queue.append(pending)
-        with self._lock:
+        lane.queue.append(pending)
+        with lane.lock:
             if not pending.done:  # else the previous holder wrote it while this thread waited
                 batch = []
-                while self._queue:
-                    batch.append(self._queue.popleft())
+                while lane.queue:
+                    batch.append(lane.queue.popleft())
                 self._write_batch(connection, batch)
         if pending.error is not None:
             raise pending.error

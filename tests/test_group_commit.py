@@ -61,7 +61,7 @@ def run_writers(engine: Engine, fail: set[str]) -> tuple[dict[str, Any], int]:
     for thread in threads[1:]:
         thread.start()
     deadline = time.monotonic() + 10
-    while len(writes._queue) < WRITERS - 1 and time.monotonic() < deadline:
+    while len(writes._lane(engine).queue) < WRITERS - 1 and time.monotonic() < deadline:
         time.sleep(0.01)
     release_first.set()
     for thread in threads:
@@ -96,3 +96,40 @@ def test_a_failing_write_is_rolled_back_alone_and_its_batch_still_lands(engine: 
     # The batch of seven failed once, was rolled back, and its six good writes were retried
     # one by one: 1 + 6 commits.
     assert commits == 7
+
+
+def test_each_database_has_its_own_queue(engine: Engine, tmp_path: Path) -> None:
+    """A write for another database neither waits behind this one's writer nor lands in it."""
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    ROWS.metadata.create_all(other)
+    held, release = threading.Event(), threading.Event()
+
+    def write(connection: Connection, name: str) -> int:
+        if name == "held":
+            held.set()
+            assert release.wait(10)
+        return int(
+            connection.execute(ROWS.insert().values(name=name).returning(ROWS.c.id)).scalar_one()
+        )
+
+    writes = GroupCommit(write)
+
+    def writer(on: Engine, name: str) -> None:
+        with on.connect() as connection:
+            writes(connection, name)
+
+    holder = threading.Thread(target=writer, args=(engine, "held"))
+    holder.start()
+    assert held.wait(10)
+    elsewhere = threading.Thread(target=writer, args=(other, "elsewhere"))
+    elsewhere.start()
+    elsewhere.join(5)
+    finished_while_held = not elsewhere.is_alive()
+    release.set()
+    holder.join(10)
+    elsewhere.join(10)
+
+    assert finished_while_held
+    assert list(stored(engine)) == ["held"]
+    assert list(stored(other)) == ["elsewhere"]
+    other.dispose()
