@@ -1,14 +1,15 @@
 """Request dependencies: the session, the clock, the settings and the logged-in account."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
-from models.account import Account, Role
+from models.account import EDITOR_ROLES, READ_ROLES, WORKING_GROUP_ROLES, Account, Role
 from models.clock import Clock
 from models.errors import Forbidden, Unauthorized
 from models.services.accounts import account_for_token
@@ -51,12 +52,33 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+# The body and the form are read here, on the event loop, so that the routes that take them can
+# be plain `def`s: their database work and file parsing then run in a worker thread instead of
+# holding up every other request (residents' survey submissions among them).
+async def read_body(request: Request) -> bytes:
+    """The request's raw body."""
+    return await request.body()
+
+
+def form_reader(
+    *, max_fields: int = 1000, max_files: int = 1000
+) -> Callable[[Request], Awaitable[FormData]]:
+    """A dependency reading the request's form (urlencoded or multipart) within these limits."""
+
+    async def read_form(request: Request) -> FormData:
+        return await request.form(max_fields=max_fields, max_files=max_files)
+
+    return read_form
+
+
 # scope="function": the commit happens before the response is sent. With the default scope
 # the client could get its 303 "saved" before the commit, and a next request (or a crash)
 # would not see what the page said was saved.
 DB = Annotated[Session, Depends(get_db, scope="function")]
 Now = Annotated[datetime, Depends(get_now)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
+RawBody = Annotated[bytes, Depends(read_body)]
+BrowserForm = Annotated[FormData, Depends(form_reader())]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -87,6 +109,13 @@ def require_roles(*roles: Role) -> Any:
         return account
 
     return Depends(check)
+
+
+# Who may call a route, by the roles of models/account.py.
+Coordinator = Annotated[Account, require_roles(Role.COORDINATOR)]
+Editor = Annotated[Account, require_roles(*EDITOR_ROLES)]
+WorkingGroup = Annotated[Account, require_roles(*WORKING_GROUP_ROLES)]
+Reader = Annotated[Account, require_roles(*READ_ROLES)]
 
 
 def actor_of(account: Account) -> str:

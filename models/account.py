@@ -21,6 +21,7 @@ class Role(enum.StrEnum):
 
 
 WORKING_GROUP_ROLES = frozenset({Role.COORDINATOR, Role.WORKING_GROUP, Role.AUDITOR})
+EDITOR_ROLES = frozenset({Role.COORDINATOR, Role.WORKING_GROUP})  # write the survey, the report
 READ_ROLES = WORKING_GROUP_ROLES | {Role.MAYOR_OFFICE}
 
 

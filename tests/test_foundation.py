@@ -6,6 +6,7 @@ from contextlib import redirect_stdout
 import pytest
 import yaml
 from alembic import command
+from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
 from api.demo.runner import load_seed
@@ -20,6 +21,7 @@ from models.periodicity import (
 )
 from models.security import hash_password, verify_password
 from models.settings import DEVELOPMENT_SECRET_KEY, Settings
+from tests.factories import create_organization
 
 
 @pytest.mark.sqlite_only
@@ -142,3 +144,57 @@ def test_a_request_commits_before_its_response_is_sent(live_server: str) -> None
     assert created.status_code == 201, created.text
     with session_scope() as session:
         assert session.scalar(select(func.count(Organization.id))) == 1
+
+
+def test_a_slow_import_does_not_hold_up_other_requests(
+    client: TestClient, live_server: str
+) -> None:
+    """Routes that read a body or a form still do their database work in a worker thread, so
+    one slow import never stalls the event loop (and every resident's submission with it)."""
+    import threading
+    import time
+
+    import httpx
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    organization = create_organization(client)
+    flushing, release = threading.Event(), threading.Event()
+
+    def slow_flush(_session: Session, *_: object) -> None:
+        if not flushing.is_set():
+            flushing.set()
+            release.wait(5)  # the import stays in its database work until released
+
+    imported: list[int] = []
+
+    def import_register() -> None:
+        response = httpx.post(
+            f"{live_server}/api/organizations/{organization['id']}/register/import",
+            headers=organization["coordinator"],
+            content=(
+                "№ з/п,Найменування набору даних,Структурний підрозділ,Відповідальна особа,"
+                "Періодичність оприлюднення\n1.,Перелік об’єктів,Загальний відділ,,щороку\n"
+            ).encode(),
+            timeout=30,
+        )
+        imported.append(response.status_code)
+
+    event.listen(Session, "before_flush", slow_flush)
+    try:
+        importer = threading.Thread(target=import_register)
+        importer.start()
+        assert flushing.wait(10)
+        started = time.monotonic()
+        try:
+            health = httpx.get(f"{live_server}/api/health", timeout=3).status_code
+        except httpx.TimeoutException:
+            health = 0
+        waited = time.monotonic() - started
+        release.set()
+        importer.join(30)
+    finally:
+        event.remove(Session, "before_flush", slow_flush)
+    assert health == 200
+    assert waited < 2, waited
+    assert imported == [201]

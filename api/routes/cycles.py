@@ -2,7 +2,7 @@
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
 from fastapi import APIRouter, Request, Response
@@ -10,10 +10,20 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.deps import DB, AppSettings, Now, actor_of, require_roles
+from api.deps import (
+    DB,
+    AppSettings,
+    Coordinator,
+    Editor,
+    Now,
+    RawBody,
+    Reader,
+    WorkingGroup,
+    actor_of,
+)
 from api.errors import invalid_response, ukrainian_errors
 from api.schemas import CycleRead, EventRead, LaunchRead, StageRead, UnitLinkRead
-from models.account import READ_ROLES, WORKING_GROUP_ROLES, Account, Role
+from models.account import Account
 from models.cycle import STAGE_LABELS, AuditCycle, AuditedUnit, Stage, StageKind
 from models.errors import Invalid
 from models.plan import CyclePlan
@@ -27,9 +37,6 @@ from models.settings import Settings
 
 router = APIRouter(prefix="/api/cycles", tags=["цикли аудиту"])
 
-Coordinator = Annotated[Account, require_roles(Role.COORDINATOR)]
-WorkingGroup = Annotated[Account, require_roles(*WORKING_GROUP_ROLES)]
-Reader = Annotated[Account, require_roles(*READ_ROLES)]
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 MAX_PLAN_BYTES = 1_000_000
@@ -106,8 +113,7 @@ def launch_for(
     )
 
 
-async def _plan_from_body(request: Request) -> CyclePlan | Response:
-    body = await request.body()
+def _plan_from_body(request: Request, body: bytes) -> CyclePlan | Response:
     if len(body) > MAX_PLAN_BYTES:
         raise Invalid("План завеликий.", field="body")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -143,11 +149,16 @@ async def _plan_from_body(request: Request) -> CyclePlan | Response:
         }
     },
 )
-async def launch(
-    request: Request, session: DB, now: Now, settings: AppSettings, account: Coordinator
+def launch(
+    request: Request,
+    body: RawBody,
+    session: DB,
+    now: Now,
+    settings: AppSettings,
+    account: Coordinator,
 ) -> Any:
     """Launch a cycle from a plan (JSON or YAML): order, units, auditors, stage dates, questions."""
-    plan = await _plan_from_body(request)
+    plan = _plan_from_body(request, body)
     if isinstance(plan, Response):
         return plan
     cycle = launch_for(session, account=account, plan=plan, settings=settings, now=now)
@@ -180,7 +191,7 @@ class SkipRequest(BaseModel):
 
 @router.post("/{cycle_id}/interviews/skip", response_model=StageRead)
 def skip_interviews(
-    cycle_id: int, body: SkipRequest, session: DB, now: Now, account: Coordinator
+    cycle_id: int, body: SkipRequest, session: DB, now: Now, account: Editor
 ) -> StageRead:
     """Record the working group's decision not to hold interviews, with the reason."""
     get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)

@@ -1,10 +1,8 @@
 """Organizations, their units, accounts and dataset register."""
 
-from typing import Annotated
-
 from fastapi import APIRouter, Request
 
-from api.deps import DB, CurrentAccount, Now, actor_of, bearer_token, current_account, require_roles
+from api.deps import DB, Coordinator, CurrentAccount, Now, actor_of, bearer_token, current_account
 from api.schemas import AccountRead, OrganizationRead, RegisterImportRead, UnitRead
 from models.account import Account, Role
 from models.errors import Forbidden, NotFound
@@ -20,8 +18,6 @@ from models.services.organizations import (
 from models.services.register import add_register_entries
 
 router = APIRouter(prefix="/api/organizations", tags=["організації"])
-
-Coordinator = Annotated[Account, require_roles(Role.COORDINATOR)]
 
 
 def _own_organization(account: Account, organization_id: int) -> None:

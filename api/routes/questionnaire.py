@@ -2,14 +2,13 @@
 and the working group's review: per-unit progress, consolidation (merge/split), exports."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from api.deps import DB, AppSettings, Now, actor_of, require_roles
+from api.deps import DB, AppSettings, Now, Reader, WorkingGroup, actor_of
 from api.schemas import QuestionnaireFormRead, SubmissionRead
-from models.account import READ_ROLES, WORKING_GROUP_ROLES, Account
 from models.cycle import AuditCycle, StageKind
 from models.errors import Conflict
 from models.organization import Organization, Unit
@@ -39,8 +38,6 @@ from models.services.stages import ensure_accepting, get_stage
 router = APIRouter(prefix="/api/questionnaire", tags=["анкетування"])
 review_router = APIRouter(prefix="/api/cycles", tags=["анкетування: огляд робочою групою"])
 
-WorkingGroup = Annotated[Account, require_roles(*WORKING_GROUP_ROLES)]
-Reader = Annotated[Account, require_roles(*READ_ROLES)]
 KindPath = Literal["systems", "items"]
 KINDS = {"systems": ConsolidationKind.SYSTEM, "items": ConsolidationKind.ITEM}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

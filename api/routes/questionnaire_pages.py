@@ -7,15 +7,15 @@ everything typed kept; a spreadsheet upload rides in the same form. Saving is al
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
-from api.deps import DB, AppSettings, Now
+from api.deps import DB, AppSettings, Now, form_reader
 from api.errors import ukrainian_errors
 from api.web import CSRF_FIELD, render_page, verify_csrf
 from models.cycle import AuditCycle, AuditedUnit, StageKind
@@ -349,8 +349,8 @@ def show(
     )
 
 
-async def _read_upload(upload: UploadFile) -> bytes:
-    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+def _read_upload(upload: UploadFile) -> bytes:
+    content = upload.file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
         raise SpreadsheetRejected(
             f"Файл завеликий: не більше {MAX_UPLOAD_BYTES // 1024 // 1024} МБ."
@@ -358,13 +358,22 @@ async def _read_upload(upload: UploadFile) -> bytes:
     return content
 
 
+QuestionnaireForm = Annotated[
+    FormData, Depends(form_reader(max_fields=MAX_FORM_FIELDS, max_files=2))
+]
+
+
 @router.post("/{token}")
-async def act(
-    request: Request, token: str, session: DB, now: Now, settings: AppSettings
+def act(
+    request: Request,
+    token: str,
+    form: QuestionnaireForm,
+    session: DB,
+    now: Now,
+    settings: AppSettings,
 ) -> Response:
     """Every button of the form: add/remove a row, import a spreadsheet, save, submit."""
     page = _context(session, token=token, now=now)
-    form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=2)
     state = state_from_form(form)
     code = str(form.get("code") or "").strip()
     action = str(form.get("action") or "save")
@@ -393,7 +402,7 @@ async def act(
             del target[int(index)]
         return _render(**render, state=state)
     if kind == "import":
-        return await _import(form, state=state, render=render)
+        return _import(form, state=state, render=render)
     if kind not in ("save", "submit"):
         return _render(**render, state=state, form_error="Невідома дія форми.", status_code=400)
 
@@ -437,7 +446,7 @@ async def act(
     return RedirectResponse(f"/q/{token}?code={quote(new_code)}&saved={outcome}", status_code=303)
 
 
-async def _import(form: Any, *, state: FormState, render: dict[str, Any]) -> Response:
+def _import(form: FormData, *, state: FormState, render: dict[str, Any]) -> Response:
     upload = form.get("spreadsheet")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _render(
@@ -448,7 +457,7 @@ async def _import(form: Any, *, state: FormState, render: dict[str, Any]) -> Res
             status_code=422,
         )
     try:
-        result = import_spreadsheet(await _read_upload(upload), filename=upload.filename)
+        result = import_spreadsheet(_read_upload(upload), filename=upload.filename)
     except SpreadsheetRejected as exc:
         return _render(
             **render,

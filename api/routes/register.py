@@ -5,13 +5,13 @@ import os
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.deps import DB, Now, actor_of, require_roles
+from api.deps import DB, Coordinator, Now, RawBody, Reader, actor_of, require_roles
 from flows.monitoring import TOKEN_VARIABLE, take_snapshot
-from models.account import READ_ROLES, Account, Role
+from models.account import Account, Role
 from models.clock import local_date
 from models.errors import Invalid, NotFound
 from models.plan import Strict
@@ -46,9 +46,7 @@ from models.services.register import (
 
 router = APIRouter(prefix="/api/organizations/{organization_id}", tags=["реєстр наборів даних"])
 
-Coordinator = Annotated[Account, require_roles(Role.COORDINATOR)]
 Auditing = Annotated[Account, require_roles(Role.COORDINATOR, Role.AUDITOR)]
-Reader = Annotated[Account, require_roles(*READ_ROLES)]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -98,9 +96,9 @@ class ImportRead(BaseModel):
 
 
 @router.post("/register/import", status_code=201, response_model=ImportRead)
-async def import_file(
+def import_file(
     organization_id: int,
-    request: Request,
+    data: RawBody,
     session: DB,
     account: Coordinator,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
@@ -112,7 +110,6 @@ async def import_file(
     otherwise rows are added. Either every row is taken or none.
     """
     _own(account, organization_id)
-    data = await request.body()
     if not data:
         raise Invalid("Файл порожній.", field="file")
     if len(data) > MAX_UPLOAD:

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import DB, AppSettings, Now, actor_of, require_roles
-from models.account import READ_ROLES, WORKING_GROUP_ROLES, Account, Role
+from api.deps import DB, AppSettings, Editor, Now, Reader, WorkingGroup, actor_of
+from models.account import Account, Role
 from models.errors import Invalid, NotFound
 from models.report import (
     RECOMMENDATION_STATUS_LABELS,
@@ -58,9 +58,6 @@ from models.services.signoff import attach_p7s, load_signature_data, sign_versio
 
 router = APIRouter(prefix="/api/cycles", tags=["звіт"])
 
-Reader = Annotated[Account, require_roles(*READ_ROLES)]
-Editor = Annotated[Account, require_roles(Role.COORDINATOR, Role.WORKING_GROUP)]
-Auditors = Annotated[Account, require_roles(*WORKING_GROUP_ROLES)]
 MAX_UPLOAD = 2_000_000
 
 
@@ -334,7 +331,7 @@ def _section_read(key: SectionKey, text: str) -> SectionRead:
 
 
 @router.get("/{cycle_id}/report/sections", response_model=list[SectionRead])
-def sections(cycle_id: int, session: DB, account: Auditors) -> list[SectionRead]:
+def sections(cycle_id: int, session: DB, account: WorkingGroup) -> list[SectionRead]:
     """The narrative sections written by the working group."""
     get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [
@@ -395,7 +392,7 @@ def _recommendation_read(r: Any) -> RecommendationRead:
 
 
 @router.get("/{cycle_id}/report/recommendations", response_model=list[RecommendationRead])
-def recommendations(cycle_id: int, session: DB, account: Auditors) -> list[RecommendationRead]:
+def recommendations(cycle_id: int, session: DB, account: WorkingGroup) -> list[RecommendationRead]:
     """The recommendations: proposed ones await the working group's decision."""
     get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     report = ensure_report(session, cycle_id=cycle_id)
@@ -477,7 +474,7 @@ class InterviewRead(BaseModel):
 
 
 @router.get("/{cycle_id}/interviews", response_model=list[InterviewRead])
-def interviews(cycle_id: int, session: DB, account: Auditors) -> list[InterviewRead]:
+def interviews(cycle_id: int, session: DB, account: WorkingGroup) -> list[InterviewRead]:
     """The interview schedule with notes and findings."""
     get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [InterviewRead.model_validate(i) for i in list_interviews(session, cycle_id=cycle_id)]
@@ -524,7 +521,7 @@ def record(
     body: InterviewRecord,
     session: DB,
     now: Now,
-    account: Auditors,
+    account: WorkingGroup,
 ) -> InterviewRead:
     """Record an interview's notes and findings (auditors too)."""
     get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)

@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import DB, AppSettings, Now, actor_of, require_roles
+from api.deps import DB, AppSettings, Editor, Now, WorkingGroup, actor_of
 from api.routes.cycles import survey_url
 from api.schemas import QuestionRead, ResponseRead, SurveyRead
-from models.account import WORKING_GROUP_ROLES, Account, Role
+from models.account import Account
 from models.cycle import AuditCycle, StageKind
 from models.errors import Invalid
 from models.organization import Organization
@@ -51,8 +51,6 @@ from report_templates.charts import bar_chart_svg
 router = APIRouter(tags=["опитування"])
 
 # Reading results: the whole working group; changing the survey: coordinator and members.
-WorkingGroup = Annotated[Account, require_roles(*WORKING_GROUP_ROLES)]
-Editor = Annotated[Account, require_roles(Role.COORDINATOR, Role.WORKING_GROUP)]
 
 NOTICE = (
     "Опитування анонімне: ми не збираємо імен і не зберігаємо IP-адрес у відкритому вигляді. "

@@ -13,7 +13,15 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from api.deps import DB, SESSION_COOKIE, AppSettings, Now, actor_of, bearer_token
+from api.deps import (
+    DB,
+    SESSION_COOKIE,
+    AppSettings,
+    BrowserForm,
+    Now,
+    actor_of,
+    bearer_token,
+)
 from api.errors import ukrainian_errors
 from api.routes.console import consolidation, interviews, report, report_text, survey
 from api.routes.console.common import (
@@ -287,16 +295,15 @@ MAX_UNITS_UPLOAD = 1_000_000
 
 
 @router.post("/console/units/upload")
-async def upload_units(request: Request, session: DB, now: Now) -> Response:
+def upload_units(request: Request, form: BrowserForm, session: DB, now: Now) -> Response:
     """Add units from a CSV or XLSX table; refused rows are listed with row and column."""
-    form = await request.form()
     verify_csrf(request, str(form.get("csrf_token") or ""))
     account = _account(request, session, now, COORDINATOR_ONLY)
     assert account.organization_id is not None
     upload = form.get("file")
     if not isinstance(upload, StarletteUploadFile) or not upload.filename:
         return _units(request, session, account, {}, "Оберіть файл CSV або XLSX.", 422)
-    content = await upload.read(MAX_UNITS_UPLOAD + 1)
+    content = upload.file.read(MAX_UNITS_UPLOAD + 1)
     if len(content) > MAX_UNITS_UPLOAD:
         return _units(request, session, account, {}, "Файл завеликий (не більше 1 МБ).", 413)
     try:
@@ -396,9 +403,10 @@ def _people(text: str) -> list[dict[str, str | None]]:
 
 
 @router.post("/console/cycles/new")
-async def launch(request: Request, session: DB, now: Now, settings: AppSettings) -> Response:
+def launch(
+    request: Request, form: BrowserForm, session: DB, now: Now, settings: AppSettings
+) -> Response:
     """Recompute the schedule, or launch the cycle; errors re-render the form with the values."""
-    form = await request.form()
     verify_csrf(request, str(form.get("csrf_token") or ""))
     account = _account(request, session, now, COORDINATOR_ONLY)
     assert account.organization_id is not None

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import bearer_token
 from api.web import render_page
-from models.account import READ_ROLES, Account, Role
+from models.account import EDITOR_ROLES, READ_ROLES, Account, Role
 from models.cycle import AuditCycle
 from models.errors import Forbidden, Unauthorized
 from models.organization import Organization
@@ -19,8 +19,6 @@ from models.services.cycles import get_cycle
 FormText = Annotated[str, Form()]
 CSRF = Annotated[str, Form(alias="csrf_token")]
 COORDINATOR_ONLY = frozenset({Role.COORDINATOR})
-# Who changes the report, the interview schedule and the survey (as the JSON API allows).
-EDITOR_ROLES = frozenset({Role.COORDINATOR, Role.WORKING_GROUP})
 
 
 class LoginRequired(Exception):

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.deps import DB, Now, actor_of
+from api.deps import DB, BrowserForm, Now, actor_of
 from api.routes.console.common import CSRF, FormText, _cycle, _page, _see_other
 from api.routes.questionnaire import KINDS
 from api.web import verify_csrf
@@ -91,9 +91,10 @@ def _keys(form: FormData) -> list[str]:
 
 
 @router.post("/console/cycles/{cycle_id}/consolidation/{kind}/merge")
-async def merge(cycle_id: int, kind: Kind, request: Request, session: DB, now: Now) -> Response:
+def merge(
+    cycle_id: int, kind: Kind, request: Request, form: BrowserForm, session: DB, now: Now
+) -> Response:
     """Merge the chosen groups into one of them."""
-    form = await request.form()
     verify_csrf(request, str(form.get("csrf_token") or ""))
     account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     keys, into = _keys(form), str(form.get("into") or "")

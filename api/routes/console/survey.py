@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.deps import DB, Now, actor_of
+from api.deps import DB, BrowserForm, Now, actor_of
 from api.routes.console.common import (
     CSRF,
     EDITOR_ROLES,
@@ -222,9 +222,10 @@ def _plans(rows: list[dict[str, Any]]) -> tuple[list[QuestionPlan], list[str]]:
 
 
 @router.post("/console/cycles/{cycle_id}/survey/questions")
-async def edit_questions(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
+def edit_questions(
+    cycle_id: int, request: Request, form: BrowserForm, session: DB, now: Now
+) -> Response:
     """Replace the question set (before the consultation opens and before the first answer)."""
-    form = await request.form()
     verify_csrf(request, str(form.get("csrf_token") or ""))
     account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     rows = _rows_from_form(form)
