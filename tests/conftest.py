@@ -8,6 +8,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+# As the CLI does: Prefect's test server must not phone home (no network here; it logged a
+# DNS error and held its SQLite file while trying).
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient

@@ -12,7 +12,7 @@ from models.db import session_scope
 from models.event import AuditEvent
 from models.interview import Interview
 from tests.console_pages import add_login, console_login, csrf_of, launched_cycle
-from tests.factories import second_organization
+from tests.factories import login, second_organization
 
 
 def _interviews() -> list[Interview]:
@@ -108,6 +108,30 @@ def test_schedule_is_proposed_approved_and_recorded(client: TestClient, clock: F
     page = client.get(url).text
     assert "Реєстр &lt;b&gt;не&lt;/b&gt; оприлюднено." in page  # user text is escaped
 
+    # Once an interview is held, every way to skip the stage refuses: this page, the cycle
+    # page's stage controls and the JSON API (one rule, in the service they all call).
+    console_login(client, org["coordinator_email"])
+    token = csrf_of(client.get(url).text)
+    reason = "Пілотний етап аудиту."
+    refused = client.post(f"{url}/skip", data={"csrf_token": token, "reason": reason})
+    assert refused.status_code == 409
+    assert "Інтерв’ю вже проводилися" in refused.text
+    stage_page = client.post(
+        f"/console/cycles/{cycle_id}/stages/interviews",
+        data={"csrf_token": token, "action": "skip", "reason": reason},
+    )
+    assert stage_page.status_code == 409
+    api = client.post(
+        f"/api/cycles/{cycle_id}/interviews/skip",
+        headers=login(client, org["coordinator_email"]),
+        json={"reason": reason},
+    )
+    assert api.status_code == 409
+    assert "Інтерв’ю вже проводилися" in api.json()["detail"]
+    with session_scope() as session:
+        stage = session.scalars(select(Stage).where(Stage.kind == StageKind.INTERVIEWS)).one()
+        assert stage.status != StageStatus.SKIPPED
+
     # The mayor's office neither reads the schedule nor changes it.
     console_login(client, org["mayor_email"])
     token = csrf_of(client.get(f"/console/cycles/{cycle_id}").text)
@@ -133,7 +157,8 @@ def test_decision_not_to_hold_interviews_with_its_reason(
     state = launched_cycle(client, clock)
     org, cycle_id = state["org"], state["cycle_id"]
     url = f"/console/cycles/{cycle_id}/interviews"
-    console_login(client, add_login(client, org, "working_group"))
+    member = add_login(client, org, "working_group")
+    console_login(client, member)
     token = csrf_of(client.get(url).text)
     refused = client.post(f"{url}/skip", data={"csrf_token": token, "reason": "Ні"})
     assert refused.status_code == 422
@@ -150,6 +175,14 @@ def test_decision_not_to_hold_interviews_with_its_reason(
         assert stage.status == StageStatus.SKIPPED
         assert stage.skipped_reason == reason
         assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "stage.skipped"))
+    # The JSON API lets the same working-group member record it (repeating it changes nothing).
+    again = client.post(
+        f"/api/cycles/{cycle_id}/interviews/skip",
+        headers=login(client, member),
+        json={"reason": "Інша причина."},
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["skipped_reason"] == reason
     page = client.get(url).text
     assert "Інтерв’ю не проводяться" in page
     assert reason in page

@@ -14,7 +14,7 @@ from models.errors import Conflict, Invalid, NotFound
 from models.interview import Interview
 from models.organization import Unit
 from models.services.events import record_event
-from models.services.stages import get_stage, skip_stage
+from models.services.stages import get_stage
 
 
 @dataclass(frozen=True)
@@ -162,32 +162,6 @@ def record_interview(
         details={"interview": interview.id},
     )
     return interview
-
-
-def decide_not_to_hold(
-    session: Session,
-    *,
-    cycle_id: int,
-    reason: str,
-    now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
-) -> None:
-    """Record the working group's decision not to hold interviews; refused once one was held."""
-    held = session.scalar(
-        select(Interview.id).where(Interview.cycle_id == cycle_id, Interview.held_at.is_not(None))
-    )
-    if held is not None:
-        raise Conflict("Інтерв’ю вже проводилися: рішення не проводити їх прийняти не можна.")
-    skip_stage(
-        session,
-        cycle_id=cycle_id,
-        kind=StageKind.INTERVIEWS,
-        reason=reason,
-        now=now,
-        actor=actor,
-        actor_account_id=actor_account_id,
-    )
 
 
 def interviews_context(session: Session, *, cycle_id: int) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from models.cycle import (
     StageStatus,
 )
 from models.errors import Conflict, Invalid, NotFound
+from models.interview import Interview
 from models.services.events import SYSTEM, record_event
 
 FINAL = (StageStatus.CLOSED, StageStatus.SKIPPED)
@@ -165,9 +166,20 @@ def skip_stage(
     actor: str,
     actor_account_id: int | None = None,
 ) -> Stage:
-    """Record the working group's decision not to hold a stage (interviews only), with reason."""
+    """Record the working group's decision not to hold a stage (interviews only), with reason.
+
+    Refused once an interview has been held: the report cannot both give its findings and say
+    that none were held. (Every way to skip, API, cycle page and interviews page, comes here.)
+    """
     if kind != StageKind.INTERVIEWS:
         raise Conflict("Пропустити можна лише етап інтерв’ю.")
+    held = session.scalar(
+        select(Interview.id)
+        .where(Interview.cycle_id == cycle_id, Interview.held_at.is_not(None))
+        .limit(1)
+    )
+    if held is not None:
+        raise Conflict("Інтерв’ю вже проводилися: рішення не проводити їх прийняти не можна.")
     if not reason.strip():
         raise Conflict("Вкажіть причину, з якої інтерв’ю не проводяться.", field="reason")
     cycle = session.get(AuditCycle, cycle_id)

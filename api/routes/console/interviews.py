@@ -29,12 +29,11 @@ from models.organization import Unit
 from models.services.interviews import (
     InterviewPlan,
     approve_schedule,
-    decide_not_to_hold,
     list_interviews,
     propose_interview,
     record_interview,
 )
-from models.services.stages import get_stage
+from models.services.stages import get_stage, skip_stage
 
 router = APIRouter(include_in_schema=False)
 MAX_TEXT = 20_000
@@ -200,9 +199,10 @@ def skip(
     try:
         if len(reason.strip()) < 3 or len(reason) > 2000:
             raise Invalid("Причина: від 3 до 2000 символів.", field="reason")
-        decide_not_to_hold(
+        skip_stage(
             session,
             cycle_id=cycle.id,
+            kind=StageKind.INTERVIEWS,
             reason=reason.strip(),
             now=now,
             actor=actor_of(account),
