@@ -69,6 +69,7 @@ def test_merge_split_and_undo_keep_the_originals(client: TestClient, clock: Fixe
     assert _decisions() == [(ConsolidationAction.MERGE, "аскод", "сед аскод", 0)]
     page = client.get(url).text
     assert "Загальний відділ, Управління освіти, Управління комунальної власності" in page
+    assert "Об’єднано: «АСКОД» → «СЕД «АСКОД»»" in page  # as the units spelled them
 
     with session_scope() as session:
         row_id = session.scalars(

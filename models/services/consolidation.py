@@ -92,6 +92,18 @@ def group_rows(rows: list[Row], *, merges: dict[str, str], splits: set[int]) -> 
     return list(groups.values())
 
 
+def key_names(groups: list[Group]) -> dict[str, str]:
+    """A name to show for every key a decision can hold: a group's, and a group merged away
+    (it lives on only in its rows' spelling), and a row split off."""
+    names: dict[str, str] = {}
+    for group in groups:
+        for row in group.rows:
+            names.setdefault(normalize_name(row.name), row.name)
+            names[f"{SPLIT_PREFIX}{row.id}"] = row.name
+    names.update({group.key: group.name for group in groups})
+    return names
+
+
 _SYSTEM_FIELDS = (
     "url",
     "basis",

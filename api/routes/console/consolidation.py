@@ -20,6 +20,7 @@ from models.errors import DomainError, Invalid
 from models.questionnaire import ConsolidationAction
 from models.services.consolidation import (
     consolidate,
+    key_names,
     list_decisions,
     merge_groups,
     split_row,
@@ -45,7 +46,7 @@ def _consolidation(
     status_code: int = 200,
 ) -> Response:
     groups = consolidate(session, cycle_id=cycle.id, kind=KINDS[kind])
-    names = {g.key: g.name for g in groups}
+    names = key_names(groups)
     rows = {r.id: (r.name, r.unit) for g in groups for r in g.rows}
     decisions = [
         {
@@ -53,7 +54,8 @@ def _consolidation(
             "text": (
                 f"«{rows.get(d.row_id, ('?', ''))[0]}» ({rows.get(d.row_id, ('', '?'))[1]}) окремо"
                 if d.action == ConsolidationAction.SPLIT
-                else f"«{d.group_key}» → «{names.get(d.target_key, d.target_key)}»"
+                else f"«{names.get(d.group_key, d.group_key)}» → "
+                f"«{names.get(d.target_key, d.target_key)}»"
             ),
         }
         for d in list_decisions(session, cycle_id=cycle.id, kind=KINDS[kind])
