@@ -1,16 +1,15 @@
 """The residents' anonymous survey (JSON API) and the working group's survey endpoints."""
 
+import asyncio
 import csv
 import io
 from collections.abc import Iterator
 from datetime import timedelta
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, AppSettings, Editor, Now, WorkingGroup, actor_of
 from api.routes.cycles import survey_url
@@ -42,7 +41,7 @@ from models.services.surveys import (
     replace_questions,
     salted_hash,
     set_text_hidden,
-    submit_response,
+    start_submission,
     survey_results,
 )
 from models.settings import Settings
@@ -65,7 +64,7 @@ def client_ip_hash(request: Request, settings: Settings) -> str | None:
 
 
 def rate_limit_of(settings: Settings) -> dict[str, Any]:
-    """The configured per-IP-hash rate limit, as submit_response takes it."""
+    """The configured per-IP-hash rate limit, as start_submission takes it."""
     return {
         "rate_limit": settings.survey_rate_limit,
         "rate_window": timedelta(minutes=settings.survey_rate_window_minutes),
@@ -143,15 +142,14 @@ async def respond(slug: str, request: Request) -> Response:
     """
     # Every resident's submission runs this. The body is parsed and validated in one pass
     # (pydantic from the raw JSON; errors reach the same Ukrainian 422 handler); the database
-    # work runs on a plain connection in one worker-thread call.
+    # work is handed off and awaited (start_submission: SQLite's writer thread, or a worker).
     body = SurveyResponseCreate.model_validate_json(await request.body())
     idempotency_key = _header(request, "Idempotency-Key")
     invitation_code = _header(request, "Invitation-Code")
     settings: Settings = request.app.state.settings
 
-    stored = await run_in_threadpool(
-        partial(
-            submit_response,
+    stored = await asyncio.wrap_future(
+        start_submission(
             request.app.state.engine,
             slug=slug,
             answers=[AnswerInput(a.question_id, list(a.option_ids), a.text) for a in body.answers],

@@ -31,7 +31,7 @@ from models.services.surveys import (
     is_invitation_only,
     list_questions,
     salted_hash,
-    submit_response,
+    start_submission,
 )
 from models.survey import Question, QuestionKind
 
@@ -259,7 +259,7 @@ def submit_page(
     code = str(form.get(CODE_FIELD) or "").strip()[:64]
     questions = list_questions(session, cycle_id=cycle.id)
     try:
-        submit_response(
+        start_submission(
             request.app.state.engine,
             slug=slug,
             answers=answers_from_form(form, questions),
@@ -269,7 +269,7 @@ def submit_page(
             browser_hash=salted_hash(settings.secret_key, "browser", token),
             invitation_code=code or None,
             **rate_limit_of(settings),
-        )
+        ).result()
     except (AnswerInvalid, InvitationRefused) as refusal:  # nothing was saved
         page = _form_page(
             request,
