@@ -47,17 +47,16 @@ def outcome(future: "Future[int]") -> int | Exception:
     return future.result() if error is None else error  # type: ignore[return-value]
 
 
-def write_while_held(
+def held_writer(
     engine: Engine, *, refuse: str = "", fail: str = ""
-) -> tuple[dict[str, int | Exception], int]:
-    """w0 is held in the writer while w1…w7 queue behind it; then all are let through.
-    Returns each item's outcome and how many commits there were."""
-    commits: list[None] = []
-    event.listen(engine, "commit", lambda _connection: commits.append(None))
+) -> tuple[SqliteWriter[str, int], "Future[int]", threading.Event]:
+    """A writer busy with "held" until the returned event is set: what is submitted in the
+    meantime queues behind it. Names in `refuse` are refused before writing, in `fail`
+    fail after writing."""
     held, release = threading.Event(), threading.Event()
 
     def handle(connection: Connection, name: str) -> int:
-        if name == "w0":
+        if name == "held":
             held.set()
             assert release.wait(10)
         if name == refuse:
@@ -68,9 +67,22 @@ def write_while_held(
         return row_id
 
     writer: SqliteWriter[str, int] = SqliteWriter(handle)
-    futures = {"w0": writer.submit(engine, "w0")}
+    holding = writer.submit(engine, "held")
     assert held.wait(10)
-    futures |= {f"w{n}": writer.submit(engine, f"w{n}") for n in range(1, QUEUED + 1)}
+    return writer, holding, release
+
+
+def write_while_held(
+    engine: Engine, *, refuse: str = "", fail: str = ""
+) -> tuple[dict[str, int | Exception], int]:
+    """w1…w7 queue while "held" is in the writer; then all are let through. Returns each
+    item's outcome and how many commits there were."""
+    commits: list[None] = []
+    event.listen(engine, "commit", lambda _connection: commits.append(None))
+    writer, holding, release = held_writer(engine, refuse=refuse, fail=fail)
+    futures = {"held": holding} | {
+        f"w{n}": writer.submit(engine, f"w{n}") for n in range(1, QUEUED + 1)
+    }
     release.set()
     return {name: outcome(future) for name, future in futures.items()}, len(commits)
 
@@ -81,7 +93,7 @@ def test_queued_writes_share_one_commit_and_each_caller_gets_its_own_outcome(
     outcomes, commits = write_while_held(engine)
 
     rows = stored(engine)
-    assert sorted(rows) == [f"w{n}" for n in range(QUEUED + 1)]
+    assert sorted(rows) == ["held", *(f"w{n}" for n in range(1, QUEUED + 1))]
     assert outcomes == rows  # every caller got the id of its own row
     assert commits == 2  # the held first write alone, then the seven that queued behind it
 
@@ -111,17 +123,7 @@ def test_each_database_has_its_own_writer(engine: Engine, tmp_path: Path) -> Non
     """A write for another database neither waits behind this one's nor lands in it."""
     other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
     ROWS.metadata.create_all(other)
-    held, release = threading.Event(), threading.Event()
-
-    def handle(connection: Connection, name: str) -> int:
-        if name == "held":
-            held.set()
-            assert release.wait(10)
-        return insert(connection, name)
-
-    writer: SqliteWriter[str, int] = SqliteWriter(handle)
-    holding = writer.submit(engine, "held")
-    assert held.wait(10)
+    writer, holding, release = held_writer(engine)
     elsewhere = writer.submit(other, "elsewhere")
     elsewhere_id = elsewhere.result(5)  # while the first database's writer is still held
     release.set()
@@ -150,17 +152,7 @@ def test_an_idle_writer_stops_and_starts_again(engine: Engine) -> None:
 def test_a_caller_that_gave_up_is_skipped_and_the_rest_still_land(engine: Engine) -> None:
     """A request cancelled while queued (the resident closed the page) stores nothing, and
     the writer goes on delivering the others' outcomes."""
-    held, release = threading.Event(), threading.Event()
-
-    def handle(connection: Connection, name: str) -> int:
-        if name == "held":
-            held.set()
-            assert release.wait(10)
-        return insert(connection, name)
-
-    writer: SqliteWriter[str, int] = SqliteWriter(handle)
-    holding = writer.submit(engine, "held")
-    assert held.wait(10)
+    writer, holding, release = held_writer(engine)
     gave_up, waited = writer.submit(engine, "gave up"), writer.submit(engine, "waited")
     assert gave_up.cancel()
     release.set()
