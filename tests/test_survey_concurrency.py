@@ -6,11 +6,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from models.clock import FixedClock
 from models.db import session_scope
+from models.services.surveys import AnswerInput, RateLimited, start_submission
 from models.survey import Answer, Response
 from tests.factories import at, create_organization, launch, plan
 
@@ -63,3 +65,35 @@ def test_32_concurrent_submissions_none_lost(
             session.scalar(select(func.count(Answer.id)).where(Answer.question_id == single["id"]))
             == CLIENTS
         )
+
+
+@pytest.mark.sqlite_only
+def test_the_rate_limit_holds_exactly_for_a_burst_from_one_address(
+    client: TestClient, clock: FixedClock, app: FastAPI
+) -> None:
+    """On SQLite the writer checks each submission in turn, seeing the ones before it: twelve
+    sent at once from one address under a limit of three store exactly three."""
+    org = create_organization(client)
+    cycle = launch(client, org["coordinator"], plan())
+    clock.set(at("2024-09-24", 12))
+    slug = cycle["survey_url"].rsplit("/", 1)[1]
+    single = client.get(f"/api/survey/{slug}").json()["questions"][0]
+
+    futures = [
+        start_submission(
+            app.state.engine,
+            slug=slug,
+            answers=[AnswerInput(single["id"], [single["options"][0]["id"]])],
+            idempotency_key=f"burst-{n:04d}",
+            ip_hash="one-address",
+            now=clock.now(),
+            rate_limit=3,
+        )
+        for n in range(12)
+    ]
+    errors = [future.exception(10) for future in futures]
+
+    assert sum(error is None for error in errors) == 3
+    assert all(isinstance(error, RateLimited) for error in errors if error is not None)
+    with session_scope() as session:
+        assert session.scalar(select(func.count(Response.id))) == 3
