@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 # A bound on one transaction (and on the wait of the first caller in it).
 MAX_BATCH = 256
@@ -123,18 +124,28 @@ class SqliteWriter(Generic[Item, Outcome]):
                     connection.close()
 
     def _write(self, connection: Connection, batch: list[tuple[Item, Future[Outcome]]]) -> bool:
-        """Handle and commit a batch; False if it had to be rolled back and retried."""
+        """Handle and commit a batch; False if it had to be rolled back and retried.
+
+        An OperationalError (the file locked past the busy timeout, a disk error) is the
+        database's, not an item's: it fails the whole batch at once, instead of each item
+        waiting out the busy timeout in turn.
+        """
         done: list[tuple[Future[Outcome], Outcome]] = []
         try:
             for item, future in batch:
                 before = _changes(connection)
                 try:
                     done.append((future, self._handle(connection, item)))
+                except OperationalError:
+                    raise
                 except Exception as error:
                     if _changes(connection) != before:
                         raise  # it had written: the batch cannot be committed as it is
                     future.set_exception(error)  # refused before writing: it fails alone
             connection.commit()
+        except OperationalError:
+            connection.rollback()
+            raise
         except Exception:
             connection.rollback()
             for item, future in batch:
@@ -149,6 +160,9 @@ class SqliteWriter(Generic[Item, Outcome]):
         try:
             outcome = self._handle(connection, item)
             connection.commit()
+        except OperationalError:
+            connection.rollback()
+            raise
         except Exception as error:
             connection.rollback()
             future.set_exception(error)

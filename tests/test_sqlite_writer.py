@@ -2,15 +2,19 @@
 gets its own outcome, a refusal fails alone, a failed write is rolled back alone, each
 database has its own writer, and an idle writer stops and starts again."""
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, event, select
+from sqlalchemy.exc import OperationalError
 
 from models.db import make_engine
+from models.settings import get_settings
 from models.sqlite_writer import SqliteWriter
 
 pytestmark = pytest.mark.sqlite_only  # SQLite's one-writer mechanism
@@ -160,3 +164,33 @@ def test_a_caller_that_gave_up_is_skipped_and_the_rest_still_land(engine: Engine
     assert waited.result(10) == stored(engine)["waited"]
     assert holding.result(10) == stored(engine)["held"]
     assert "gave up" not in stored(engine)
+
+
+def test_a_locked_database_fails_the_queued_batch_after_one_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the file's write lock past the busy timeout: every queued caller
+    gets the error after one wait for its batch, not one wait each, and nothing is stored."""
+    monkeypatch.setenv("INFOAUDIT_SQLITE_BUSY_TIMEOUT_MS", "300")
+    get_settings.cache_clear()
+    path = tmp_path / "locked.db"
+    try:
+        locked = make_engine(f"sqlite:///{path}")
+    finally:
+        get_settings.cache_clear()
+    ROWS.metadata.create_all(locked)
+    writer, holding, release = held_writer(locked)
+    queued = [writer.submit(locked, f"w{n}") for n in range(1, QUEUED + 1)]
+    locker = sqlite3.connect(path, timeout=0)
+    locker.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    release.set()
+    errors = [future.exception(60) for future in [holding, *queued]]
+    waited = time.monotonic() - started
+    locker.rollback()
+    locker.close()
+
+    assert all(isinstance(error, OperationalError) for error in errors), errors
+    assert waited < 4 * 0.3, waited  # two batches ("held", then the seven): two waits
+    assert stored(locked) == {}
+    locked.dispose()
