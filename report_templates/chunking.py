@@ -16,6 +16,7 @@ import html as html_lib
 import math
 import re
 from dataclasses import dataclass, field
+from itertools import groupby
 
 _TAG = re.compile(r"<!--.*?-->|<!\w[^>]*>|<(/?)([a-zA-Z][\w:-]*)([^>]*?)(/?)>", re.S)
 _VOID = frozenset(
@@ -207,36 +208,26 @@ def _table_slice(source: str, table: Node, rows: list[_Atom]) -> str:
 def _part_html(source: str, atoms: list[_Atom]) -> str:
     """A run of atoms as HTML: sections reopened (class ``continued``) where they were cut."""
     out: list[str] = []
-    index = 0
-    while index < len(atoms):
-        section = atoms[index].section
+    for _, run in groupby(atoms, key=lambda atom: id(atom.section)):
+        in_section = list(run)
+        section = in_section[0].section
         if section is None:
-            out.append(source[atoms[index].start : atoms[index].end])
-            index += 1
+            out.extend(source[atom.start : atom.end] for atom in in_section)
             continue
-        stop = index
-        while stop < len(atoms) and atoms[stop].section is section:
-            stop += 1
-        if atoms[index].first:
+        if in_section[0].first:
             out.append(source[section.start : section.open_end])
         else:
             classes = " ".join([*section.classes, "continued"])
             out.append(f'<{section.tag} class="{classes}">')
-        child = index
-        while child < stop:
-            table = atoms[child].table
+        for _, children in groupby(in_section, key=lambda atom: id(atom.table)):
+            in_table = list(children)
+            table = in_table[0].table
             if table is None:
-                out.append(source[atoms[child].start : atoms[child].end])
-                child += 1
-                continue
-            last = child
-            while last < stop and atoms[last].table is table:
-                last += 1
-            out.append(_table_slice(source, table, atoms[child:last]))
-            child = last
+                out.extend(source[atom.start : atom.end] for atom in in_table)
+            else:
+                out.append(_table_slice(source, table, in_table))
         # Text between children (whitespace) is dropped; it renders nothing.
         out.append(source[section.close_start : section.end])
-        index = stop
     return "".join(out)
 
 

@@ -1,7 +1,7 @@
 """What every console page shares: the logged-in account, the page layout, form fields."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,7 +11,7 @@ from api.deps import bearer_token
 from api.web import render_page
 from models.account import EDITOR_ROLES, READ_ROLES, Account, Role
 from models.cycle import AuditCycle
-from models.errors import Forbidden, Unauthorized
+from models.errors import DomainError, Forbidden, Unauthorized
 from models.organization import Organization
 from models.services.accounts import account_for_token
 from models.services.cycles import get_cycle
@@ -81,3 +81,38 @@ def _page(
 
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+class CyclePage(Protocol):
+    """A console page of one cycle, shown again with a refused form's error and values."""
+
+    def __call__(
+        self,
+        request: Request,
+        session: Session,
+        account: Account,
+        cycle: AuditCycle,
+        *,
+        error: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response: ...
+
+
+def _refused(
+    page: CyclePage,
+    request: Request,
+    session: Session,
+    account: Account,
+    cycle: AuditCycle,
+    form: str,
+    exc: DomainError,
+    values: dict[str, str] | None = None,
+) -> Response:
+    """A refused form post: nothing half-done is kept, and the page comes back with the error
+    beside that form and what was typed in it."""
+    session.rollback()
+    error = {"form": form, "message": exc.message, "field": exc.field or ""}
+    return page(
+        request, session, account, cycle, error=error, values=values, status_code=exc.status_code
+    )

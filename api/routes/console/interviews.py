@@ -18,6 +18,7 @@ from api.routes.console.common import (
     FormText,
     _cycle,
     _page,
+    _refused,
     _see_other,
 )
 from api.web import verify_csrf
@@ -104,22 +105,6 @@ def _interviews(
     )
 
 
-def _refused(
-    request: Request,
-    session: Session,
-    account: Account,
-    cycle: AuditCycle,
-    form: str,
-    exc: DomainError,
-    values: dict[str, str],
-) -> Response:
-    session.rollback()  # nothing half-done is kept
-    error = {"form": form, "message": exc.message, "field": exc.field or ""}
-    return _interviews(
-        request, session, account, cycle, error=error, values=values, status_code=exc.status_code
-    )
-
-
 @router.get("/console/cycles/{cycle_id}/interviews")
 def interviews_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
     """The interview schedule, its approval, notes and findings."""
@@ -173,7 +158,7 @@ def propose(
             actor=actor_of(account),
         )
     except DomainError as exc:
-        return _refused(request, session, account, cycle, "propose", exc, values)
+        return _refused(_interviews, request, session, account, cycle, "propose", exc, values)
     return _see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
 
 
@@ -185,7 +170,7 @@ def approve(cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF) 
     try:
         approve_schedule(session, cycle_id=cycle.id, now=now, actor=actor_of(account))
     except DomainError as exc:
-        return _refused(request, session, account, cycle, "approve", exc, {})
+        return _refused(_interviews, request, session, account, cycle, "approve", exc, {})
     return _see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
 
 
@@ -209,7 +194,9 @@ def skip(
             actor_account_id=account.id,
         )
     except DomainError as exc:
-        return _refused(request, session, account, cycle, "skip", exc, {"reason": reason})
+        return _refused(
+            _interviews, request, session, account, cycle, "skip", exc, {"reason": reason}
+        )
     return _see_other(f"/console/cycles/{cycle.id}/interviews")
 
 
@@ -246,5 +233,5 @@ def record(
             actor=actor_of(account),
         )
     except DomainError as exc:
-        return _refused(request, session, account, cycle, form, exc, values)
+        return _refused(_interviews, request, session, account, cycle, form, exc, values)
     return _see_other(f"/console/cycles/{cycle.id}/interviews#interview-{interview_id}")

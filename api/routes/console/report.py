@@ -12,7 +12,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, AppSettings, Now, actor_of
-from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _cycle, _page, _see_other
+from api.routes.console.common import (
+    CSRF,
+    EDITOR_ROLES,
+    FormText,
+    _cycle,
+    _page,
+    _refused,
+    _see_other,
+)
 from api.routes.reports import _read_upload
 from api.web import verify_csrf
 from models.account import Account, Role
@@ -110,9 +118,7 @@ def approve(
     try:
         approve_version(session, cycle_id=cycle.id, number=number, now=now, actor=actor_of(account))
     except DomainError as exc:
-        session.rollback()
-        error = {"form": f"approve-{number}", "message": exc.message}
-        return _report(request, session, account, cycle, error=error, status_code=exc.status_code)
+        return _refused(_report, request, session, account, cycle, f"approve-{number}", exc)
     return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")
 
 
@@ -157,17 +163,7 @@ def sign(
             actor=actor_of(account),
         )
     except DomainError as exc:
-        session.rollback()
-        error = {"form": f"sign-{number}", "message": exc.message}
-        return _report(
-            request,
-            session,
-            account,
-            cycle,
-            error=error,
-            values=values,
-            status_code=exc.status_code,
-        )
+        return _refused(_report, request, session, account, cycle, f"sign-{number}", exc, values)
     return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")
 
 
@@ -194,7 +190,5 @@ def upload_p7s(
             actor=actor_of(account),
         )
     except DomainError as exc:
-        session.rollback()
-        error = {"form": f"p7s-{number}", "message": exc.message}
-        return _report(request, session, account, cycle, error=error, status_code=exc.status_code)
+        return _refused(_report, request, session, account, cycle, f"p7s-{number}", exc)
     return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")

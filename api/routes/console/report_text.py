@@ -10,7 +10,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, Now, actor_of
-from api.routes.console.common import CSRF, EDITOR_ROLES, FormText, _cycle, _page, _see_other
+from api.routes.console.common import (
+    CSRF,
+    EDITOR_ROLES,
+    FormText,
+    _cycle,
+    _page,
+    _refused,
+    _see_other,
+)
 from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account
 from models.cycle import AuditCycle
@@ -86,27 +94,6 @@ def _text_page(
     )
 
 
-def _refused(
-    request: Request,
-    session: Session,
-    account: Account,
-    cycle: AuditCycle,
-    form: str,
-    exc: DomainError,
-    values: dict[str, str],
-) -> Response:
-    session.rollback()
-    return _text_page(
-        request,
-        session,
-        account,
-        cycle,
-        error={"form": form, "message": exc.message},
-        values=values,
-        status_code=exc.status_code,
-    )
-
-
 @router.get("/console/cycles/{cycle_id}/report/text")
 def text_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
     """The narrative sections and the recommendations."""
@@ -139,7 +126,9 @@ def save_section(
             actor=actor_of(account),
         )
     except DomainError as exc:
-        return _refused(request, session, account, cycle, key.value, exc, {"markdown": markdown})
+        return _refused(
+            _text_page, request, session, account, cycle, key.value, exc, {"markdown": markdown}
+        )
     return _see_other(f"/console/cycles/{cycle.id}/report/text#section-{key.value}")
 
 
@@ -157,7 +146,7 @@ def add(
             )
         add_recommendation(session, cycle_id=cycle.id, text=text, now=now, actor=actor_of(account))
     except DomainError as exc:
-        return _refused(request, session, account, cycle, "add", exc, {"text": text})
+        return _refused(_text_page, request, session, account, cycle, "add", exc, {"text": text})
     return _see_other(f"/console/cycles/{cycle.id}/report/text#recommendations")
 
 
@@ -191,5 +180,5 @@ def decide(
             actor=actor_of(account),
         )
     except DomainError as exc:
-        return _refused(request, session, account, cycle, form, exc, {"text": text})
+        return _refused(_text_page, request, session, account, cycle, form, exc, {"text": text})
     return _see_other(f"/console/cycles/{cycle.id}/report/text#{form}")
