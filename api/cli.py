@@ -110,7 +110,10 @@ def _upgrade(_args: argparse.Namespace) -> int:
 
 
 def _create_account(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from models.account import Role
+    from models.actor import CLI
     from models.db import session_scope
     from models.services.organizations import create_account
 
@@ -122,6 +125,8 @@ def _create_account(args: argparse.Namespace) -> int:
             role=Role(args.role),
             organization_id=args.organization_id,
             full_name=args.full_name,
+            actor=CLI,
+            at=datetime.now(UTC),
         )
         print(f"Створено обліковий запис {account.id} ({account.role.value}).")
     return 0
@@ -134,6 +139,7 @@ def _new_password() -> str:
 def _create_organization(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from models.actor import CLI
     from models.db import session_scope
     from models.schemas import OrganizationCreate
     from models.services.organizations import create_organization_with_coordinator
@@ -151,7 +157,7 @@ def _create_organization(args: argparse.Namespace) -> int:
     )
     with session_scope() as session:
         organization = create_organization_with_coordinator(
-            session, document=document, at=datetime.now(UTC), actor="cli"
+            session, document=document, at=datetime.now(UTC), actor=CLI
         )
         print(
             f"Створено організацію {organization.id} «{organization.name}» і координатора "

@@ -10,9 +10,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from models.account import EDITOR_ROLES, READ_ROLES, WORKING_GROUP_ROLES, Account, Role
+from models.actor import Actor
 from models.clock import Clock
+from models.cycle import AuditCycle
 from models.errors import Forbidden, Unauthorized
 from models.services.accounts import account_for_token
+from models.services.cycles import get_own_cycle
 from models.settings import Settings
 
 SESSION_COOKIE = "infoaudit_session"
@@ -118,6 +121,20 @@ WorkingGroup = Annotated[Account, require_roles(*WORKING_GROUP_ROLES)]
 Reader = Annotated[Account, require_roles(*READ_ROLES)]
 
 
-def actor_of(account: Account) -> str:
-    """How an account appears in the audit trail."""
-    return f"account:{account.id}"
+def current_actor(account: CurrentAccount) -> Actor:
+    """Who acts in this request, as the services record it in the audit trail."""
+    return Actor.of(account)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def own_cycle(cycle_id: int, session: DB, account: CurrentAccount) -> AuditCycle:
+    """The path's cycle if it belongs to the caller's organization (404 otherwise).
+
+    Declare it after the role dependency so that a wrong role is a 403 before the lookup.
+    """
+    return get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+
+
+OwnCycle = Annotated[AuditCycle, Depends(own_cycle)]

@@ -64,7 +64,8 @@ def install_error_handlers(app: FastAPI) -> None:
         content: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             content["errors"] = [{"field": exc.field, "message": exc.message}]
-        return JSONResponse(status_code=exc.status_code, content=content)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return JSONResponse(status_code=exc.status_code, content=content, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> Response:

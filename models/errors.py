@@ -5,6 +5,8 @@ class DomainError(Exception):
     """A business refusal; never a 500."""
 
     status_code = 400
+    # Seconds after which the same request may succeed (sent as `Retry-After`).
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -46,3 +48,13 @@ class Unavailable(DomainError):
     """A service the request depends on (a time-stamping authority) did not answer."""
 
     status_code = 502
+
+
+class TooManyAttempts(DomainError):
+    """Too many attempts in a row (logins): refused until the lockout ends."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -110,6 +110,7 @@ def questionnaire(
 def second_organization(client: TestClient) -> dict[str, str]:
     """Another organization in the same installation (created by its admin); its coordinator."""
     from models.account import Role
+    from models.actor import CLI
     from models.db import session_scope
     from models.services.organizations import create_account
 
@@ -120,6 +121,8 @@ def second_organization(client: TestClient) -> dict[str, str]:
             password=PASSWORD,
             role=Role.ADMIN,
             organization_id=None,
+            actor=CLI,
+            at=at("2024-09-01"),
         )
     response = client.post(
         "/api/organizations",

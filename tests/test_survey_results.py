@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from models.account import Role
+from models.actor import CLI
 from models.clock import FixedClock
 from models.db import session_scope
 from models.services.organizations import create_account
@@ -182,6 +183,8 @@ def test_question_editing_before_opening_frozen_after(
             password=PASSWORD,
             role=Role.ADMIN,
             organization_id=None,
+            actor=CLI,
+            at=at("2024-09-01"),
         )
     admin = login(client, "admin@example.org")
     other = client.post(

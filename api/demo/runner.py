@@ -22,6 +22,7 @@ from api.app import create_app
 from api.demo.publication import publication_records
 from api.demo.signoff import approve_and_sign, write_narrative
 from models.account import Role
+from models.actor import CLI
 from models.clock import KYIV, FixedClock
 from models.cycle import describe_statuses
 from models.db import get_engine, session_scope
@@ -198,6 +199,8 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             password=admin_password,
             role=Role.ADMIN,
             organization_id=None,
+            actor=CLI,
+            at=clock.now(),
         )
     coordinator_email = f"coordinator-{new_token(4).lower()}@kalush.example.org"
     coordinator_password = new_token(12)

@@ -19,15 +19,21 @@ from api.deps import (
     RawBody,
     Reader,
     WorkingGroup,
-    actor_of,
 )
 from api.errors import invalid_response, ukrainian_errors
 from api.schemas import CycleRead, EventRead, LaunchRead, StageRead, UnitLinkRead
 from models.account import Account
+from models.actor import Actor
 from models.cycle import STAGE_LABELS, AuditCycle, AuditedUnit, Stage, StageKind
 from models.errors import Invalid
 from models.plan import CyclePlan
-from models.services.cycles import get_cycle, launch_cycle, questionnaire_url, unit_links
+from models.services.cycles import (
+    get_cycle,
+    get_own_cycle,
+    launch_cycle,
+    questionnaire_url,
+    unit_links,
+)
 from models.services.events import list_events
 from models.services.report_versions import downloadable_version
 from models.services.reports import latest_version, load_pdf, questionnaire_counts
@@ -108,8 +114,7 @@ def launch_for(
         plan=plan,
         secret_key=settings.secret_key,
         now=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
+        actor=Actor.of(account),
     )
 
 
@@ -170,7 +175,7 @@ def launch(
 @router.get("/{cycle_id}", response_model=CycleRead)
 def status(cycle_id: int, session: DB, settings: AppSettings, account: Reader) -> CycleRead:
     """The cycle's stages with their dates and status, and its figures."""
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return CycleRead(**cycle_read(session, cycle, settings))
 
 
@@ -179,7 +184,7 @@ def links(
     cycle_id: int, session: DB, settings: AppSettings, account: WorkingGroup
 ) -> list[UnitLinkRead]:
     """The per-unit secret questionnaire links, to hand out."""
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return links_read(session, cycle_id=cycle.id, settings=settings)
 
 
@@ -194,15 +199,14 @@ def skip_interviews(
     cycle_id: int, body: SkipRequest, session: DB, now: Now, account: Editor
 ) -> StageRead:
     """Record the working group's decision not to hold interviews, with the reason."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     stage = skip_stage(
         session,
         cycle_id=cycle_id,
         kind=StageKind.INTERVIEWS,
         reason=body.reason,
         now=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
+        actor=Actor.of(account),
     )
     return stage_read(stage)
 
@@ -210,7 +214,7 @@ def skip_interviews(
 @router.get("/{cycle_id}/events", response_model=list[EventRead])
 def events(cycle_id: int, session: DB, account: WorkingGroup) -> list[EventRead]:
     """The cycle's audit trail, oldest first."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [EventRead.model_validate(e) for e in list_events(session, cycle_id=cycle_id)]
 
 
@@ -222,7 +226,7 @@ def events(cycle_id: int, session: DB, account: WorkingGroup) -> list[EventRead]
 def report_pdf(cycle_id: int, session: DB, account: Reader) -> Response:
     """The report's PDF as rendered (unsigned): the newest version for the working group, the
     newest approved or signed one for the mayor's office (`/report/download` gives it signed)."""
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     version = downloadable_version(session, cycle_id=cycle.id, role=account.role)
     filename = f"infoaudit-report-{cycle.year}-v{version.number}.pdf"
     return Response(

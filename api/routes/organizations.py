@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter, Request
 
-from api.deps import DB, Coordinator, CurrentAccount, Now, actor_of, bearer_token, current_account
+from api.deps import DB, Coordinator, CurrentAccount, Now, bearer_token, current_account
 from api.schemas import AccountRead, OrganizationRead, RegisterImportRead, UnitRead
 from models.account import Account, Role
+from models.actor import BOOTSTRAP, Actor
 from models.errors import Forbidden, NotFound
 from models.schemas import AccountCreate, OrganizationCreate, RegisterEntryCreate, UnitCreate
 from models.services.organizations import (
@@ -33,14 +34,14 @@ def create(body: OrganizationCreate, request: Request, session: DB, now: Now) ->
     The first organization of an installation may be created without logging in; after that,
     only the installation's administrator may create more.
     """
-    actor = "bootstrap"
+    actor = BOOTSTRAP
     if count_organizations(session) > 0:
         if bearer_token(request) is None:
             raise Forbidden("Створювати організації може лише адміністратор встановлення.")
         account = current_account(request, session, now)
         if account.role != Role.ADMIN:
             raise Forbidden("Створювати організації може лише адміністратор встановлення.")
-        actor = actor_of(account)
+        actor = Actor.of(account)
     organization = create_organization_with_coordinator(session, document=body, at=now, actor=actor)
     return OrganizationRead(
         id=organization.id,
@@ -80,14 +81,20 @@ def create_unit(
 
 @router.post("/{organization_id}/accounts", status_code=201, response_model=AccountRead)
 def create_login(
-    organization_id: int, body: AccountCreate, session: DB, account: Coordinator
+    organization_id: int, body: AccountCreate, session: DB, now: Now, account: Coordinator
 ) -> AccountRead:
     """Add a login for a working-group member, an auditor or the mayor's office."""
     _own_organization(account, organization_id)
     if body.role == Role.ADMIN:
         raise Forbidden("Координатор не може створити адміністратора встановлення.")
     return AccountRead.model_validate(
-        create_account(session, organization_id=organization_id, **body.model_dump())
+        create_account(
+            session,
+            organization_id=organization_id,
+            actor=Actor.of(account),
+            at=now,
+            **body.model_dump(),
+        )
     )
 
 

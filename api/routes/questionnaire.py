@@ -7,8 +7,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from api.deps import DB, AppSettings, Now, Reader, WorkingGroup, actor_of
+from api.deps import DB, AppSettings, Now, Reader, WorkingGroup
 from api.schemas import QuestionnaireFormRead, SubmissionRead
+from models.actor import Actor
 from models.cycle import AuditCycle, StageKind
 from models.errors import Conflict
 from models.organization import Organization, Unit
@@ -21,7 +22,7 @@ from models.services.consolidation import (
     split_row,
     undo_decision,
 )
-from models.services.cycles import get_cycle, questionnaire_url
+from models.services.cycles import get_own_cycle, questionnaire_url
 from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
     PROGRESS_LABELS,
@@ -171,7 +172,7 @@ class UnitProgressRead(BaseModel):
 @review_router.get("/{cycle_id}/questionnaires", response_model=list[UnitProgressRead])
 def progress(cycle_id: int, session: DB, account: WorkingGroup) -> list[UnitProgressRead]:
     """Per-unit progress: not started / draft / submitted, records, last activity."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [
         UnitProgressRead(
             unit=p.unit,
@@ -206,7 +207,7 @@ class GroupRead(BaseModel):
 @review_router.get("/{cycle_id}/consolidation/{kind}", response_model=list[GroupRead])
 def groups(cycle_id: int, kind: KindPath, session: DB, account: WorkingGroup) -> list[GroupRead]:
     """The consolidated systems or items, each with the original rows it groups."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [
         GroupRead(
             key=g.key,
@@ -255,14 +256,14 @@ def merge(
     account: WorkingGroup,
 ) -> list[DecisionRead]:
     """Merge groups the automatic grouping kept apart (e.g. «СЕД» and «АСКОД»)."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     made = merge_groups(
         session,
         cycle_id=cycle_id,
         kind=KINDS[kind],
         keys=body.keys,
         into=body.into,
-        actor=actor_of(account),
+        actor=Actor.of(account),
         now=now,
     )
     return [DecisionRead.model_validate(d, from_attributes=True) for d in made]
@@ -280,13 +281,13 @@ def split(
     account: WorkingGroup,
 ) -> DecisionRead:
     """Take one original row out of its group."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     decision = split_row(
         session,
         cycle_id=cycle_id,
         kind=KINDS[kind],
         row_id=body.row_id,
-        actor=actor_of(account),
+        actor=Actor.of(account),
         now=now,
     )
     return DecisionRead.model_validate(decision, from_attributes=True)
@@ -297,7 +298,7 @@ def decisions(
     cycle_id: int, kind: KindPath, session: DB, account: WorkingGroup
 ) -> list[DecisionRead]:
     """The auditors' merges and splits, oldest first."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [
         DecisionRead.model_validate(d, from_attributes=True)
         for d in list_decisions(session, cycle_id=cycle_id, kind=KINDS[kind])
@@ -307,9 +308,9 @@ def decisions(
 @review_router.delete("/{cycle_id}/consolidation/decisions/{decision_id}", status_code=204)
 def undo(cycle_id: int, decision_id: int, session: DB, now: Now, account: WorkingGroup) -> Response:
     """Withdraw a merge or split."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     undo_decision(
-        session, cycle_id=cycle_id, decision_id=decision_id, actor=actor_of(account), now=now
+        session, cycle_id=cycle_id, decision_id=decision_id, actor=Actor.of(account), now=now
     )
     return Response(status_code=204)
 
@@ -329,7 +330,7 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
 )
 def inventory_workbook(cycle_id: int, session: DB, account: Reader) -> Response:
     """The consolidated inventory (systems and items with their units) as XLSX."""
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     content = inventory_xlsx(
         consolidate(session, cycle_id=cycle.id, kind=ConsolidationKind.SYSTEM),
         consolidate(session, cycle_id=cycle.id, kind=ConsolidationKind.ITEM),
@@ -344,6 +345,6 @@ def inventory_workbook(cycle_id: int, session: DB, account: Reader) -> Response:
 )
 def inventory_table(cycle_id: int, kind: KindPath, session: DB, account: Reader) -> Response:
     """The consolidated systems or items as CSV (portal's audit-results columns for items)."""
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     content = inventory_csv(kind, consolidate(session, cycle_id=cycle.id, kind=KINDS[kind]))
     return _attachment(content, "text/csv; charset=utf-8", f"inventory-{kind}-{cycle.year}.csv")

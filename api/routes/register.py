@@ -9,9 +9,10 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.deps import DB, Coordinator, Now, RawBody, Reader, actor_of, require_roles
+from api.deps import DB, Coordinator, Now, RawBody, Reader, require_roles
 from flows.monitoring import TOKEN_VARIABLE, take_snapshot
 from models.account import Account, Role
+from models.actor import Actor
 from models.clock import local_date
 from models.errors import Invalid, NotFound
 from models.plan import Strict
@@ -216,7 +217,7 @@ def confirm(
         organization_id=organization_id,
         number=number,
         portal_id=body.portal_id,
-        actor=actor_of(account),
+        actor=Actor.of(account),
         now=now,
     )
     return {"number": number, "portal_id": match.portal_id, "method": match.method.value}
@@ -252,7 +253,7 @@ def record_publication(
         url=body.url,
         source_changed_on=body.source_changed_on,
         note=body.note,
-        actor=actor_of(account),
+        actor=Actor.of(account),
     )
     return {"id": record.id, "number": number, "state": record.state.value}
 

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import DB, AppSettings, Editor, Now, Reader, WorkingGroup, actor_of
+from api.deps import DB, AppSettings, Editor, Now, Reader, WorkingGroup
 from models.account import Account, Role
+from models.actor import Actor
 from models.errors import Invalid, NotFound
 from models.report import (
     RECOMMENDATION_STATUS_LABELS,
@@ -26,7 +27,7 @@ from models.report import (
     Signature,
     SignatureKind,
 )
-from models.services.cycles import get_cycle
+from models.services.cycles import get_own_cycle
 from models.services.interviews import (
     InterviewPlan,
     approve_schedule,
@@ -160,7 +161,7 @@ def _report_read(session: DB, cycle_id: int, account: Account) -> ReportRead:
 @router.get("/{cycle_id}/report", response_model=ReportRead)
 def report_state(cycle_id: int, session: DB, account: Reader) -> ReportRead:
     """The report's versions, their state and signatures (the mayor's office: approved only)."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return _report_read(session, cycle_id, account)
 
 
@@ -179,7 +180,7 @@ def _pdf_response(content: bytes, filename: str) -> Response:
 )
 def download(cycle_id: int, session: DB, account: Reader, version: int | None = None) -> Response:
     """The report's PDF: signed (PAdES) when it is; the mayor's office gets approved or signed."""
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     if version is None or account.role == Role.MAYOR_OFFICE:
         chosen = downloadable_version(session, cycle_id=cycle.id, role=account.role)
         if version is not None and chosen.number != version:
@@ -207,7 +208,7 @@ def download_p7s(
     cycle_id: int, number: int, signature_id: int, session: DB, account: Reader
 ) -> Response:
     """The detached signature file that goes with the PDF."""
-    cycle = get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     version = get_version(session, cycle_id=cycle.id, number=number)
     signature = next(
         (s for s in signatures_of(session, version_id=version.id) if s.id == signature_id), None
@@ -228,9 +229,9 @@ def download_p7s(
 @router.post("/{cycle_id}/report/versions/{number}/approve", response_model=VersionRead)
 def approve(cycle_id: int, number: int, session: DB, now: Now, account: Editor) -> VersionRead:
     """Approve the newest draft: its text is frozen, any change makes a new version."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     version = approve_version(
-        session, cycle_id=cycle_id, number=number, now=now, actor=actor_of(account)
+        session, cycle_id=cycle_id, number=number, now=now, actor=Actor.of(account)
     )
     return _version_read(session, cycle_id, version)
 
@@ -261,7 +262,7 @@ def sign(
 
     A plain (threadpool) route: pyHanko runs its own event loop.
     """
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     version = get_version(session, cycle_id=cycle_id, number=number)
     signature = sign_version_pades(
         session,
@@ -272,7 +273,7 @@ def sign(
         signer_position=signer_position,
         tsa_url=settings.tsa_url,
         now=now,
-        actor=actor_of(account),
+        actor=Actor.of(account),
     )
     return _signature_read(cycle_id, number, signature)
 
@@ -287,14 +288,14 @@ def upload_p7s(
     p7s: Annotated[UploadFile, File(description="Відокремлений підпис CAdES (.p7s)")],
 ) -> SignatureRead:
     """Attach an external detached signature (.p7s) of an approved version's PDF."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     version = get_version(session, cycle_id=cycle_id, number=number)
     signature = attach_p7s(
         session,
         version=version,
         p7s=_read_upload(p7s, "p7s"),
         now=now,
-        actor=actor_of(account),
+        actor=Actor.of(account),
     )
     return _signature_read(cycle_id, number, signature)
 
@@ -302,10 +303,8 @@ def upload_p7s(
 @router.post("/{cycle_id}/report/render", status_code=202, response_model=ReportRead)
 def render_request(cycle_id: int, session: DB, now: Now, account: Editor) -> ReportRead:
     """Ask for a new version (the flow renders it; this request does not wait)."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-    request_new_version(
-        session, cycle_id=cycle_id, now=now, actor=actor_of(account), actor_account_id=account.id
-    )
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    request_new_version(session, cycle_id=cycle_id, now=now, actor=Actor.of(account))
     return _report_read(session, cycle_id, account)
 
 
@@ -333,7 +332,7 @@ def _section_read(key: SectionKey, text: str) -> SectionRead:
 @router.get("/{cycle_id}/report/sections", response_model=list[SectionRead])
 def sections(cycle_id: int, session: DB, account: WorkingGroup) -> list[SectionRead]:
     """The narrative sections written by the working group."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [
         _section_read(key, section_markdown(key, section))
         for key, section in list_sections(session, cycle_id=cycle_id).items()
@@ -347,9 +346,9 @@ def update_section(
     """Write a narrative section (Markdown); a new version will be rendered."""
     from models.services.report_text import update_section as write_section
 
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     section = write_section(
-        session, cycle_id=cycle_id, key=key, text=body.markdown, now=now, actor=actor_of(account)
+        session, cycle_id=cycle_id, key=key, text=body.markdown, now=now, actor=Actor.of(account)
     )
     return _section_read(key, section.markdown)
 
@@ -394,7 +393,7 @@ def _recommendation_read(r: Any) -> RecommendationRead:
 @router.get("/{cycle_id}/report/recommendations", response_model=list[RecommendationRead])
 def recommendations(cycle_id: int, session: DB, account: WorkingGroup) -> list[RecommendationRead]:
     """The recommendations: proposed ones await the working group's decision."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     report = ensure_report(session, cycle_id=cycle_id)
     return [_recommendation_read(r) for r in list_recommendations(session, report_id=report.id)]
 
@@ -406,9 +405,9 @@ def create_recommendation(
     cycle_id: int, body: RecommendationCreate, session: DB, now: Now, account: Editor
 ) -> RecommendationRead:
     """Add a recommendation of the working group's own."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     created = add_recommendation(
-        session, cycle_id=cycle_id, text=body.text, now=now, actor=actor_of(account)
+        session, cycle_id=cycle_id, text=body.text, now=now, actor=Actor.of(account)
     )
     return _recommendation_read(created)
 
@@ -425,7 +424,7 @@ def update_recommendation(
     account: Editor,
 ) -> RecommendationRead:
     """Keep, edit or drop a recommendation."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     decided = decide_recommendation(
         session,
         cycle_id=cycle_id,
@@ -433,7 +432,7 @@ def update_recommendation(
         status=body.status,
         text=body.text,
         now=now,
-        actor=actor_of(account),
+        actor=Actor.of(account),
     )
     return _recommendation_read(decided)
 
@@ -476,7 +475,7 @@ class InterviewRead(BaseModel):
 @router.get("/{cycle_id}/interviews", response_model=list[InterviewRead])
 def interviews(cycle_id: int, session: DB, account: WorkingGroup) -> list[InterviewRead]:
     """The interview schedule with notes and findings."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [InterviewRead.model_validate(i) for i in list_interviews(session, cycle_id=cycle_id)]
 
 
@@ -485,7 +484,7 @@ def propose(
     cycle_id: int, body: InterviewCreate, session: DB, now: Now, account: Editor
 ) -> InterviewRead:
     """Propose an interview (unit, officials, auditor, date and time, place)."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     if body.scheduled_at.tzinfo is None:
         raise Invalid("Вкажіть час з часовим поясом (наприклад, +03:00).", field="scheduled_at")
     interview = propose_interview(
@@ -499,7 +498,7 @@ def propose(
             auditor_id=body.auditor_id,
         ),
         now=now,
-        actor=actor_of(account),
+        actor=Actor.of(account),
     )
     return InterviewRead.model_validate(interview)
 
@@ -509,8 +508,8 @@ def approve_interviews(
     cycle_id: int, session: DB, now: Now, account: Editor
 ) -> list[InterviewRead]:
     """Approve the interview schedule (the approval and its date are recorded)."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-    approved = approve_schedule(session, cycle_id=cycle_id, now=now, actor=actor_of(account))
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    approved = approve_schedule(session, cycle_id=cycle_id, now=now, actor=Actor.of(account))
     return [InterviewRead.model_validate(i) for i in approved]
 
 
@@ -524,7 +523,7 @@ def record(
     account: WorkingGroup,
 ) -> InterviewRead:
     """Record an interview's notes and findings (auditors too)."""
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     interview = record_interview(
         session,
         cycle_id=cycle_id,
@@ -533,6 +532,6 @@ def record(
         findings=body.findings,
         held_at=body.held_at,
         now=now,
-        actor=actor_of(account),
+        actor=Actor.of(account),
     )
     return InterviewRead.model_validate(interview)

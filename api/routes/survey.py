@@ -11,17 +11,18 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.deps import DB, AppSettings, Editor, Now, WorkingGroup, actor_of
+from api.deps import DB, AppSettings, Editor, Now, WorkingGroup
 from api.routes.cycles import survey_url
 from api.schemas import QuestionRead, ResponseRead, SurveyRead
 from models.account import Account
+from models.actor import Actor
 from models.cycle import AuditCycle, StageKind
 from models.errors import Invalid
 from models.organization import Organization
 from models.plan import QuestionPlan
 from models.schemas import SurveyResponseCreate
 from models.security import new_token
-from models.services.cycles import get_cycle
+from models.services.cycles import get_own_cycle
 from models.services.stages import get_stage
 from models.services.surveys import (
     AnswerInput,
@@ -249,7 +250,7 @@ class InvitationsRead(BaseModel):
 
 def _cycle(session: Session, cycle_id: int, account: Account) -> AuditCycle:
     # Another organization's cycle is "not found", never "forbidden".
-    return get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    return get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
 
 
 def result_read(result: QuestionResult) -> QuestionResultRead:
@@ -318,8 +319,7 @@ def edit_questions(
         cycle_id=cycle.id,
         questions=body,
         now=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
+        actor=Actor.of(account),
     )
     return [QuestionRead.model_validate(q) for q in stored]
 
@@ -387,8 +387,7 @@ def moderate(
         answer_id=answer_id,
         hidden=body.hidden,
         now=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
+        actor=Actor.of(account),
     )
     return _text_read(text)
 
@@ -411,8 +410,7 @@ def invitations(
         cycle_id=cycle.id,
         count=body.count,
         now=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
+        actor=Actor.of(account),
     )
     base = survey_url(settings, cycle)
     return InvitationsRead(codes=codes, links=[f"{base}?code={code}" for code in codes])

@@ -2,11 +2,12 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from models.account import Account, AccountSession
-from models.errors import Unauthorized
+from models.clock import KYIV
+from models.errors import TooManyAttempts, Unauthorized
 from models.security import new_token, sha256_hex, verify_password
 
 MAX_FAILED_LOGINS = 5
@@ -22,16 +23,11 @@ def authenticate(
     if account is None or not account.is_active:
         raise Unauthorized(BAD_LOGIN)
     if account.locked_until is not None and account.locked_until > now:
-        raise Unauthorized(
-            "Забагато невдалих спроб входу. Спробуйте знову після "
-            f"{account.locked_until.astimezone():%H:%M}."
-        )
+        raise _locked(account.locked_until, now)
     if not verify_password(account.password_hash, password):
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILED_LOGINS:
-            account.locked_until = now + LOCKOUT
-            account.failed_logins = 0
-        session.flush()
+        locked_until = _record_failed_login(session, account_id=account.id, now=now)
+        if locked_until is not None:
+            raise _locked(locked_until, now)
         raise Unauthorized(BAD_LOGIN)
     account.failed_logins = 0
     account.locked_until = None
@@ -45,6 +41,39 @@ def authenticate(
     session.add(login)
     session.flush()
     return token, login
+
+
+def _record_failed_login(session: Session, *, account_id: int, now: datetime) -> datetime | None:
+    """Count a failed attempt in its own transaction, so that the refused request's rollback
+    cannot erase it (whichever interface the attempt came through); the lockout's end, if this
+    attempt started one."""
+    with Session(bind=session.get_bind()) as own, own.begin():
+        # One UPDATE first: it takes the write lock, so concurrent attempts all count.
+        own.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(failed_logins=Account.failed_logins + 1)
+        )
+        failed = own.scalar(select(Account.failed_logins).where(Account.id == account_id))
+        if failed is None or failed < MAX_FAILED_LOGINS:
+            return None
+        locked_until = now + LOCKOUT
+        own.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(failed_logins=0, locked_until=locked_until)
+        )
+        return locked_until
+
+
+def _locked(locked_until: datetime, now: datetime) -> TooManyAttempts:
+    seconds = max(1, int((locked_until - now).total_seconds()))
+    minutes = -(-seconds // 60)
+    return TooManyAttempts(
+        f"Забагато невдалих спроб входу: вхід заблоковано до {locked_until.astimezone(KYIV):%H:%M} "
+        f"(за київським часом). Спробуйте знову через {minutes} хв.",
+        retry_after=seconds,
+    )
 
 
 def account_for_token(session: Session, *, token: str, now: datetime) -> Account:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from models.actor import Actor
 from models.cycle import AuditCycle, AuditedUnit
 from models.errors import Invalid, NotFound
 from models.organization import Unit
@@ -206,7 +207,7 @@ def _record(
     cycle_id: int,
     decision: ConsolidationDecision,
     action: str,
-    actor: str,
+    actor: Actor,
     at: datetime,
 ) -> None:
     organization_id = session.scalar(
@@ -237,7 +238,7 @@ def merge_groups(
     kind: ConsolidationKind,
     keys: list[str],
     into: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
 ) -> list[ConsolidationDecision]:
     """Merge the groups `keys` into the group `into` (keys as `consolidate` shows them)."""
@@ -267,7 +268,7 @@ def merge_groups(
             group_key=key,
             target_key=into,
             row_id=0,
-            actor=actor,
+            actor=actor.label,
             created_at=now,
         )
         session.add(decision)
@@ -290,7 +291,7 @@ def split_row(
     cycle_id: int,
     kind: ConsolidationKind,
     row_id: int,
-    actor: str,
+    actor: Actor,
     now: datetime,
 ) -> ConsolidationDecision:
     """Take one row out of its group: it stands alone (and can be merged elsewhere)."""
@@ -313,7 +314,7 @@ def split_row(
         group_key="",
         target_key="",
         row_id=row_id,
-        actor=actor,
+        actor=actor.label,
         created_at=now,
     )
     session.add(decision)
@@ -337,7 +338,7 @@ def list_decisions(
 
 
 def undo_decision(
-    session: Session, *, cycle_id: int, decision_id: int, actor: str, now: datetime
+    session: Session, *, cycle_id: int, decision_id: int, actor: Actor, now: datetime
 ) -> None:
     """Withdraw a merge or split: the automatic grouping applies again."""
     decision = session.get(ConsolidationDecision, decision_id)

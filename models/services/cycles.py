@@ -7,6 +7,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from models.actor import Actor
 from models.clock import local_date
 from models.cycle import (
     STAGE_LABELS,
@@ -48,8 +49,7 @@ def launch_cycle(
     plan: CyclePlan,
     secret_key: str,
     now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
+    actor: Actor,
 ) -> AuditCycle:
     """Create a cycle, its stages, auditors, audited units with their links and its survey."""
     today = local_date(now)
@@ -125,7 +125,6 @@ def launch_cycle(
         action="cycle.launched",
         at=now,
         actor=actor,
-        actor_account_id=actor_account_id,
         details={"order": plan.order.number, "units": len(units), "year": plan.year},
     )
     interviews = plan.stages[StageKind.INTERVIEWS]
@@ -137,17 +136,25 @@ def launch_cycle(
             reason=interviews.skip_reason,
             now=now,
             actor=actor,
-            actor_account_id=actor_account_id,
         )
     return cycle
 
 
-def get_cycle(session: Session, *, cycle_id: int, organization_id: int | None = None) -> AuditCycle:
-    """The cycle with its stages; NotFound also when it belongs to another organization."""
+def get_cycle(session: Session, *, cycle_id: int) -> AuditCycle:
+    """The cycle with its stages (flows, the CLI and services that already hold its id)."""
     cycle = session.scalar(
         select(AuditCycle).where(AuditCycle.id == cycle_id).options(selectinload(AuditCycle.stages))
     )
-    if cycle is None or (organization_id is not None and cycle.organization_id != organization_id):
+    if cycle is None:
+        raise NotFound("Цикл аудиту не знайдено.")
+    return cycle
+
+
+def get_own_cycle(session: Session, *, cycle_id: int, organization_id: int | None) -> AuditCycle:
+    """The cycle of this organization; NotFound for another organization's cycle (and for an
+    account of no organization), so that nobody learns another holder's cycle exists."""
+    cycle = get_cycle(session, cycle_id=cycle_id)
+    if organization_id is None or cycle.organization_id != organization_id:
         raise NotFound("Цикл аудиту не знайдено.")
     return cycle
 

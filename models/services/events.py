@@ -6,11 +6,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.actor import SYSTEM, Actor
 from models.cycle import AuditCycle
 from models.errors import NotFound
 from models.event import AuditEvent
-
-SYSTEM = "system"
 
 
 def record_event(
@@ -19,8 +18,7 @@ def record_event(
     organization_id: int,
     action: str,
     at: datetime,
-    actor: str = SYSTEM,
-    actor_account_id: int | None = None,
+    actor: Actor = SYSTEM,
     cycle_id: int | None = None,
     details: dict[str, Any] | None = None,
     dedup_key: str | None = None,
@@ -34,8 +32,8 @@ def record_event(
         organization_id=organization_id,
         cycle_id=cycle_id,
         at=at,
-        actor=actor,
-        actor_account_id=actor_account_id,
+        actor=actor.label,
+        actor_account_id=actor.account_id,
         action=action,
         details=details or {},
         dedup_key=dedup_key,

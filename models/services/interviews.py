@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.actor import Actor
 from models.clock import KYIV
 from models.cycle import AuditCycle, AuditedUnit, Auditor, StageKind, StageStatus
 from models.errors import Conflict, Invalid, NotFound
@@ -65,7 +66,7 @@ def get_interview(session: Session, *, cycle_id: int, interview_id: int) -> Inte
 
 
 def propose_interview(
-    session: Session, *, cycle_id: int, plan: InterviewPlan, now: datetime, actor: str
+    session: Session, *, cycle_id: int, plan: InterviewPlan, now: datetime, actor: Actor
 ) -> Interview:
     """Add an interview to the proposed schedule; the schedule then needs (re)approval."""
     cycle = _cycle(session, cycle_id)
@@ -106,7 +107,7 @@ def propose_interview(
 
 
 def approve_schedule(
-    session: Session, *, cycle_id: int, now: datetime, actor: str
+    session: Session, *, cycle_id: int, now: datetime, actor: Actor
 ) -> list[Interview]:
     """Approve the proposed schedule: every interview not yet approved gets today's approval."""
     cycle = _cycle(session, cycle_id)
@@ -117,7 +118,7 @@ def approve_schedule(
     pending = [i for i in interviews if i.approved_at is None]
     for interview in pending:
         interview.approved_at = now
-        interview.approved_by = actor
+        interview.approved_by = actor.label
     session.flush()
     if pending:
         record_event(
@@ -141,7 +142,7 @@ def record_interview(
     findings: str,
     held_at: datetime | None,
     now: datetime,
-    actor: str,
+    actor: Actor,
 ) -> Interview:
     """Record an approved interview's notes and findings."""
     cycle = _cycle(session, cycle_id)

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models.actor import Actor
 from models.clock import local_date
 from models.cycle import AuditCycle, AuditedUnit, StageKind, StageStatus
 from models.db import session_scope
@@ -24,6 +25,7 @@ from models.organization import Organization, Unit
 from models.outbox import OutboxMessage, OutboxStatus
 from models.security import sha256_hex
 from models.services.cycles import questionnaire_url, unit_link_token
+from models.services.events import record_event
 from models.services.questionnaires import draft_emails, units_without_submission
 from models.services.stages import get_stage
 from models.settings import Settings
@@ -343,7 +345,13 @@ def send_due(*, now: datetime, settings: Settings, limit: int = 100) -> SendResu
 
 
 def enqueue_unit_links(
-    session: Session, *, cycle_id: int, settings: Settings, now: datetime, request_key: str
+    session: Session,
+    *,
+    cycle_id: int,
+    settings: Settings,
+    now: datetime,
+    request_key: str,
+    actor: Actor,
 ) -> int:
     """Record for each audited unit with an address an e-mail with its secret link.
 
@@ -382,4 +390,14 @@ def enqueue_unit_links(
             now=now,
         )
         recorded += message is not None
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle.id,
+        action="links.sent",
+        at=now,
+        actor=actor,
+        details={"messages": recorded},
+        dedup_key=f"links:{cycle.id}:{request_key}",
+    )
     return recorded

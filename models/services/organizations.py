@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.account import Account, Role
+from models.actor import Actor
 from models.errors import Conflict, Invalid, NotFound
 from models.organization import Official, Organization, Unit, UnitKind
 from models.schemas import OrganizationCreate, UnitCreate
@@ -37,7 +38,7 @@ def get_organization(session: Session, *, organization_id: int) -> Organization:
 
 
 def create_organization(
-    session: Session, *, name: str, edrpou: str | None, at: datetime, actor: str
+    session: Session, *, name: str, edrpou: str | None, at: datetime, actor: Actor
 ) -> Organization:
     """Create an information holder."""
     if session.scalar(select(Organization.id).where(Organization.name == name)) is not None:
@@ -52,7 +53,7 @@ def create_organization(
 
 
 def create_organization_with_coordinator(
-    session: Session, *, document: OrganizationCreate, at: datetime, actor: str
+    session: Session, *, document: OrganizationCreate, at: datetime, actor: Actor
 ) -> Organization:
     """An organization with its units and first coordinator (the API and the CLI both use it)."""
     organization = create_organization(
@@ -67,6 +68,8 @@ def create_organization_with_coordinator(
         password=document.coordinator.password,
         full_name=document.coordinator.full_name,
         role=Role.COORDINATOR,
+        actor=actor,
+        at=at,
     )
     return organization
 
@@ -154,9 +157,11 @@ def create_account(
     password: str,
     role: Role,
     organization_id: int | None,
+    actor: Actor,
+    at: datetime,
     full_name: str = "",
 ) -> Account:
-    """Create a login; the password is stored only as an argon2 hash."""
+    """Create a login (recorded in the audit trail); the password is stored only as a hash."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
             f"Пароль має містити щонайменше {MIN_PASSWORD_LENGTH} символів.", field="password"
@@ -175,6 +180,15 @@ def create_account(
     )
     session.add(account)
     session.flush()
+    if organization_id is not None:
+        record_event(
+            session,
+            organization_id=organization_id,
+            action="account.created",
+            at=at,
+            actor=actor,
+            details={"account_id": account.id, "role": account.role.value},
+        )
     return account
 
 
@@ -203,8 +217,25 @@ class UnitImport:
     errors: list[str] = field(default_factory=list)
 
 
-def import_units(session: Session, *, organization_id: int, rows: list[list[str]]) -> UnitImport:
+def import_units(
+    session: Session, *, organization_id: int, rows: list[list[str]], actor: Actor, at: datetime
+) -> UnitImport:
     """Add units from a table with the columns Назва, Вид, Керівник, Пошта; good rows are kept."""
+    result = _import_unit_rows(session, organization_id=organization_id, rows=rows)
+    record_event(
+        session,
+        organization_id=organization_id,
+        action="units.imported",
+        at=at,
+        actor=actor,
+        details={"added": len(result.added), "refused": len(result.errors)},
+    )
+    return result
+
+
+def _import_unit_rows(
+    session: Session, *, organization_id: int, rows: list[list[str]]
+) -> UnitImport:
     result = UnitImport()
     if not rows:
         result.errors.append("Файл порожній.")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from models.actor import Actor
 from models.errors import Invalid, NotFound
 from models.publication import (
     DatasetMatch,
@@ -283,7 +284,7 @@ def confirm_match(
     organization_id: int,
     number: int,
     portal_id: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
 ) -> DatasetMatch:
     """An auditor confirms (or sets) the dataset of an entry."""
@@ -301,7 +302,7 @@ def confirm_match(
         match.method = MatchMethod.MANUAL
         session.add(match)
     match.confirmed = True
-    match.confirmed_by = actor
+    match.confirmed_by = actor.label
     match.confirmed_at = now
     session.flush()
     return match
@@ -329,7 +330,7 @@ def add_manual_publication(
     url: str | None,
     source_changed_on: date | None,
     note: str,
-    actor: str,
+    actor: Actor,
 ) -> ManualPublication:
     """Record an entry's state as an auditor saw it (holders not on a portal, or corrections)."""
     entry = get_entry(session, organization_id=organization_id, number=number)
@@ -346,7 +347,7 @@ def add_manual_publication(
         url=url,
         source_changed_on=source_changed_on,
         note=note,
-        recorded_by=actor,
+        recorded_by=actor.label,
     )
     session.add(record)
     session.flush()

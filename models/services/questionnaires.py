@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from models.actor import Actor
 from models.cycle import AuditCycle, AuditedUnit, StageKind
 from models.errors import Invalid, NotFound
 from models.organization import Unit
@@ -223,7 +224,7 @@ def save_questionnaire(
         cycle_id=audited.cycle_id,
         action=action,
         at=now,
-        actor=f"unit:{audited.unit_id}",
+        actor=Actor(label=f"unit:{audited.unit_id}"),
         details={
             "submission_id": submission.id,
             "systems": len(data.systems),

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.actor import Actor
 from models.cycle import AuditCycle, AuditedUnit
 from models.errors import Invalid, NotFound
 from models.organization import Unit
@@ -102,7 +103,7 @@ def request_render(session: Session, *, report: Report, now: datetime) -> None:
 
 
 def update_section(
-    session: Session, *, cycle_id: int, key: SectionKey, text: str, now: datetime, actor: str
+    session: Session, *, cycle_id: int, key: SectionKey, text: str, now: datetime, actor: Actor
 ) -> ReportSection:
     """Write a narrative section; a new version will be rendered (an approved one stays as is)."""
     if len(text) > MAX_MARKDOWN:
@@ -115,7 +116,7 @@ def update_section(
         section = ReportSection(report_id=report.id, key=key)
         session.add(section)
     section.markdown = text.strip()
-    section.updated_by = actor
+    section.updated_by = actor.label
     request_render(session, report=report, now=now)
     record_cycle_event(
         session,
@@ -291,7 +292,7 @@ def decide_recommendation(
     status: RecommendationStatus,
     text: str | None,
     now: datetime,
-    actor: str,
+    actor: Actor,
 ) -> Recommendation:
     """Keep, edit (with the new text) or drop a recommendation."""
     report = ensure_report(session, cycle_id=cycle_id)
@@ -318,7 +319,7 @@ def decide_recommendation(
 
 
 def add_recommendation(
-    session: Session, *, cycle_id: int, text: str, now: datetime, actor: str
+    session: Session, *, cycle_id: int, text: str, now: datetime, actor: Actor
 ) -> Recommendation:
     """A recommendation the working group writes itself."""
     if not text.strip():

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.account import Role
+from models.actor import Actor
 from models.clock import local_date
 from models.cycle import AuditCycle, StageKind, StageStatus
 from models.errors import Conflict, NotFound
@@ -99,7 +100,7 @@ def get_version(session: Session, *, cycle_id: int, number: int) -> ReportVersio
 
 
 def approve_version(
-    session: Session, *, cycle_id: int, number: int, now: datetime, actor: str
+    session: Session, *, cycle_id: int, number: int, now: datetime, actor: Actor
 ) -> ReportVersion:
     """Approve the newest draft: its PDF is frozen from now on."""
     version = get_version(session, cycle_id=cycle_id, number=number)
@@ -118,7 +119,7 @@ def approve_version(
         )
     version.status = ReportStatus.APPROVED
     version.approved_at = now
-    version.approved_by = actor
+    version.approved_by = actor.label
     session.flush()
     record_version_event(
         session,
@@ -137,7 +138,7 @@ def record_version_event(
     *,
     action: str,
     now: datetime,
-    actor: str,
+    actor: Actor,
     details: dict[str, Any],
 ) -> None:
     """Record in the cycle's audit trail something done to a report version."""
@@ -259,8 +260,7 @@ def request_new_version(
     *,
     cycle_id: int,
     now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
+    actor: Actor,
 ) -> None:
     """Ask for a new version (the flow renders it, never the request) and note who asked."""
     request_render(session, report=ensure_report(session, cycle_id=cycle_id), now=now)
@@ -270,7 +270,6 @@ def request_new_version(
         action="report.render_requested",
         at=now,
         actor=actor,
-        actor_account_id=actor_account_id,
     )
 
 

@@ -26,6 +26,7 @@ from cryptography.x509 import load_der_x509_certificate
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
+from models.actor import Actor
 from models.clock import KYIV
 from models.errors import Conflict, Invalid, Unavailable
 from models.report import (
@@ -128,7 +129,7 @@ def _record(
     data: bytes,
     facts: SignatureFacts,
     now: datetime,
-    actor: str,
+    actor: Actor,
 ) -> Signature:
     signature = Signature(
         report_version_id=version.id,
@@ -308,7 +309,7 @@ def sign_version_pades(
     signer_position: str,
     tsa_url: str | None,
     now: datetime,
-    actor: str,
+    actor: Actor,
 ) -> Signature:
     """Sign an approved version with the organization's certificate; stores the signed PDF."""
     _signable_version(session, version)
@@ -559,7 +560,7 @@ def inspect_p7s(p7s: bytes, *, pdf: bytes) -> SignatureFacts:
 
 
 def attach_p7s(
-    session: Session, *, version: ReportVersion, p7s: bytes, now: datetime, actor: str
+    session: Session, *, version: ReportVersion, p7s: bytes, now: datetime, actor: Actor
 ) -> Signature:
     """Record an external detached signature of an approved version's PDF."""
     _signable_version(session, version)

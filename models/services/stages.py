@@ -10,6 +10,7 @@ from typing import Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from models.actor import SYSTEM, Actor
 from models.clock import local_date
 from models.cycle import (
     STAGE_LABELS,
@@ -21,7 +22,7 @@ from models.cycle import (
 )
 from models.errors import Conflict, Invalid, NotFound
 from models.interview import Interview
-from models.services.events import SYSTEM, record_event
+from models.services.events import record_event
 
 FINAL = (StageStatus.CLOSED, StageStatus.SKIPPED)
 # Reporting needs what these stages collect.
@@ -44,8 +45,7 @@ def _move(
     new: StageStatus,
     now: datetime,
     organization_id: int,
-    actor: str = SYSTEM,
-    actor_account_id: int | None = None,
+    actor: Actor = SYSTEM,
     reason: str | None = None,
 ) -> bool:
     values: dict[str, object] = {"status": new, "updated_at": now}
@@ -72,7 +72,6 @@ def _move(
         action=f"stage.{new.value}",
         at=now,
         actor=actor,
-        actor_account_id=actor_account_id,
         details={"stage": stage.kind.value, **({"reason": reason} if reason else {})},
         dedup_key=f"stage:{stage.id}:{new.value}" if actor == SYSTEM else None,
     )
@@ -163,8 +162,7 @@ def skip_stage(
     kind: StageKind,
     reason: str,
     now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
+    actor: Actor,
 ) -> Stage:
     """Record the working group's decision not to hold a stage (interviews only), with reason.
 
@@ -194,7 +192,6 @@ def skip_stage(
         now=now,
         organization_id=cycle.organization_id,
         actor=actor,
-        actor_account_id=actor_account_id,
         reason=reason.strip(),
     )
     if not moved and stage.status != StageStatus.SKIPPED:
@@ -261,8 +258,7 @@ def change_stage_early(
     to: StageStatus,
     reason: str,
     now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
+    actor: Actor,
 ) -> Stage:
     """Open a planned stage before its start, or close an open one before its due date."""
     reason = _require_reason(reason)
@@ -282,11 +278,10 @@ def change_stage_early(
         now=now,
         organization_id=cycle.organization_id,
         actor=actor,
-        actor_account_id=actor_account_id,
     )
     if not moved:
         raise Conflict(f"Етап «{STAGE_LABELS[kind]}» {refusal}.")
-    _note(session, cycle, stage, action, reason, now, actor, actor_account_id)
+    _note(session, cycle, stage, action, reason, now, actor)
     return stage
 
 
@@ -298,8 +293,7 @@ def extend_stage(
     due_on: date,
     reason: str,
     now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
+    actor: Actor,
 ) -> Stage:
     """Move a stage's due date later (recorded with the old date and the reason)."""
     reason = _require_reason(reason)
@@ -329,7 +323,6 @@ def extend_stage(
         reason,
         now,
         actor,
-        actor_account_id,
         extra={"from": old.isoformat(), "to": due_on.isoformat()},
     )
     return stage
@@ -342,8 +335,7 @@ def _note(
     action: str,
     reason: str,
     now: datetime,
-    actor: str,
-    actor_account_id: int | None,
+    actor: Actor,
     extra: dict[str, str] | None = None,
 ) -> None:
     record_event(
@@ -353,6 +345,5 @@ def _note(
         action=action,
         at=now,
         actor=actor,
-        actor_account_id=actor_account_id,
         details={"stage": stage.kind.value, "reason": reason, **(extra or {})},
     )

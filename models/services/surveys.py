@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, distinct, func, in
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from models.actor import Actor
 from models.clock import local_date
 from models.cycle import AuditCycle, Stage, StageKind, StageStatus
 from models.errors import Conflict, DomainError, Invalid, NotFound
@@ -153,8 +154,7 @@ def replace_questions(
     cycle_id: int,
     questions: list[QuestionPlan],
     now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
+    actor: Actor,
 ) -> list[Question]:
     """Replace the whole question set (texts, kinds, options, required, order) before opening."""
     refusal = editing_refusal(session, cycle_id=cycle_id, now=now)
@@ -175,7 +175,6 @@ def replace_questions(
         action="survey.questions_replaced",
         at=now,
         actor=actor,
-        actor_account_id=actor_account_id,
         details={"questions": len(questions)},
     )
     return list_questions(session, cycle_id=cycle_id)
@@ -602,8 +601,7 @@ def issue_invitations(
     cycle_id: int,
     count: int,
     now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
+    actor: Actor,
 ) -> list[str]:
     """Issue one-time codes; the survey then accepts only responses with an unused code."""
     if not 1 <= count <= 10_000:
@@ -631,7 +629,6 @@ def issue_invitations(
         action="survey.invitations_issued",
         at=now,
         actor=actor,
-        actor_account_id=actor_account_id,
         details={"count": count},
     )
     return codes
@@ -876,8 +873,7 @@ def set_text_hidden(
     answer_id: int,
     hidden: bool,
     now: datetime,
-    actor: str,
-    actor_account_id: int | None = None,
+    actor: Actor,
 ) -> TextAnswer:
     """Hide an abusive text from results and the report (or show it again); it stays stored."""
     found = session.execute(
@@ -899,7 +895,6 @@ def set_text_hidden(
             action="survey.text_hidden" if hidden else "survey.text_shown",
             at=now,
             actor=actor,
-            actor_account_id=actor_account_id,
             details={"answer_id": answer_id},  # never the text itself
         )
     return next(t for t in list_texts(session, cycle_id=cycle_id) if t.id == answer_id)

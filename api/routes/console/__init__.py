@@ -19,7 +19,6 @@ from api.deps import (
     AppSettings,
     BrowserForm,
     Now,
-    actor_of,
     bearer_token,
 )
 from api.errors import ukrainian_errors
@@ -37,6 +36,7 @@ from api.routes.console.common import (
 from api.routes.cycles import launch_for, links_read, survey_url
 from api.web import verify_csrf
 from models.account import Account, Role
+from models.actor import Actor
 from models.clock import local_date
 from models.cycle import (
     STAGE_LABELS,
@@ -48,7 +48,7 @@ from models.cycle import (
     StageKind,
     StageStatus,
 )
-from models.errors import DomainError, Forbidden, Unauthorized
+from models.errors import DomainError, Forbidden, TooManyAttempts, Unauthorized
 from models.organization import UNIT_KIND_LABELS, UnitKind
 from models.plan import CyclePlan
 from models.schemas import AccountCreate, UnitCreate
@@ -56,11 +56,11 @@ from models.security import new_token
 from models.services.accounts import authenticate, logout
 from models.services.cycles import (
     default_schedule,
-    get_cycle,
+    get_own_cycle,
     list_cycles,
     previous_setup,
 )
-from models.services.events import list_events, record_event
+from models.services.events import list_events
 from models.services.mail import enqueue_unit_links
 from models.services.organizations import (
     UnitImport,
@@ -101,10 +101,9 @@ def login(
         token, login_session = authenticate(
             session, email=email, password=password, now=now, session_hours=settings.session_hours
         )
-    except Unauthorized as exc:
-        session.commit()  # keep the failed-attempt count that slows down guessing
+    except (Unauthorized, TooManyAttempts) as exc:
         context = {"email": email, "error": exc.message}
-        return _page(request, session, None, "console/login.html", context, 401)
+        return _page(request, session, None, "console/login.html", context, exc.status_code)
     response = _see_other("/console")
     response.set_cookie(
         SESSION_COOKIE,
@@ -268,8 +267,12 @@ def create_login(
         )
         if data.role == Role.ADMIN:
             raise Forbidden("Координатор не може створити адміністратора встановлення.")
-        created = create_account(
-            session, organization_id=account.organization_id, **data.model_dump()
+        create_account(
+            session,
+            organization_id=account.organization_id,
+            actor=Actor.of(account),
+            at=now,
+            **data.model_dump(),
         )
     except ValidationError as exc:
         message = "; ".join(
@@ -279,15 +282,6 @@ def create_login(
         return _accounts(request, session, account, values, message, 422)
     except DomainError as exc:
         return _accounts(request, session, account, values, exc.message, exc.status_code)
-    record_event(
-        session,
-        organization_id=account.organization_id,
-        action="account.created",
-        at=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
-        details={"account_id": created.id, "role": created.role.value},
-    )
     return _see_other("/console/accounts")
 
 
@@ -310,15 +304,12 @@ def upload_units(request: Request, form: BrowserForm, session: DB, now: Now) -> 
         rows = read_table(content, upload.filename)
     except TableError as exc:
         return _units(request, session, account, {}, str(exc), 422)
-    result = import_units(session, organization_id=account.organization_id, rows=rows)
-    record_event(
+    result = import_units(
         session,
         organization_id=account.organization_id,
-        action="units.imported",
+        rows=rows,
+        actor=Actor.of(account),
         at=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
-        details={"added": len(result.added), "refused": len(result.errors)},
     )
     status_code = 200 if result.added or not result.errors else 422
     return _units(request, session, account, {}, None, status_code, upload=result)
@@ -539,18 +530,12 @@ def send_links(
     if not 8 <= len(request_key) <= 64:
         raise DomainError("Форма застаріла. Оновіть сторінку й спробуйте ще раз.")
     count = enqueue_unit_links(
-        session, cycle_id=cycle.id, settings=settings, now=now, request_key=request_key
-    )
-    record_event(
         session,
-        organization_id=cycle.organization_id,
         cycle_id=cycle.id,
-        action="links.sent",
-        at=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
-        details={"messages": count},
-        dedup_key=f"links:{cycle.id}:{request_key}",
+        settings=settings,
+        now=now,
+        request_key=request_key,
+        actor=Actor.of(account),
     )
     return _see_other(f"/console/cycles/{cycle.id}?sent={count}#links")
 
@@ -570,14 +555,13 @@ def stage_action(
     """Open or close a stage early, extend its due date, or skip interviews — with a reason."""
     verify_csrf(request, csrf)
     account = _account(request, session, now, COORDINATOR_ONLY)
-    get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     common: dict[str, Any] = {
         "cycle_id": cycle_id,
         "kind": kind,
         "reason": reason,
         "now": now,
-        "actor": actor_of(account),
-        "actor_account_id": account.id,
+        "actor": Actor.of(account),
     }
     if action in ("open", "close"):
         to = StageStatus.OPEN if action == "open" else StageStatus.CLOSED

@@ -14,7 +14,7 @@ from models.cycle import AuditCycle
 from models.errors import DomainError, Forbidden, Unauthorized
 from models.organization import Organization
 from models.services.accounts import account_for_token
-from models.services.cycles import get_cycle
+from models.services.cycles import get_own_cycle
 
 FormText = Annotated[str, Form()]
 CSRF = Annotated[str, Form(alias="csrf_token")]
@@ -49,7 +49,9 @@ def _cycle(
 ) -> tuple[Account, AuditCycle]:
     """The logged-in account (with one of these roles) and its organization's cycle."""
     account = _account(request, session, now, roles)
-    return account, get_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    return account, get_own_cycle(
+        session, cycle_id=cycle_id, organization_id=account.organization_id
+    )
 
 
 def _page(

@@ -10,11 +10,12 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.deps import DB, BrowserForm, Now, actor_of
+from api.deps import DB, BrowserForm, Now
 from api.routes.console.common import CSRF, FormText, _cycle, _page, _see_other
 from api.routes.questionnaire import KINDS
 from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account
+from models.actor import Actor
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.questionnaire import ConsolidationAction
@@ -111,7 +112,7 @@ def merge(
             kind=KINDS[kind],
             keys=keys,
             into=into,
-            actor=actor_of(account),
+            actor=Actor.of(account),
             now=now,
         )
     except DomainError as exc:
@@ -150,7 +151,7 @@ def split(
         cycle_id=cycle.id,
         kind=KINDS[kind],
         row_id=int(row_id),
-        actor=actor_of(account),
+        actor=Actor.of(account),
         now=now,
     )
     return _see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")
@@ -164,6 +165,6 @@ def undo(
     verify_csrf(request, csrf)
     account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     undo_decision(
-        session, cycle_id=cycle.id, decision_id=decision_id, actor=actor_of(account), now=now
+        session, cycle_id=cycle.id, decision_id=decision_id, actor=Actor.of(account), now=now
     )
     return _see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")

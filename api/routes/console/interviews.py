@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import DB, Now, actor_of
+from api.deps import DB, Now
 from api.routes.console.common import (
     CSRF,
     EDITOR_ROLES,
@@ -23,6 +23,7 @@ from api.routes.console.common import (
 )
 from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account
+from models.actor import Actor
 from models.clock import KYIV
 from models.cycle import AuditCycle, AuditedUnit, Auditor, StageKind, StageStatus
 from models.errors import DomainError, Invalid
@@ -155,7 +156,7 @@ def propose(
                 auditor_id=int(auditor_id) if auditor_id.isdigit() else None,
             ),
             now=now,
-            actor=actor_of(account),
+            actor=Actor.of(account),
         )
     except DomainError as exc:
         return _refused(_interviews, request, session, account, cycle, "propose", exc, values)
@@ -168,7 +169,7 @@ def approve(cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF) 
     verify_csrf(request, csrf)
     account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
-        approve_schedule(session, cycle_id=cycle.id, now=now, actor=actor_of(account))
+        approve_schedule(session, cycle_id=cycle.id, now=now, actor=Actor.of(account))
     except DomainError as exc:
         return _refused(_interviews, request, session, account, cycle, "approve", exc, {})
     return _see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
@@ -190,8 +191,7 @@ def skip(
             kind=StageKind.INTERVIEWS,
             reason=reason.strip(),
             now=now,
-            actor=actor_of(account),
-            actor_account_id=account.id,
+            actor=Actor.of(account),
         )
     except DomainError as exc:
         return _refused(
@@ -230,7 +230,7 @@ def record(
             findings=findings,
             held_at=held_at,
             now=now,
-            actor=actor_of(account),
+            actor=Actor.of(account),
         )
     except DomainError as exc:
         return _refused(_interviews, request, session, account, cycle, form, exc, values)

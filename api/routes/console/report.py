@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.deps import DB, AppSettings, Now, actor_of
+from api.deps import DB, AppSettings, Now
 from api.routes.console.common import (
     CSRF,
     EDITOR_ROLES,
@@ -24,6 +24,7 @@ from api.routes.console.common import (
 from api.routes.reports import _read_upload
 from api.web import verify_csrf
 from models.account import Account, Role
+from models.actor import Actor
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid, NotFound
 from models.report import REPORT_STATUS_LABELS, SIGNATURE_CHECK_LABELS, ReportVersion
@@ -102,9 +103,7 @@ def regenerate(cycle_id: int, request: Request, session: DB, now: Now, csrf: CSR
     """Ask for a new version: the sweep renders it outside this request."""
     verify_csrf(request, csrf)
     account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
-    request_new_version(
-        session, cycle_id=cycle.id, now=now, actor=actor_of(account), actor_account_id=account.id
-    )
+    request_new_version(session, cycle_id=cycle.id, now=now, actor=Actor.of(account))
     return _see_other(f"/console/cycles/{cycle_id}/report#render")
 
 
@@ -116,7 +115,7 @@ def approve(
     verify_csrf(request, csrf)
     account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
-        approve_version(session, cycle_id=cycle.id, number=number, now=now, actor=actor_of(account))
+        approve_version(session, cycle_id=cycle.id, number=number, now=now, actor=Actor.of(account))
     except DomainError as exc:
         return _refused(_report, request, session, account, cycle, f"approve-{number}", exc)
     return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")
@@ -160,7 +159,7 @@ def sign(
             signer_position=signer_position,
             tsa_url=settings.tsa_url,
             now=now,
-            actor=actor_of(account),
+            actor=Actor.of(account),
         )
     except DomainError as exc:
         return _refused(_report, request, session, account, cycle, f"sign-{number}", exc, values)
@@ -187,7 +186,7 @@ def upload_p7s(
             version=version,
             p7s=_upload(p7s, "p7s", "Оберіть файл підпису .p7s."),
             now=now,
-            actor=actor_of(account),
+            actor=Actor.of(account),
         )
     except DomainError as exc:
         return _refused(_report, request, session, account, cycle, f"p7s-{number}", exc)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.deps import DB, Now, actor_of
+from api.deps import DB, Now
 from api.routes.console.common import (
     CSRF,
     EDITOR_ROLES,
@@ -21,6 +21,7 @@ from api.routes.console.common import (
 )
 from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account
+from models.actor import Actor
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.report import (
@@ -123,7 +124,7 @@ def save_section(
             key=key,
             text=markdown.replace("\r\n", "\n"),
             now=now,
-            actor=actor_of(account),
+            actor=Actor.of(account),
         )
     except DomainError as exc:
         return _refused(
@@ -144,7 +145,7 @@ def add(
             raise Invalid(
                 f"Текст рекомендації: від 3 до {MAX_RECOMMENDATION} символів.", field="text"
             )
-        add_recommendation(session, cycle_id=cycle.id, text=text, now=now, actor=actor_of(account))
+        add_recommendation(session, cycle_id=cycle.id, text=text, now=now, actor=Actor.of(account))
     except DomainError as exc:
         return _refused(_text_page, request, session, account, cycle, "add", exc, {"text": text})
     return _see_other(f"/console/cycles/{cycle.id}/report/text#recommendations")
@@ -177,7 +178,7 @@ def decide(
             status=ACTIONS[action],
             text=text if action == "edit" else None,
             now=now,
-            actor=actor_of(account),
+            actor=Actor.of(account),
         )
     except DomainError as exc:
         return _refused(_text_page, request, session, account, cycle, form, exc, {"text": text})

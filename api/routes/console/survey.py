@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from api.deps import DB, BrowserForm, Now, actor_of
+from api.deps import DB, BrowserForm, Now
 from api.routes.console.common import (
     CSRF,
     EDITOR_ROLES,
@@ -23,6 +23,7 @@ from api.routes.console.common import (
 )
 from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account
+from models.actor import Actor
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.plan import QuestionPlan
@@ -161,8 +162,7 @@ def moderate(
         answer_id=answer_id,
         hidden=hidden == "1",
         now=now,
-        actor=actor_of(account),
-        actor_account_id=account.id,
+        actor=Actor.of(account),
     )
     return _see_other(f"/console/cycles/{cycle.id}/survey#text-{answer_id}")
 
@@ -237,8 +237,7 @@ def edit_questions(
                 cycle_id=cycle.id,
                 questions=plans,
                 now=now,
-                actor=actor_of(account),
-                actor_account_id=account.id,
+                actor=Actor.of(account),
             )
         except DomainError as exc:
             session.rollback()
