@@ -136,6 +136,10 @@ class ConsolidationKind(enum.StrEnum):
     ITEM = "item"
 
 
+# The kinds as the URLs and exports name them ("/consolidation/systems").
+CONSOLIDATION_KINDS = {"systems": ConsolidationKind.SYSTEM, "items": ConsolidationKind.ITEM}
+
+
 class ConsolidationAction(enum.StrEnum):
     """An auditor's manual correction of the automatic grouping."""
 

@@ -13,7 +13,7 @@ from models.actor import Actor
 from models.cycle import AuditCycle, StageKind
 from models.errors import Conflict
 from models.organization import Organization, Unit
-from models.questionnaire import ConsolidationKind
+from models.questionnaire import CONSOLIDATION_KINDS, ConsolidationKind
 from models.schemas import QuestionnaireCreate
 from models.services.consolidation import (
     consolidate,
@@ -40,7 +40,6 @@ router = APIRouter(prefix="/api/questionnaire", tags=["анкетування"])
 review_router = APIRouter(prefix="/api/cycles", tags=["анкетування: огляд робочою групою"])
 
 KindPath = Literal["systems", "items"]
-KINDS = {"systems": ConsolidationKind.SYSTEM, "items": ConsolidationKind.ITEM}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -215,7 +214,7 @@ def groups(cycle_id: int, kind: KindPath, session: DB, account: WorkingGroup) ->
             units=g.units,
             rows=[RowRead(id=r.id, name=r.name, unit=r.unit) for r in g.rows],
         )
-        for g in consolidate(session, cycle_id=cycle_id, kind=KINDS[kind])
+        for g in consolidate(session, cycle_id=cycle_id, kind=CONSOLIDATION_KINDS[kind])
     ]
 
 
@@ -260,7 +259,7 @@ def merge(
     made = merge_groups(
         session,
         cycle_id=cycle_id,
-        kind=KINDS[kind],
+        kind=CONSOLIDATION_KINDS[kind],
         keys=body.keys,
         into=body.into,
         actor=Actor.of(account),
@@ -285,7 +284,7 @@ def split(
     decision = split_row(
         session,
         cycle_id=cycle_id,
-        kind=KINDS[kind],
+        kind=CONSOLIDATION_KINDS[kind],
         row_id=body.row_id,
         actor=Actor.of(account),
         now=now,
@@ -301,7 +300,7 @@ def decisions(
     get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [
         DecisionRead.model_validate(d, from_attributes=True)
-        for d in list_decisions(session, cycle_id=cycle_id, kind=KINDS[kind])
+        for d in list_decisions(session, cycle_id=cycle_id, kind=CONSOLIDATION_KINDS[kind])
     ]
 
 
@@ -346,5 +345,7 @@ def inventory_workbook(cycle_id: int, session: DB, account: Reader) -> Response:
 def inventory_table(cycle_id: int, kind: KindPath, session: DB, account: Reader) -> Response:
     """The consolidated systems or items as CSV (portal's audit-results columns for items)."""
     cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-    content = inventory_csv(kind, consolidate(session, cycle_id=cycle.id, kind=KINDS[kind]))
+    content = inventory_csv(
+        kind, consolidate(session, cycle_id=cycle.id, kind=CONSOLIDATION_KINDS[kind])
+    )
     return _attachment(content, "text/csv; charset=utf-8", f"inventory-{kind}-{cycle.year}.csv")

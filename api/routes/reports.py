@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.deps import DB, AppSettings, Editor, Now, Reader, WorkingGroup
+from api.uploads import read_upload
 from models.account import Account, Role
 from models.actor import Actor
 from models.errors import Invalid, NotFound
@@ -58,8 +59,6 @@ from models.services.reports import load_pdf
 from models.services.signoff import attach_p7s, load_signature_data, sign_version_pades
 
 router = APIRouter(prefix="/api/cycles", tags=["звіт"])
-
-MAX_UPLOAD = 2_000_000
 
 
 class SignatureRead(BaseModel):
@@ -236,15 +235,6 @@ def approve(cycle_id: int, number: int, session: DB, now: Now, account: Editor) 
     return _version_read(session, cycle_id, version)
 
 
-def _read_upload(upload: UploadFile, field: str) -> bytes:
-    data = upload.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise Invalid("Файл завеликий.", field=field)
-    if not data:
-        raise Invalid("Файл порожній.", field=field)
-    return data
-
-
 @router.post("/{cycle_id}/report/versions/{number}/sign", response_model=SignatureRead)
 def sign(
     cycle_id: int,
@@ -267,7 +257,7 @@ def sign(
     signature = sign_version_pades(
         session,
         version=version,
-        pkcs12=_read_upload(pkcs12, "pkcs12"),
+        pkcs12=read_upload(pkcs12, "pkcs12"),
         password=password or None,
         signer_name=signer_name,
         signer_position=signer_position,
@@ -293,7 +283,7 @@ def upload_p7s(
     signature = attach_p7s(
         session,
         version=version,
-        p7s=_read_upload(p7s, "p7s"),
+        p7s=read_upload(p7s, "p7s"),
         now=now,
         actor=Actor.of(account),
     )

@@ -12,13 +12,12 @@ from starlette.datastructures import FormData
 
 from api.deps import DB, BrowserForm, Now
 from api.routes.console.common import CSRF, FormText, _cycle, _page, _see_other
-from api.routes.questionnaire import KINDS
 from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account
 from models.actor import Actor
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
-from models.questionnaire import ConsolidationAction
+from models.questionnaire import CONSOLIDATION_KINDS, ConsolidationAction
 from models.services.consolidation import (
     consolidate,
     key_names,
@@ -46,7 +45,7 @@ def _consolidation(
     into: str = "",
     status_code: int = 200,
 ) -> Response:
-    groups = consolidate(session, cycle_id=cycle.id, kind=KINDS[kind])
+    groups = consolidate(session, cycle_id=cycle.id, kind=CONSOLIDATION_KINDS[kind])
     names = key_names(groups)
     rows = {r.id: (r.name, r.unit) for g in groups for r in g.rows}
     decisions = [
@@ -59,7 +58,7 @@ def _consolidation(
                 f"«{names.get(d.target_key, d.target_key)}»"
             ),
         }
-        for d in list_decisions(session, cycle_id=cycle.id, kind=KINDS[kind])
+        for d in list_decisions(session, cycle_id=cycle.id, kind=CONSOLIDATION_KINDS[kind])
     ]
     return _page(
         request,
@@ -109,7 +108,7 @@ def merge(
         merge_groups(
             session,
             cycle_id=cycle.id,
-            kind=KINDS[kind],
+            kind=CONSOLIDATION_KINDS[kind],
             keys=keys,
             into=into,
             actor=Actor.of(account),
@@ -149,7 +148,7 @@ def split(
     split_row(
         session,
         cycle_id=cycle.id,
-        kind=KINDS[kind],
+        kind=CONSOLIDATION_KINDS[kind],
         row_id=int(row_id),
         actor=Actor.of(account),
         now=now,

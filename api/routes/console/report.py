@@ -21,7 +21,7 @@ from api.routes.console.common import (
     _refused,
     _see_other,
 )
-from api.routes.reports import _read_upload
+from api.uploads import read_upload
 from api.web import verify_csrf
 from models.account import Account, Role
 from models.actor import Actor
@@ -124,7 +124,7 @@ def approve(
 def _upload(upload: UploadFile | None, field: str, missing: str) -> bytes:
     if upload is None or not upload.filename:
         raise Invalid(missing, field=field)
-    return _read_upload(upload, field)
+    return read_upload(upload, field)
 
 
 @router.post("/console/cycles/{cycle_id}/report/versions/{number}/sign")
