@@ -1,11 +1,14 @@
-"""Reading uploaded tables (CSV or XLSX) into rows of text, one way for every upload."""
+"""Tables: reading uploads (CSV or XLSX) into rows of text, one way for every upload, and
+writing CSV/XLSX that no spreadsheet runs as formulas."""
 
 import csv
 import io
 import zipfile
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook import Workbook
 
@@ -62,3 +65,30 @@ def read_table(content: bytes, filename: str = "") -> list[list[str]]:
         return [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is kept as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def style_header_row(sheet: Any, widths: Sequence[int]) -> None:
+    """A bold, wrapped, frozen header row and these column widths."""
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
+    sheet.freeze_panes = "A2"
+
+
+def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
+    """Rows as CSV for Excel: semicolons, UTF-8 with BOM, formulas kept as text."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    for row in rows:
+        writer.writerow(["" if v is None else spreadsheet_safe(v) for v in row])
+    # A BOM so that Excel opens the Cyrillic text correctly.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

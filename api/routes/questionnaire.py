@@ -23,6 +23,7 @@ from models.services.consolidation import (
     undo_decision,
 )
 from models.services.cycles import get_own_cycle, questionnaire_url
+from models.services.inventory_export import inventory_csv, inventory_xlsx
 from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
     PROGRESS_LABELS,
@@ -33,7 +34,6 @@ from models.services.questionnaires import (
     submit_questionnaire,
     unit_progress,
 )
-from models.services.spreadsheets import inventory_csv, inventory_xlsx
 from models.services.stages import ensure_accepting, get_stage
 
 router = APIRouter(prefix="/api/questionnaire", tags=["анкетування"])

@@ -1,18 +1,16 @@
-"""Spreadsheets: the questionnaire's template, its import (XLSX or CSV), the inventory export.
+"""Spreadsheets: the questionnaire's template and its import (XLSX or CSV).
 
 The template has one sheet per kind of row ("Системи", "Інформація") plus an explanation; a
 CSV holds one kind, recognised by its header. Every bad row is reported with its row number
 and column in Ukrainian, and the good rows are still taken.
 """
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from pydantic import ValidationError
 
 from models.questionnaire import (
@@ -22,9 +20,16 @@ from models.questionnaire import (
     OwnerType,
 )
 from models.schemas import InformationItemCreate, InformationSystemCreate
-from models.services.consolidation import Group, normalize_name
+from models.services.consolidation import normalize_name
 from models.services.questionnaires import url_problem
-from models.tabular import TableError, open_xlsx, read_csv, table_format
+from models.tabular import (
+    TableError,
+    csv_bytes,
+    open_xlsx,
+    read_csv,
+    style_header_row,
+    table_format,
+)
 from models.validation import error_message
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -321,22 +326,6 @@ def import_spreadsheet(content: bytes, *, filename: str = "") -> ImportResult:
     return result
 
 
-def _safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
-def _style_sheet(sheet: Any, widths: Sequence[int]) -> None:
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
-    sheet.freeze_panes = "A2"
-
-
 _SYSTEM_EXAMPLE = (
     "Система електронного документообігу",
     "",
@@ -392,138 +381,13 @@ def template_xlsx() -> bytes:
     for title, columns in ((SYSTEMS_SHEET, SYSTEM_COLUMNS), (ITEMS_SHEET, ITEM_COLUMNS)):
         sheet = workbook.create_sheet(title)
         sheet.append([c.header for c in columns])
-        _style_sheet(sheet, [30] * len(columns))
+        style_header_row(sheet, [30] * len(columns))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    for row in rows:
-        writer.writerow(["" if v is None else _safe(v) for v in row])
-    # A BOM so that Excel opens the Cyrillic text correctly.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def template_csv(kind: str) -> bytes:
     """A CSV template for one kind of row ("systems" or "items")."""
     columns = SYSTEM_COLUMNS if kind == "systems" else ITEM_COLUMNS
-    return _csv_bytes([[c.header for c in columns]])
-
-
-def _yes(value: Any) -> str:
-    return "так" if value else "ні"
-
-
-SYSTEM_EXPORT_HEADER = (
-    "№",
-    "Назва",
-    "Підрозділи",
-    "Посилання",
-    "На основі якої інформації створено",
-    "Адміністратор",
-    "Власність",
-    "Опис",
-    "Містить персональні дані",
-    "Формати експорту",
-    "Має API",
-    "Записів в анкетах",
-)
-# The portal's "results of the information audit" structure first, then the audit's own columns.
-ITEM_EXPORT_HEADER = (
-    "№",
-    "Назва (title)",
-    "Тип (type)",
-    "Опис (description)",
-    "Мета / правова підстава (purpose)",
-    "Формат (format)",
-    "Частота оновлення (updating frequency)",
-    "Поля з обмеженим доступом (restricted fields)",
-    "Посилання (url)",
-    "Підрозділи",
-    "Категорія доступу",
-    "Кандидат у набір відкритих даних",
-    "Приблизна кількість записів",
-    "Записів в анкетах",
-)
-
-
-def system_rows(groups: Sequence[Group]) -> list[list[Any]]:
-    """Consolidated systems as export rows."""
-    rows = []
-    for number, group in enumerate(groups, start=1):
-        owner = group.first("owner_type")
-        rows.append(
-            [
-                number,
-                group.name,
-                "; ".join(group.units),
-                group.first("url") or "",
-                group.first("basis") or "",
-                group.first("administrator") or "",
-                OWNER_TYPE_LABELS[OwnerType(owner)] if owner else "",
-                group.first("description") or "",
-                _yes(group.first("holds_personal_data")),
-                group.first("export_formats") or "",
-                _yes(group.first("has_api")),
-                len(group.rows),
-            ]
-        )
-    return rows
-
-
-def item_rows(groups: Sequence[Group]) -> list[list[Any]]:
-    """Consolidated items as export rows, portal columns first."""
-    rows = []
-    for number, group in enumerate(groups, start=1):
-        kept_in = group.first("kept_in") or ""
-        paper = normalize_name(kept_in).startswith("папер")
-        kind = "паперовий документ" if paper else "електронна інформація" if kept_in else ""
-        access = group.first("access_category")
-        rows.append(
-            [
-                number,
-                group.name,
-                kind,
-                group.first("description") or "",
-                group.first("legal_basis") or "",
-                group.first("format") or "",
-                group.first("update_frequency") or "",
-                group.first("restricted_fields") or "",
-                group.first("url") or "",
-                "; ".join(group.units),
-                ACCESS_CATEGORY_LABELS[AccessCategory(access)] if access else "",
-                _yes(group.first("is_dataset_candidate")),
-                group.first("approx_records") or "",
-                len(group.rows),
-            ]
-        )
-    return rows
-
-
-def inventory_csv(kind: str, groups: Sequence[Group]) -> bytes:
-    """The consolidated systems or items as CSV (semicolons, UTF-8 with BOM for Excel)."""
-    if kind == "systems":
-        return _csv_bytes([SYSTEM_EXPORT_HEADER, *system_rows(groups)])
-    return _csv_bytes([ITEM_EXPORT_HEADER, *item_rows(groups)])
-
-
-def inventory_xlsx(systems: Sequence[Group], items: Sequence[Group]) -> bytes:
-    """The consolidated inventory as one workbook: systems and items."""
-    workbook = Workbook()
-    first = workbook.active
-    assert first is not None
-    first.title = SYSTEMS_SHEET
-    for sheet, header, rows in (
-        (first, SYSTEM_EXPORT_HEADER, system_rows(systems)),
-        (workbook.create_sheet(ITEMS_SHEET), ITEM_EXPORT_HEADER, item_rows(items)),
-    ):
-        sheet.append(list(header))
-        for row in rows:
-            sheet.append([_safe(v) for v in row])
-        _style_sheet(sheet, [6] + [28] * (len(header) - 1))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return csv_bytes([[c.header for c in columns]])
