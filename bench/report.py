@@ -106,7 +106,7 @@ def build_cycle(rows: int) -> int:
     from models.services.cycles import launch_cycle
     from models.services.organizations import add_unit, create_organization
     from models.services.register import add_register_entries
-    from models.services.surveys import default_questions
+    from models.services.surveys.questions import default_questions
 
     unit_count = max(4, rows // 25)
     with session_scope() as session:

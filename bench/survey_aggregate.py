@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from bench.survey_ingest import DEFAULT_PG, launch_survey, prepare_database  # noqa: E402
 from models.db import make_engine, session_factory  # noqa: E402
-from models.services.surveys import crosstab, survey_results  # noqa: E402
+from models.services.surveys.results import crosstab, survey_results  # noqa: E402
 from models.survey import Answer, Response  # noqa: E402
 
 BATCH = 5_000

@@ -11,7 +11,7 @@ from models.clock import FixedClock
 from models.cycle import StageKind
 from models.db import session_scope
 from models.services.stages import advance_stage
-from models.services.surveys import list_questions
+from models.services.surveys.questions import list_questions
 from models.survey import Answer, Question
 from tests.console_pages import add_login, console_login, csrf_of, launched_cycle
 from tests.factories import at, second_organization

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from models.clock import FixedClock
 from models.db import session_scope
-from models.services.surveys import AnswerInput, RateLimited, start_submission
+from models.services.surveys.submission import AnswerInput, RateLimited
+from models.services.surveys.submission_io import start_submission
 from models.survey import Answer, Response
 from tests.factories import at, create_organization, launch, plan
 

@@ -38,7 +38,7 @@ from models.services.events import list_events
 from models.services.report_versions import downloadable_version
 from models.services.reports import latest_version, load_pdf, questionnaire_counts
 from models.services.stages import skip_stage
-from models.services.surveys import count_responses
+from models.services.surveys.questions import count_responses
 from models.settings import Settings
 
 router = APIRouter(prefix="/api/cycles", tags=["цикли аудиту"])

@@ -24,27 +24,23 @@ from models.schemas import SurveyResponseCreate
 from models.security import new_token
 from models.services.cycles import get_own_cycle
 from models.services.stages import get_stage
-from models.services.surveys import (
-    AnswerInput,
-    CrossTab,
-    QuestionResult,
-    TextAnswer,
-    count_responses,
-    crosstab,
-    editing_refusal,
-    export_rows,
-    get_cycle_by_slug,
+from models.services.surveys.export import export_rows
+from models.services.surveys.invitations import (
     invitation_counts,
     is_invitation_only,
     issue_invitations,
-    list_questions,
-    list_texts,
-    replace_questions,
-    salted_hash,
-    set_text_hidden,
-    start_submission,
-    survey_results,
 )
+from models.services.surveys.moderation import TextAnswer, list_texts, set_text_hidden
+from models.services.surveys.questions import (
+    count_responses,
+    editing_refusal,
+    get_cycle_by_slug,
+    list_questions,
+    replace_questions,
+)
+from models.services.surveys.results import CrossTab, QuestionResult, crosstab, survey_results
+from models.services.surveys.submission import AnswerInput, salted_hash
+from models.services.surveys.submission_io import start_submission
 from models.settings import Settings
 from report_templates.charts import bar_chart_svg
 

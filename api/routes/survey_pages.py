@@ -21,18 +21,16 @@ from models.errors import Conflict
 from models.organization import Organization
 from models.security import new_token
 from models.services.stages import ensure_accepting, get_stage
-from models.services.surveys import (
+from models.services.surveys.invitations import is_invitation_only
+from models.services.surveys.questions import get_cycle_by_slug, list_questions
+from models.services.surveys.submission import (
     MAX_TEXT,
     AnswerInput,
     AnswerInvalid,
     InvitationRefused,
-    answered_from_browser,
-    get_cycle_by_slug,
-    is_invitation_only,
-    list_questions,
     salted_hash,
-    start_submission,
 )
+from models.services.surveys.submission_io import answered_from_browser, start_submission
 from models.survey import Question, QuestionKind
 
 router = APIRouter(include_in_schema=False)

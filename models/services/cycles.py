@@ -26,7 +26,7 @@ from models.security import derive_token, new_token, sha256_hex
 from models.services.events import record_event
 from models.services.organizations import units_by_name
 from models.services.stages import skip_stage
-from models.services.surveys import add_questions, default_questions
+from models.services.surveys.questions import add_questions, default_questions
 
 UNIT_LINK_PURPOSE = "unit-link"
 

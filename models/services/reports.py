@@ -28,7 +28,7 @@ from models.services.consolidation import consolidated_items, consolidated_syste
 from models.services.cycles import get_cycle
 from models.services.events import record_event
 from models.services.register import list_register
-from models.services.surveys import survey_results
+from models.services.surveys.results import survey_results
 from report_templates.charts import bar_chart_svg
 
 

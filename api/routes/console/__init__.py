@@ -73,7 +73,7 @@ from models.services.organizations import (
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
 from models.services.reports import latest_version, questionnaire_counts
 from models.services.stages import change_stage_early, extend_stage, skip_stage
-from models.services.surveys import count_responses
+from models.services.surveys.questions import count_responses
 from models.tabular import TableError, read_table
 
 router = APIRouter(include_in_schema=False)

@@ -27,17 +27,14 @@ from models.actor import Actor
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.plan import QuestionPlan
-from models.services.surveys import (
-    CrossTab,
+from models.services.surveys.moderation import list_texts, set_text_hidden
+from models.services.surveys.questions import (
     count_responses,
-    crosstab,
     editing_refusal,
     list_questions,
-    list_texts,
     replace_questions,
-    set_text_hidden,
-    survey_results,
 )
+from models.services.surveys.results import CrossTab, crosstab, survey_results
 from models.survey import Question, QuestionKind
 from models.validation import ukrainian_errors
 from report_templates.charts import bar_chart_svg, percent_text

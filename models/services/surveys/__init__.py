@@ -1,0 +1,1 @@
+"""The residents' survey: its questions, anonymous responses and results aggregated in SQL."""
