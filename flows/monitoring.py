@@ -16,9 +16,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.deployments.runner import EntrypointType
 from weasyprint import HTML
 
-from flows.ckan_client import CkanClient, PortalError
 from models.clock import KYIV, SystemClock, local_date
 from models.db import session_scope
+from models.portal.ckan import TOKEN_VARIABLE, CkanClient, PortalError
 from models.services.analysis import PublicationAnalysis, analyse_publication, summary_row
 from models.services.organizations import get_organization, list_organization_ids
 from models.services.publication import (
@@ -32,7 +32,6 @@ from report_templates.render import TEMPLATES_DIR, TemplateOnlyURLFetcher, _envi
 
 CARD_TEMPLATE = "monitoring_card.html.j2"
 QUARTERLY_CRON = "0 6 1 1,4,7,10 *"  # 06:00 on the first day of each quarter
-TOKEN_VARIABLE = "INFOAUDIT_PORTAL_TOKEN"  # a CKAN API token: private datasets are read too
 ROMAN = ("I", "II", "III", "IV")
 CARD_HEADER = (
     "Місце в рейтингу",

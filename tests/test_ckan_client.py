@@ -21,10 +21,10 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from api.cli import main as cli_main
-from flows.ckan_client import CkanClient, PortalError
 from flows.monitoring import reporting_quarter, take_snapshot
 from models.clock import FixedClock
 from models.db import session_scope
+from models.portal.ckan import CkanClient, PortalError
 from models.services.publication import latest_snapshot, list_snapshots
 from tests.factories import at, create_organization
 
