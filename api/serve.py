@@ -20,7 +20,7 @@ def serve(*, host: str, port: int, interval_seconds: int | None = None) -> None:
     with ExitStack() as stack:
         if not os.environ.get("PREFECT_API_URL"):
             # Prefect's temporary local mode has no scheduler: start a real server.
-            from flows.prefect_server import local_prefect_server
+            from api.prefect_server import local_prefect_server
 
             print("Запуск локального сервера Prefect…", flush=True)
             api_url = stack.enter_context(local_prefect_server(settings.data_dir.resolve()))

@@ -6,7 +6,6 @@ every quarter, between annual audits. It runs on a quarterly schedule (see
 """
 
 import os
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,23 +15,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.deployments.runner import EntrypointType
 from weasyprint import HTML
 
-from flows.ckan_client import CkanClient, PortalError
+from flows.portal_snapshot import SnapshotOutcome, take_snapshot
 from models.clock import KYIV, SystemClock, local_date
 from models.db import session_scope
+from models.portal.ckan import TOKEN_VARIABLE
 from models.services.analysis import PublicationAnalysis, analyse_publication, summary_row
 from models.services.organizations import get_organization, list_organization_ids
-from models.services.publication import (
-    get_portal_source,
-    match_datasets,
-    record_failed_snapshot,
-    record_snapshot,
-)
 from models.services.register import to_csv
 from report_templates.render import TEMPLATES_DIR, TemplateOnlyURLFetcher, _environment
 
 CARD_TEMPLATE = "monitoring_card.html.j2"
 QUARTERLY_CRON = "0 6 1 1,4,7,10 *"  # 06:00 on the first day of each quarter
-TOKEN_VARIABLE = "INFOAUDIT_PORTAL_TOKEN"  # a CKAN API token: private datasets are read too
 ROMAN = ("I", "II", "III", "IV")
 CARD_HEADER = (
     "Місце в рейтингу",
@@ -46,61 +39,6 @@ CARD_HEADER = (
     "Відповідають усім критеріям, %",
     "Бал рейтингу",
 )
-
-
-@dataclass(frozen=True)
-class SnapshotOutcome:
-    """How taking a snapshot went."""
-
-    ok: bool
-    message: str
-    snapshot_id: int | None = None
-
-
-def take_snapshot(
-    organization_id: int, *, now: datetime, token: str | None = None, timeout: float = 20.0
-) -> SnapshotOutcome:
-    """Read the holder's datasets from its portal and match them; a failure keeps the last one."""
-    with session_scope() as session:
-        source = get_portal_source(session, organization_id=organization_id)
-        if source is None:
-            return SnapshotOutcome(False, "Портал відкритих даних для організації не налаштовано.")
-        portal_url, portal_organization = source.portal_url, source.portal_organization
-    # The network call runs outside any transaction.
-    try:
-        with CkanClient(portal_url, token=token, timeout=timeout) as client:
-            _org, datasets = client.holder_datasets(portal_organization)
-    except PortalError as exc:
-        with session_scope() as session:
-            record_failed_snapshot(
-                session,
-                organization_id=organization_id,
-                taken_at=now,
-                portal_url=portal_url,
-                portal_organization=portal_organization,
-                error=exc.message,
-            )
-        return SnapshotOutcome(False, exc.message)
-    with session_scope() as session:
-        snapshot = record_snapshot(
-            session,
-            organization_id=organization_id,
-            taken_at=now,
-            portal_url=portal_url,
-            portal_organization=portal_organization,
-            private_included=bool(token),
-            datasets=datasets,
-        )
-        proposals = match_datasets(
-            session, organization_id=organization_id, snapshot_id=snapshot.id, now=now
-        )
-        waiting = sum(not p.confirmed for p in proposals)
-        return SnapshotOutcome(
-            True,
-            f"Знімок порталу: {len(datasets)} наборів даних; нових зіставлень {len(proposals)}, "
-            f"з них чекають підтвердження аудитора {waiting}.",
-            snapshot.id,
-        )
 
 
 def reporting_quarter(day: date) -> tuple[int, int]:

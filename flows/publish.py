@@ -1,24 +1,26 @@
 """`infoaudit publish <cycle>`: the open-data package pushed to a CKAN portal (data.gov.ua).
 
 Writes go through CKAN's action API with an API token: `package_show` then `package_create` or
-`package_update`, and per file `resource_create` or `resource_update`. Every step first reads
-the portal's current state, so a retry after a timeout (the portal may have done the work
-anyway) finds the dataset or resource by its name and never creates a duplicate; a resource
-whose hash is unchanged is not uploaded again.
+`package_update`, and per file `resource_create` or `resource_update`. Each is a Prefect task
+that Prefect retries after a timeout, a lost connection or a 5xx. Every retry first reads the
+portal's current state, so a retry after a timeout (the portal may have done the work anyway)
+finds the dataset or resource by its name and never creates a duplicate; a resource whose hash
+is unchanged is not uploaded again.
 """
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run
+from prefect.states import State
 
-from flows.ckan_client import CkanClient, PortalError
 from models.clock import SystemClock
 from models.db import session_scope
+from models.portal.ckan import TOKEN_VARIABLE, CkanPublisher, PublishError  # the CLI's too
 from models.services.cycles import get_cycle
 from models.services.publication import get_portal_source
 from models.services.publication_package import (
@@ -27,16 +29,6 @@ from models.services.publication_package import (
     build_package,
     validate_package,
 )
-
-TOKEN_VARIABLE = "INFOAUDIT_PORTAL_TOKEN"
-
-
-class PublishError(PortalError):
-    """A write to the portal failed; ``retryable`` for timeouts, lost connections and 5xx."""
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 @dataclass
@@ -49,87 +41,72 @@ class PublishResult:
     unchanged: list[str] = field(default_factory=list)
 
 
-class CkanPublisher(CkanClient):
-    """The CKAN client (issue 5's reader) with the write actions (POST, token required)."""
-
-    def post_action(
-        self,
-        name: str,
-        *,
-        json: dict[str, Any] | None = None,
-        data: dict[str, str] | None = None,
-        upload: PackageFile | None = None,
-    ) -> Any:
-        """Call a write action; returns its `result` or raises PublishError."""
-        files = None
-        if upload is not None:
-            files = {"upload": (upload.name, upload.data, upload.media_type)}
-        try:
-            response = self._client.post(name, json=json, data=data, files=files)
-        except httpx.TimeoutException as exc:
-            raise PublishError(
-                f"Портал {self.portal_url} не відповів за {self.timeout:g} с ({name}).",
-                retryable=True,
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise PublishError(
-                f"З’єднання з порталом {self.portal_url} перервалося ({name}).", retryable=True
-            ) from exc
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        message = ""
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            error = body["error"]
-            details = "; ".join(
-                f"{k}: {v}" for k, v in error.items() if k not in ("__type", "message")
-            )
-            message = str(error.get("message") or details or error.get("__type") or "")[:300]
-        if response.status_code == 403:
-            raise PublishError(
-                f"Портал відмовив у доступі ({name}, HTTP 403): перевірте ключ API "
-                f"({TOKEN_VARIABLE}) і право облікового запису публікувати в організації."
-            )
-        if response.status_code == 409:
-            raise PublishError(
-                f"Портал не прийняв дані ({name}): {message or 'помилка перевірки'}."
-            )
-        if response.status_code >= 500:
-            raise PublishError(
-                f"Портал повернув помилку HTTP {response.status_code} ({name}).", retryable=True
-            )
-        if response.status_code != 200 or not isinstance(body, dict):
-            detail = f": {message}" if message else ""
-            raise PublishError(f"Портал повернув HTTP {response.status_code} ({name}){detail}.")
-        if body.get("success") is not True:
-            raise PublishError(
-                f"Портал повідомив про помилку ({name}): {message or 'без пояснення'}."
-            )
-        return body.get("result")
-
-    def find_package(self, name: str) -> dict[str, Any] | None:
-        """The dataset by name, or None when the portal has none."""
-        try:
-            result = self.action("package_show", {"id": name})
-        except PortalError as exc:
-            if "не знайшов" in exc.message:
-                return None
-            raise PublishError(exc.message, retryable="не відповів" in exc.message) from exc
-        if not isinstance(result, dict) or not result.get("id"):
-            raise PublishError("Портал повернув некоректний опис набору даних.")
-        return result
+def retry_delays(delay: float, attempts: int) -> list[float]:
+    """The waits before each retry: `delay`, then twice it, and so on."""
+    return [delay * attempt for attempt in range(1, attempts)]
 
 
-def _with_retries(step: Any, *, attempts: int, delay: float) -> Any:
-    for attempt in range(1, attempts + 1):
-        try:
-            return step()
-        except PublishError as exc:
-            if not exc.retryable or attempt == attempts:
-                raise
-            time.sleep(delay * attempt)
-    raise AssertionError("unreachable")
+def is_retryable(task: Any, task_run: Any, state: State[Any]) -> bool:
+    """Retry a step only when trying again may help (timeouts, lost connections, 5xx)."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(error, PublishError) and error.retryable
+
+
+# One step on the portal, retried by Prefect. These are a real portal's defaults;
+# publish_package sets each run's attempts and delay with `with_options`.
+portal_step = task(
+    retries=2,
+    retry_delay_seconds=retry_delays(0.5, 3),
+    retry_condition_fn=is_retryable,
+    cache_policy=NO_CACHE,  # a step's inputs hold a live HTTP client and the token
+)
+
+
+@portal_step
+def find_dataset(ckan: CkanPublisher, name: str) -> dict[str, Any] | None:
+    """The dataset as the portal has it now, or None."""
+    return ckan.find_package(name)
+
+
+@portal_step
+def ensure_dataset(
+    ckan: CkanPublisher, metadata: dict[str, Any], existing: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Create the dataset, or update it with its resources kept."""
+    if task_run.run_count > 1:
+        # A retry: the failed attempt (a timeout) may have created the dataset after all.
+        existing = ckan.find_package(str(metadata["name"]))
+    if existing is None:
+        return dict(ckan.post_action("package_create", json=metadata))
+    # Resources are passed back as they are: package_update must not drop them.
+    update = {**existing, **metadata, "resources": existing.get("resources", [])}
+    return dict(ckan.post_action("package_update", json=update))
+
+
+@portal_step
+def ensure_resource(
+    ckan: CkanPublisher, package_name: str, dataset_id: str, file: PackageFile
+) -> str:
+    """Upload the file as a new or updated resource unless its hash is unchanged."""
+    # Every attempt re-reads the dataset: a timed-out upload may have been stored anyway.
+    current = ckan.find_package(package_name) or {}
+    existing = next((r for r in current.get("resources", []) if r.get("name") == file.name), None)
+    if existing is not None and existing.get("hash") == file.sha256:
+        return "unchanged"
+    fields = {
+        "name": file.name,
+        "description": file.title,
+        "format": file.format,
+        "mimetype": file.media_type,
+        "hash": file.sha256,
+    }
+    if existing is None:
+        fields["package_id"] = str(current.get("id") or dataset_id)
+        ckan.post_action("resource_create", data=fields, upload=file)
+    else:
+        fields["id"] = str(existing["id"])
+        ckan.post_action("resource_update", data=fields, upload=file)
+    return "uploaded"
 
 
 def publish_package(
@@ -145,6 +122,7 @@ def publish_package(
     """Create or update the dataset and its resources; safe to rerun at any point."""
     if not token:
         raise PublishError(f"Для публікації потрібен ключ API порталу ({TOKEN_VARIABLE}).")
+    retries, delays = attempts - 1, retry_delays(delay, attempts)
     ckan = CkanPublisher(portal_url, token=token, timeout=timeout)
     try:
         metadata = {
@@ -155,48 +133,19 @@ def publish_package(
             "license_id": "cc-by",
             "tags": [{"name": "інформаційний аудит"}],
         }
-        created = False
-
-        def ensure_dataset() -> dict[str, Any]:
-            nonlocal created
-            existing = ckan.find_package(package.name)
-            if existing is None:
-                created = True
-                return dict(ckan.post_action("package_create", json=metadata))
-            # Resources are passed back as they are: package_update must not drop them.
-            update = {**existing, **metadata, "resources": existing.get("resources", [])}
-            return dict(ckan.post_action("package_update", json=update))
-
-        dataset = _with_retries(ensure_dataset, attempts=attempts, delay=delay)
+        existing = find_dataset.with_options(retries=retries, retry_delay_seconds=delays)(
+            ckan, package.name
+        )
+        dataset = ensure_dataset.with_options(retries=retries, retry_delay_seconds=delays)(
+            ckan, metadata, existing
+        )
         result = PublishResult(
             dataset_url=f"{ckan.portal_url}/dataset/{dataset.get('name', package.name)}",
-            created=created,
+            created=existing is None,
         )
+        upload = ensure_resource.with_options(retries=retries, retry_delay_seconds=delays)
         for file in package.files:
-
-            def ensure_resource(file: PackageFile = file) -> str:
-                current = ckan.find_package(package.name) or {}
-                existing = next(
-                    (r for r in current.get("resources", []) if r.get("name") == file.name), None
-                )
-                if existing is not None and existing.get("hash") == file.sha256:
-                    return "unchanged"
-                fields = {
-                    "name": file.name,
-                    "description": file.title,
-                    "format": file.format,
-                    "mimetype": file.media_type,
-                    "hash": file.sha256,
-                }
-                if existing is None:
-                    fields["package_id"] = str(current.get("id") or dataset["id"])
-                    ckan.post_action("resource_create", data=fields, upload=file)
-                else:
-                    fields["id"] = str(existing["id"])
-                    ckan.post_action("resource_update", data=fields, upload=file)
-                return "uploaded"
-
-            outcome = _with_retries(ensure_resource, attempts=attempts, delay=delay)
+            outcome = upload(ckan, package.name, str(dataset["id"]), file)
             (result.uploaded if outcome == "uploaded" else result.unchanged).append(file.name)
         return result
     finally:

@@ -19,6 +19,7 @@ from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine, text
 
 from api.app import create_app
+from api.demo.pki import TestPki, make_pki
 from models import Base
 from models.clock import FixedClock
 from models.db import _factory, get_engine
@@ -85,6 +86,12 @@ def database_url(
     yield url
     get_engine().dispose()
     _reset_caches()
+
+
+@pytest.fixture(scope="session")
+def pki() -> TestPki:
+    """A throw-away root CA and a signer certificate with non-repudiation, as PKCS#12."""
+    return make_pki()
 
 
 @pytest.fixture

@@ -1,20 +1,13 @@
 """Helpers for the console's page tests: log in through the form, read the CSRF token, set up
 an organization with a launched cycle."""
 
-import re
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from models.clock import FixedClock
+from tests.doubles.html import csrf_of
 from tests.factories import PASSWORD, at, create_organization, launch, plan
-
-
-def csrf_of(html: str) -> str:
-    """The CSRF token of the first form on a page."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 def console_login(client: TestClient, email: str) -> None:

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from tests.console_pages import console_login, csrf_of
+from tests.console_pages import console_login
+from tests.doubles.html import csrf_of
 from tests.factories import create_organization, launch, plan, second_organization, token_of
 
 # Routes anyone may use: the public survey, a unit's secret link, logging in, the landing page.

@@ -11,7 +11,8 @@ from models.cycle import AuditCycle
 from models.db import session_scope
 from models.questionnaire import QuestionnaireSubmission
 from models.survey import Response
-from tests.console_pages import console_login, csrf_of
+from tests.console_pages import console_login
+from tests.doubles.html import csrf_of
 from tests.factories import (
     PASSWORD,
     at,

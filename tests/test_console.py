@@ -14,7 +14,8 @@ from models.clock import FixedClock
 from models.db import session_scope
 from models.event import AuditEvent
 from tests.accessibility import axe_context, serious_violations
-from tests.console_pages import console_login, csrf_of
+from tests.console_pages import console_login
+from tests.doubles.html import csrf_of
 from tests.factories import PASSWORD, at, create_organization
 
 

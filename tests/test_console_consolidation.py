@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from models.clock import FixedClock
 from models.db import session_scope
 from models.questionnaire import ConsolidationAction, ConsolidationDecision, InformationSystem
-from tests.console_pages import add_login, console_login, csrf_of, launched_cycle
+from tests.console_pages import add_login, console_login, launched_cycle
+from tests.doubles.html import csrf_of
 from tests.factories import at, second_organization, token_of
 
 

@@ -11,7 +11,8 @@ from models.cycle import Auditor, Stage, StageKind, StageStatus
 from models.db import session_scope
 from models.event import AuditEvent
 from models.interview import Interview
-from tests.console_pages import add_login, console_login, csrf_of, launched_cycle
+from tests.console_pages import add_login, console_login, launched_cycle
+from tests.doubles.html import csrf_of
 from tests.factories import login, second_organization
 
 

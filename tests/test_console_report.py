@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.demo.pki import TestPki, make_pki
+from api.demo.pki import TestPki
 from flows.audit_cycle import audit_cycle
 from flows.report import render_version
 from models.clock import FixedClock
@@ -15,15 +15,10 @@ from models.event import AuditEvent
 from models.report import Report, ReportSection, ReportStatus, ReportVersion, Signature
 from models.services.reports import load_pdf
 from report_templates.parallel import RenderError
-from tests.console_pages import console_login, csrf_of, launched_cycle
+from tests.console_pages import console_login, launched_cycle
+from tests.doubles.html import csrf_of
+from tests.doubles.pki import detached_p7s
 from tests.factories import at, second_organization
-from tests.test_signoff import _p7s
-
-
-@pytest.fixture(scope="module")
-def pki() -> TestPki:
-    """A throw-away signer's PKCS#12."""
-    return make_pki()
 
 
 def _report() -> Report:
@@ -129,7 +124,7 @@ def test_regenerate_state_approve_sign_and_edit_after_approval(
     good_p7s = client.post(
         f"{url}/versions/2/p7s",
         data={"csrf_token": token},
-        files={"p7s": ("r.p7s", _p7s(pki, pdf), "application/pkcs7-signature")},
+        files={"p7s": ("r.p7s", detached_p7s(pki, pdf), "application/pkcs7-signature")},
         follow_redirects=False,
     )
     assert good_p7s.status_code == 303

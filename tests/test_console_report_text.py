@@ -8,7 +8,8 @@ from sqlalchemy import select
 from models.clock import FixedClock
 from models.db import session_scope
 from models.report import Recommendation, RecommendationStatus, ReportSection
-from tests.console_pages import add_login, console_login, csrf_of, launched_cycle
+from tests.console_pages import add_login, console_login, launched_cycle
+from tests.doubles.html import csrf_of
 from tests.factories import second_organization
 
 

@@ -13,7 +13,8 @@ from models.db import session_scope
 from models.services.stages import advance_stage
 from models.services.surveys.questions import list_questions
 from models.survey import Answer, Question
-from tests.console_pages import add_login, console_login, csrf_of, launched_cycle
+from tests.console_pages import add_login, console_login, launched_cycle
+from tests.doubles.html import csrf_of
 from tests.factories import at, second_organization
 
 

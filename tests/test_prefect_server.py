@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flows.prefect_server import local_prefect_server, prefect_api_env
+from api.prefect_server import local_prefect_server, prefect_api_env
 
 # Recent-deployments scheduler (5 s loop) + runner poll + two Python start-ups fit well inside.
 RUN_DEADLINE_S = 120.0

@@ -4,15 +4,8 @@ resource_create/update with an API token), including retries that never duplicat
 
 import hashlib
 import json
-import threading
-import time
 from collections.abc import Iterator
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,142 +13,20 @@ from fastapi.testclient import TestClient
 from api.cli import main as cli_main
 from flows.publish import PublishError, prepare_package, publish_package
 from models.clock import FixedClock
+from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal
+from tests.doubles.loopback import loopback_server
 from tests.factories import at, create_organization, launch, login, plan, questionnaire, token_of
 
-TOKEN = "publish-token"
 OWNER = "test-rada"
-
-
-class Portal:
-    """The fake portal's state; tests change `fail`."""
-
-    def __init__(self) -> None:
-        self.packages: dict[str, dict[str, Any]] = {}
-        self.uploads: dict[str, bytes] = {}
-        self.calls: list[str] = []
-        self.fail: dict[str, str] = {}  # action -> "slow-after-work" | "500-before-work"
-        self.lock = threading.Lock()
-
-
-class Handler(BaseHTTPRequestHandler):
-    """CKAN's write actions (and package_show), as the publisher uses them."""
-
-    portal: Portal
-
-    def log_message(self, *args: Any) -> None:
-        """Quiet."""
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _error(self, status: int, kind: str, message: str) -> None:
-        self._answer(status, {"success": False, "error": {"__type": kind, "message": message}})
-
-    def _ok(self, result: Any) -> None:
-        self._answer(
-            200,
-            {"help": "http://127.0.0.1/api/3/action/help_show", "success": True, "result": result},
-        )
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        action = parts.path.rsplit("/", 1)[-1]
-        self.portal.calls.append(action)
-        query = parse_qs(parts.query)
-        if action != "package_show":
-            self._error(400, "Bad request", "unsupported")
-            return
-        package = self.portal.packages.get(query.get("id", [""])[0])
-        if package is None:
-            self._error(404, "Not Found Error", "Not found")
-            return
-        self._ok(package)
-
-    def _body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length", "0"))
-        raw = self.rfile.read(length)
-        content_type = self.headers.get("Content-Type", "")
-        if content_type.startswith("application/json"):
-            return dict(json.loads(raw))
-        message = BytesParser(policy=HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + raw
-        )
-        fields: dict[str, Any] = {}
-        for part in message.iter_parts():
-            name = str(part.get_param("name", header="content-disposition"))
-            payload: Any = part.get_payload(decode=True)
-            fields[name] = payload if part.get_filename() else payload.decode()
-        return fields
-
-    def do_POST(self) -> None:
-        action = urlsplit(self.path).path.rsplit("/", 1)[-1]
-        self.portal.calls.append(action)
-        if self.headers.get("Authorization") != TOKEN:
-            self._error(403, "Authorization Error", "Access denied")
-            return
-        body = self._body()
-        failure = self.portal.fail.pop(action, None)
-        if failure == "500-before-work":
-            self._error(500, "Internal Server Error", "boom")
-            return
-        with self.portal.lock:
-            result = self._act(action, body)
-        if failure == "slow-after-work":
-            time.sleep(1.5)  # the work is done, but the client gives up first
-        if result is None:
-            return
-        self._ok(result)
-
-    def _act(self, action: str, body: dict[str, Any]) -> Any:
-        packages = self.portal.packages
-        if action == "package_create":
-            if body["name"] in packages:
-                self._error(409, "Validation Error", "That URL is already in use.")
-                return None
-            package = {**body, "id": f"id-{body['name']}", "resources": []}
-            packages[body["name"]] = package
-            return package
-        if action == "package_update":
-            package = packages[body["name"]]
-            package.update({k: v for k, v in body.items() if k != "resources"})
-            return package
-        if action in ("resource_create", "resource_update"):
-            upload = body.pop("upload")
-            if action == "resource_create":
-                package = next(p for p in packages.values() if p["id"] == body["package_id"])
-                resource = {**body, "id": f"res-{len(self.portal.uploads) + 1}"}
-                package["resources"].append(resource)
-            else:
-                package, resource = next(
-                    (p, r)
-                    for p in packages.values()
-                    for r in p["resources"]
-                    if r["id"] == body["id"]
-                )
-                resource.update(body)
-            resource["url"] = f"http://127.0.0.1/download/{resource['id']}/{resource['name']}"
-            self.portal.uploads[resource["id"]] = upload
-            return resource
-        self._error(400, "Bad request", "unsupported")
-        return None
+TOKEN = PUBLISH_TOKEN
 
 
 @pytest.fixture
-def portal() -> Iterator[tuple[str, Portal]]:
+def portal() -> Iterator[tuple[str, PublishPortal]]:
     """A CKAN-speaking server on a loopback port."""
-    state = Portal()
-    handler = type("BoundHandler", (Handler,), {"portal": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", state
-    server.shutdown()
-    server.server_close()
+    state = PublishPortal()
+    with loopback_server(state.handler()) as url:
+        yield url, state
 
 
 def _approved_cycle(client: TestClient, clock: FixedClock) -> int:
@@ -202,7 +73,7 @@ def _approved_cycle(client: TestClient, clock: FixedClock) -> int:
 def test_package_is_valid_and_publish_never_duplicates(
     client: TestClient,
     clock: FixedClock,
-    portal: tuple[str, Portal],
+    portal: tuple[str, PublishPortal],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -271,7 +142,7 @@ def test_package_is_valid_and_publish_never_duplicates(
 
 @pytest.mark.slow
 def test_retries_after_timeouts_and_5xx_create_nothing_twice(
-    client: TestClient, clock: FixedClock, portal: tuple[str, Portal], tmp_path: Path
+    client: TestClient, clock: FixedClock, portal: tuple[str, PublishPortal], tmp_path: Path
 ) -> None:
     url, state = portal
     cycle_id = _approved_cycle(client, clock)

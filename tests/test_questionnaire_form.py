@@ -2,7 +2,6 @@
 another browser, edits until the due date, bad input kept on the page and nothing half-saved,
 the JSON drafts API, per-unit progress, and the whole journey in headless Chromium on a phone."""
 
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -14,52 +13,8 @@ from models.db import session_scope
 from models.outbox import OutboxMessage
 from models.questionnaire import InformationSystem, QuestionnaireSubmission, SubmissionStatus
 from tests.accessibility import axe_context, check_keyboard, serious_violations
+from tests.doubles.html import fields
 from tests.factories import at, create_organization, launch, login, plan, token_of
-
-
-class _Fields(HTMLParser):
-    """Values of a page's inputs, checkboxes, selects and textareas, as a browser posts them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, Any] = {}
-        self._textarea: str | None = None
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        name = a.get("name") or ""
-        if tag == "input" and name:
-            if a.get("type") == "checkbox":
-                # As a browser posts it: "1" when checked, absent otherwise.
-                if "checked" in a:
-                    self.values[name] = a.get("value") or "on"
-            elif a.get("type") not in ("file", "submit"):
-                self.values[name] = a.get("value") or ""
-        elif tag == "textarea":
-            self._textarea = name
-            self.values[name] = ""
-        elif tag == "select":
-            self._select = name
-        elif tag == "option" and self._select and "selected" in a:
-            self.values[self._select] = a.get("value")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea":
-            self._textarea = None
-        if tag == "select":
-            self._select = None
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.values[self._textarea] += data
-
-
-def fields(html: str) -> dict[str, Any]:
-    """The form values on a page."""
-    parser = _Fields()
-    parser.feed(html)
-    return parser.values
 
 
 def _unit_link(client: TestClient) -> tuple[dict[str, Any], str, dict[str, Any]]:

@@ -1,118 +1,34 @@
-"""Signing the report: PAdES with a test PKI generated here (non-repudiation), checked by poppler's
-`pdfsig` and pyHanko's validator; a changed byte is detected; detached CAdES bound by hash."""
+"""Signing the report: PAdES with the test PKI (conftest's `pki`, non-repudiation), checked by
+poppler's `pdfsig` and pyHanko's validator; a changed byte is detected; detached CAdES bound by
+hash."""
 
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from asn1crypto import cms, keys, tsp
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from asn1crypto import cms
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pyhanko.sign.timestamps import DummyTimeStamper
 
-from api.demo.pki import TestPki, make_pki
+from api.demo.pki import TestPki
 from flows.report import render_version
 from models.clock import FixedClock
 from models.errors import Invalid, Unavailable
 from models.report import SignatureCheck
 from models.services.signoff import _load_cms, inspect_p7s, pades_check, pades_sign
+from tests.doubles.pki import LoopbackTsa, detached_p7s, loopback_tsa
 from tests.factories import at, create_organization, launch, login, plan
-
-
-@pytest.fixture(scope="module")
-def pki() -> TestPki:
-    """A root CA and a signer certificate with non-repudiation, generated for this module."""
-    return make_pki()
-
-
-@dataclass
-class LoopbackTsa:
-    """An RFC 3161 time-stamping authority over HTTP on 127.0.0.1 (pyHanko's DummyTimeStamper
-    behind a real server) and its self-signed certificate (extended key usage timeStamping)."""
-
-    url: str
-    cert_der: bytes
-    requests: list[tsp.TimeStampReq] = field(default_factory=list)
-
-
-def _tsa_certificate() -> tuple[bytes, bytes]:
-    """A self-signed TSA certificate (RSA, critical EKU timeStamping) and its PKCS#8 key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "UA"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Тестовий TSA infoaudit"),
-        ]
-    )
-    now = datetime.now(UTC) - timedelta(days=1)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    pkcs8 = key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return cert.public_bytes(serialization.Encoding.DER), pkcs8
 
 
 @pytest.fixture(scope="module")
 def tsa() -> Iterator[LoopbackTsa]:
     """A TSA answering `application/timestamp-query` POSTs on a loopback port."""
-    cert_der, key_der = _tsa_certificate()
-    stamper = DummyTimeStamper(
-        tsa_cert=asn1_x509.Certificate.load(cert_der),
-        tsa_key=keys.PrivateKeyInfo.load(key_der),
-    )
-    received: list[tsp.TimeStampReq] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.headers.get("Content-Type") != "application/timestamp-query":
-                self.send_error(415)
-                return
-            request = tsp.TimeStampReq.load(body)
-            received.append(request)
-            reply = stamper.request_tsa_response(request).dump()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # quiet test output
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LoopbackTsa(f"http://127.0.0.1:{server.server_port}/tsa", cert_der, received)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_tsa() as server:
+        yield server
 
 
 def _closed_port() -> int:
@@ -136,18 +52,6 @@ def _pdfsig(pdf: bytes, tmp_path: Path) -> str:
     path.write_bytes(pdf)
     result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False)
     return result.stdout + result.stderr
-
-
-def _p7s(pki: TestPki, data: bytes) -> bytes:
-    return (
-        pkcs7.PKCS7SignatureBuilder()
-        .set_data(data)
-        .add_signer(pki.signer_cert, pki.signer_key, hashes.SHA256())
-        .sign(
-            serialization.Encoding.DER,
-            [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary],
-        )
-    )
 
 
 @pytest.mark.sqlite_only
@@ -251,7 +155,7 @@ def test_unreachable_tsa_is_a_clear_ukrainian_error(pki: TestPki) -> None:
 @pytest.mark.sqlite_only
 def test_detached_cades_bound_by_hash(pki: TestPki) -> None:
     pdf = _pdf("Версія 2")
-    facts = inspect_p7s(_p7s(pki, pdf), pdf=pdf)
+    facts = inspect_p7s(detached_p7s(pki, pdf), pdf=pdf)
     assert facts.check == SignatureCheck.VALID
     assert facts.signer_name == "Тестенко Марія Іванівна"
     assert "секретар міської ради" in facts.signer_position
@@ -259,7 +163,7 @@ def test_detached_cades_bound_by_hash(pki: TestPki) -> None:
     assert "sha256" in facts.algorithm
 
     with pytest.raises(Invalid, match="не відповідає цьому PDF"):
-        inspect_p7s(_p7s(pki, _pdf("Інший документ")), pdf=pdf)
+        inspect_p7s(detached_p7s(pki, _pdf("Інший документ")), pdf=pdf)
     with pytest.raises(Invalid, match="не є підписом"):
         inspect_p7s(b"not a signature", pdf=pdf)
 
@@ -278,7 +182,7 @@ def _as_dstu(p7s: bytes) -> bytes:
 @pytest.mark.sqlite_only
 def test_dstu_signature_is_not_claimed_verified(pki: TestPki) -> None:
     pdf = _pdf("Версія 3")
-    facts = inspect_p7s(_as_dstu(_p7s(pki, pdf)), pdf=pdf)
+    facts = inspect_p7s(_as_dstu(detached_p7s(pki, pdf)), pdf=pdf)
     assert facts.check == SignatureCheck.NOT_VERIFIED
     assert "ДСТУ 4145" in facts.algorithm
     assert "тут не перевірено" in facts.note
@@ -364,14 +268,14 @@ def test_sign_and_upload_through_the_api(
     wrong = client.post(
         f"{base}/versions/1/p7s",
         headers=coordinator,
-        files={"p7s": ("x.p7s", _p7s(pki, _pdf("інший")), "application/pkcs7-signature")},
+        files={"p7s": ("x.p7s", detached_p7s(pki, _pdf("інший")), "application/pkcs7-signature")},
     )
     assert wrong.status_code == 422
     assert "не відповідає цьому PDF" in wrong.json()["detail"]
     good = client.post(
         f"{base}/versions/1/p7s",
         headers=coordinator,
-        files={"p7s": ("r.p7s", _p7s(pki, pdf), "application/pkcs7-signature")},
+        files={"p7s": ("r.p7s", detached_p7s(pki, pdf), "application/pkcs7-signature")},
     )
     assert good.status_code == 200, good.text
     assert good.json()["verification"] == "valid"
@@ -383,7 +287,7 @@ def test_sign_and_upload_through_the_api(
     dstu = client.post(
         f"{base}/versions/1/p7s",
         headers=coordinator,
-        files={"p7s": ("d.p7s", _as_dstu(_p7s(pki, pdf)), "application/pkcs7-signature")},
+        files={"p7s": ("d.p7s", _as_dstu(detached_p7s(pki, pdf)), "application/pkcs7-signature")},
     )
     assert dstu.status_code == 200, dstu.text
     assert dstu.json()["verification"] == "not_verified"
@@ -400,7 +304,7 @@ def test_sign_and_upload_through_the_api(
 def test_a_der_p7s_ending_in_a_space_like_byte_is_read(pki: TestPki) -> None:
     """DER is binary: a signature whose last byte is 0x20/0x0a/0x0d/0x09 must not be "stripped"."""
     for attempt in range(5000):
-        p7s = _p7s(pki, f"документ {attempt}".encode())
+        p7s = detached_p7s(pki, f"документ {attempt}".encode())
         if p7s[-1:] in (b" ", b"\n", b"\r", b"\t"):
             break
     else:

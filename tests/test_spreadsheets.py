@@ -22,8 +22,8 @@ from models.services.spreadsheets import (
     template_csv,
     template_xlsx,
 )
+from tests.doubles.html import fields
 from tests.factories import UNITS, at, create_organization, launch, login, plan, token_of
-from tests.test_questionnaire_form import fields
 
 
 def _filled_template(systems: list[list[Any]], items: list[list[Any]]) -> bytes:

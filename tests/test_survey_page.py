@@ -2,7 +2,6 @@
 
 import re
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from models.clock import FixedClock
 from models.db import session_scope
 from models.survey import Answer, Response
 from tests.accessibility import axe_context, check_keyboard, serious_violations
+from tests.doubles.html import form_parts, hidden
 from tests.factories import at, create_organization, launch, login, plan
 
 QUESTIONS: list[dict[str, Any]] = [
@@ -22,56 +22,6 @@ QUESTIONS: list[dict[str, Any]] = [
      "options": ["Вебпортал", "Facebook"]},
     {"text": "Які набори даних варто оприлюднити?", "kind": "text"},
 ]  # fmt: skip
-
-
-class FormParts(HTMLParser):
-    """Inputs, labels and fieldsets of a page (enough to check labelling)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.inputs: list[dict[str, str]] = []
-        self.label_for: set[str] = set()
-        self.fieldsets = 0
-        self.legends = 0
-        self.textareas: dict[str, str] = {}
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        """Collect the form's parts."""
-        values = {k: v or "" for k, v in attrs}
-        if tag in ("input", "textarea"):
-            self.inputs.append({"tag": tag, **values})
-        if tag == "textarea":
-            self._textarea = values.get("name", "")
-            self.textareas[self._textarea] = ""
-        if tag == "label" and "for" in values:
-            self.label_for.add(values["for"])
-        self.fieldsets += tag == "fieldset"
-        self.legends += tag == "legend"
-
-    def handle_endtag(self, tag: str) -> None:
-        """Close a textarea."""
-        if tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data: str) -> None:
-        """Keep a textarea's text."""
-        if self._textarea is not None:
-            self.textareas[self._textarea] += data
-
-
-def parse(html: str) -> FormParts:
-    """The form parts of a page."""
-    parts = FormParts()
-    parts.feed(html)
-    return parts
-
-
-def hidden(html: str, name: str) -> str:
-    """A hidden field's value."""
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert found, name
-    return found.group(1)
 
 
 def responses() -> int:
@@ -116,7 +66,7 @@ def test_page_is_labelled_and_carries_the_hidden_fields(
     assert "23.09.2024" in page.text
     assert "infoaudit_survey" in page.cookies
     assert "infoaudit_csrf" in page.cookies
-    parts = parse(page.text)
+    parts = form_parts(page.text)
     visible = [i for i in parts.inputs if i.get("type") != "hidden"]
     assert all(i["id"] in parts.label_for for i in visible), "every field has a label"
     assert parts.fieldsets == parts.legends == 2  # the two choice questions
@@ -160,7 +110,7 @@ def test_bad_input_rerenders_with_answers_kept_and_saves_nothing(
     response = client.post(survey["url"], data=form)
     assert response.status_code == 422
     assert "обов’язкові питання: 1" in response.text
-    parts = parse(response.text)
+    parts = form_parts(response.text)
     assert parts.textareas[f"q{text['id']}_text"] == "Реєстр договорів оренди"
     assert 'value="Телеграм-канал"' in response.text
     checked = re.search(rf'value="{multiple["options"][1]["id"]}" checked', response.text)

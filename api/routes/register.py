@@ -1,16 +1,15 @@
 """The register's import/export and what is published: snapshots, matches, manual entries."""
 
 import json
-import os
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import DB, Coordinator, Now, RawBody, Reader, require_roles
-from flows.monitoring import TOKEN_VARIABLE, take_snapshot
+from flows.portal_snapshot import start_portal_snapshot
 from models.account import Account, Role
 from models.actor import Actor
 from models.clock import local_date
@@ -179,13 +178,10 @@ def set_portal(
 
 
 @router.post("/portal/snapshots", status_code=202)
-def request_snapshot(
-    organization_id: int, background: BackgroundTasks, now: Now, account: Auditing
-) -> dict[str, str]:
+def request_snapshot(organization_id: int, now: Now, account: Auditing) -> dict[str, str]:
     """Take a portal snapshot in the background; its result shows in the list of snapshots."""
     _own(account, organization_id)
-    token = os.environ.get(TOKEN_VARIABLE) or None
-    background.add_task(take_snapshot, organization_id, now=now, token=token)
+    start_portal_snapshot(organization_id, now)  # the flow runs outside the request
     return {"message": "Знімок порталу розпочато; результат — у переліку знімків."}
 
 

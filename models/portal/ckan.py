@@ -1,7 +1,9 @@
-"""A client of a CKAN portal's action API (data.gov.ua is CKAN): the holder's published datasets.
+"""A client of a CKAN portal's action API (data.gov.ua is CKAN): the holder's published datasets,
+and the write actions that publish the open-data package.
 
 Every failure (network, timeout, 403, a malformed answer) becomes a PortalError whose message is
-Ukrainian and says what to do; the caller keeps the previous snapshot.
+Ukrainian and says what to do; the caller keeps the previous snapshot. A failed write is a
+PublishError that says whether trying again may help.
 """
 
 from datetime import UTC, datetime
@@ -10,9 +12,11 @@ from typing import Any
 import httpx
 
 from models.services.publication import PortalDataset, PortalResource
+from models.services.publication_package import PackageFile
 
 PAGE_SIZE = 100  # CKAN's package_search allows up to 1000; small pages keep answers light
 MAX_PAGES = 200  # a portal that never stops paging is a malformed answer, not a loop
+TOKEN_VARIABLE = "INFOAUDIT_PORTAL_TOKEN"  # a CKAN API token: private datasets are read too
 
 
 class PortalError(Exception):
@@ -192,3 +196,83 @@ class CkanClient:
             dataset = parse_package(package, portal_url=self.portal_url)
             datasets[dataset.portal_id] = dataset  # a package repeated across pages counts once
         return org, list(datasets.values())
+
+
+class PublishError(PortalError):
+    """A write to the portal failed; ``retryable`` for timeouts, lost connections and 5xx."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class CkanPublisher(CkanClient):
+    """The CKAN client (issue 5's reader) with the write actions (POST, token required)."""
+
+    def post_action(
+        self,
+        name: str,
+        *,
+        json: dict[str, Any] | None = None,
+        data: dict[str, str] | None = None,
+        upload: PackageFile | None = None,
+    ) -> Any:
+        """Call a write action; returns its `result` or raises PublishError."""
+        files = None
+        if upload is not None:
+            files = {"upload": (upload.name, upload.data, upload.media_type)}
+        try:
+            response = self._client.post(name, json=json, data=data, files=files)
+        except httpx.TimeoutException as exc:
+            raise PublishError(
+                f"Портал {self.portal_url} не відповів за {self.timeout:g} с ({name}).",
+                retryable=True,
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise PublishError(
+                f"З’єднання з порталом {self.portal_url} перервалося ({name}).", retryable=True
+            ) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        message = ""
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            error = body["error"]
+            details = "; ".join(
+                f"{k}: {v}" for k, v in error.items() if k not in ("__type", "message")
+            )
+            message = str(error.get("message") or details or error.get("__type") or "")[:300]
+        if response.status_code == 403:
+            raise PublishError(
+                f"Портал відмовив у доступі ({name}, HTTP 403): перевірте ключ API "
+                f"({TOKEN_VARIABLE}) і право облікового запису публікувати в організації."
+            )
+        if response.status_code == 409:
+            raise PublishError(
+                f"Портал не прийняв дані ({name}): {message or 'помилка перевірки'}."
+            )
+        if response.status_code >= 500:
+            raise PublishError(
+                f"Портал повернув помилку HTTP {response.status_code} ({name}).", retryable=True
+            )
+        if response.status_code != 200 or not isinstance(body, dict):
+            detail = f": {message}" if message else ""
+            raise PublishError(f"Портал повернув HTTP {response.status_code} ({name}){detail}.")
+        if body.get("success") is not True:
+            raise PublishError(
+                f"Портал повідомив про помилку ({name}): {message or 'без пояснення'}."
+            )
+        return body.get("result")
+
+    def find_package(self, name: str) -> dict[str, Any] | None:
+        """The dataset by name, or None when the portal has none."""
+        try:
+            result = self.action("package_show", {"id": name})
+        except PortalError as exc:
+            if "не знайшов" in exc.message:
+                return None
+            raise PublishError(exc.message, retryable="не відповів" in exc.message) from exc
+        if not isinstance(result, dict) or not result.get("id"):
+            raise PublishError("Портал повернув некоректний опис набору даних.")
+        return result

@@ -1,0 +1,1 @@
+"""Clients of open-data portals (CKAN's action API): read a holder's datasets, publish a package."""

@@ -1,0 +1,248 @@
+"""A fake CKAN portal on loopback, answering as CKAN's action API does (docs.ckan.org, "API guide").
+
+Every action answers {"help": ..., "success": true, "result": ...}; errors are {"success": false,
+"error": {"message": ..., "__type": ...}} with HTTP 403 ("Authorization Error") or 404 ("Not
+Found Error"); package_search's result is {"count": N, "results": [...], ...} paged by rows/start.
+
+`SearchHandler` is the read side the snapshot uses (organization_show, package_search);
+`PublishHandler` is the write side `infoaudit publish` uses (package_show, package_create/update,
+resource_create/update with an API token). Serve either with `tests.doubles.loopback`.
+"""
+
+import json
+import threading
+import time
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+ORG_ID = "ae0dd46e-a8b1-457d-8d9e-a12e235c30ad"
+SEARCH_TOKEN = "test-api-token"  # lets the search see private datasets
+PUBLISH_TOKEN = "publish-token"  # the only token the write actions accept
+HELP = "http://127.0.0.1/api/3/action/help_show?name=package_search"
+
+
+class CkanAnswers(BaseHTTPRequestHandler):
+    """CKAN's answer envelope, quiet logs, and a client that gave up is not an error."""
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+        pass
+
+    def send_json(self, status: int, body: Any, raw: bytes | None = None) -> None:
+        """Answer with `body` as JSON (or `raw` bytes as they are)."""
+        data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+            pass
+
+    def ok(self, result: Any) -> None:
+        """A successful action's answer."""
+        self.send_json(200, {"help": HELP, "success": True, "result": result})
+
+    def error(self, status: int, message: str, kind: str) -> None:
+        """A failed action's answer."""
+        self.send_json(
+            status,
+            {"help": HELP, "success": False, "error": {"message": message, "__type": kind}},
+        )
+
+
+def package(n: int, *, private: bool = False, fmt: str = "CSV") -> dict[str, Any]:
+    """A package dict as CKAN 2.9+/data.gov.ua returns it (abridged)."""
+    return {
+        "id": f"pkg-{n:03d}",
+        "name": f"dataset-{n:03d}",
+        "title": f"Набір даних {n}",
+        "private": private,
+        "state": "active",
+        "type": "dataset",
+        "owner_org": ORG_ID,
+        "metadata_created": "2023-01-10T08:00:00.000000",
+        "metadata_modified": f"2024-0{1 + n % 9}-15T10:30:00.123456",
+        "update_frequency": "once a quarter",
+        "organization": {"id": ORG_ID, "name": "kalush-rada", "title": "Калуська міська рада"},
+        "extras": [],
+        "tags": [{"name": "бюджет"}],
+        "resources": [
+            {
+                "id": f"res-{n:03d}",
+                "package_id": f"pkg-{n:03d}",
+                "name": f"Ресурс {n}",
+                "format": fmt,
+                "url": f"https://data.gov.ua/dataset/dataset-{n:03d}/resource/res-{n:03d}",
+                "created": "2023-01-10T08:00:00.000000",
+                "last_modified": "2024-07-01T09:00:00" if n % 2 else None,
+            }
+        ],
+        "num_resources": 1,
+    }
+
+
+PUBLIC = [package(n) for n in range(1, 8)]
+PRIVATE = [package(100, private=True, fmt="XLS")]
+
+
+class SearchPortal:
+    """What the fake portal "kalush-rada" does next (tests change it; `reset` before each)."""
+
+    mode = "ok"  # ok | forbidden | malformed | failure | slow | html | loop
+    requests: list[tuple[str, dict[str, list[str]], str | None]] = []
+
+    @classmethod
+    def reset(cls) -> None:
+        """Answer normally, with no requests seen."""
+        cls.mode = "ok"
+        cls.requests = []
+
+
+class SearchHandler(CkanAnswers):
+    """CKAN's read actions, as much of them as the snapshot's client uses."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query)
+        token = self.headers.get("Authorization")
+        SearchPortal.requests.append((parts.path, query, token))
+        action = parts.path.removeprefix("/api/3/action/")
+        mode = SearchPortal.mode
+        if mode == "slow":
+            time.sleep(1.5)
+        if mode == "forbidden":
+            return self.error(403, "Access denied", "Authorization Error")
+        if mode == "html":
+            return self.send_json(200, None, raw=b"<html><body>Technical works</body></html>")
+        if mode == "failure":
+            return self.send_json(
+                200, {"help": HELP, "success": False, "error": {"message": "Oops"}}
+            )
+        if action == "organization_show":
+            if query.get("id") != ["kalush-rada"]:
+                return self.error(404, "Not found", "Not Found Error")
+            return self.ok({"id": ORG_ID, "name": "kalush-rada", "package_count": 7})
+        if action == "package_search":
+            if query.get("fq") != [f'owner_org:"{ORG_ID}"']:
+                return self.error(409, "Bad fq", "Validation Error")
+            private = query.get("include_private") == ["true"] and token == SEARCH_TOKEN
+            packages = PUBLIC + (PRIVATE if private else [])
+            rows, start = int(query["rows"][0]), int(query["start"][0])
+            if mode == "malformed":
+                return self.ok({"count": "x"})
+            if mode == "loop":
+                start = 0  # a broken portal: always the first page, a count that never ends
+            return self.ok(
+                {
+                    "count": 10_000 if mode == "loop" else len(packages),
+                    "results": packages[start : start + rows],
+                    "sort": "name asc",
+                    "facets": {},
+                    "search_facets": {},
+                }
+            )
+        return self.error(404, "Action not found", "Not Found Error")
+
+
+class PublishPortal:
+    """The fake portal's datasets and uploads; tests change `fail`."""
+
+    def __init__(self) -> None:
+        self.packages: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.calls: list[str] = []
+        self.fail: dict[str, str] = {}  # action -> "slow-after-work" | "500-before-work"
+        self.lock = threading.Lock()
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        """A handler class bound to this portal."""
+        return type("BoundPublishHandler", (PublishHandler,), {"portal": self})
+
+
+class PublishHandler(CkanAnswers):
+    """CKAN's write actions (and package_show), as the publisher uses them."""
+
+    portal: PublishPortal
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        parts = urlsplit(self.path)
+        action = parts.path.rsplit("/", 1)[-1]
+        self.portal.calls.append(action)
+        query = parse_qs(parts.query)
+        if action != "package_show":
+            self.error(400, "unsupported", "Bad request")
+            return
+        found = self.portal.packages.get(query.get("id", [""])[0])
+        if found is None:
+            self.error(404, "Not found", "Not Found Error")
+            return
+        self.ok(found)
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.startswith("application/json"):
+            return dict(json.loads(raw))
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+        )
+        fields: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = str(part.get_param("name", header="content-disposition"))
+            payload: Any = part.get_payload(decode=True)
+            fields[name] = payload if part.get_filename() else payload.decode()
+        return fields
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        action = urlsplit(self.path).path.rsplit("/", 1)[-1]
+        self.portal.calls.append(action)
+        if self.headers.get("Authorization") != PUBLISH_TOKEN:
+            self.error(403, "Access denied", "Authorization Error")
+            return
+        body = self._body()
+        failure = self.portal.fail.pop(action, None)
+        if failure == "500-before-work":
+            self.error(500, "boom", "Internal Server Error")
+            return
+        with self.portal.lock:
+            result = self._act(action, body)
+        if failure == "slow-after-work":
+            time.sleep(1.5)  # the work is done, but the client gives up first
+        if result is None:
+            return
+        self.ok(result)
+
+    def _act(self, action: str, body: dict[str, Any]) -> Any:
+        packages = self.portal.packages
+        if action == "package_create":
+            if body["name"] in packages:
+                self.error(409, "That URL is already in use.", "Validation Error")
+                return None
+            created = {**body, "id": f"id-{body['name']}", "resources": []}
+            packages[body["name"]] = created
+            return created
+        if action == "package_update":
+            updated = packages[body["name"]]
+            updated.update({k: v for k, v in body.items() if k != "resources"})
+            return updated
+        if action in ("resource_create", "resource_update"):
+            upload = body.pop("upload")
+            if action == "resource_create":
+                owner = next(p for p in packages.values() if p["id"] == body["package_id"])
+                resource = {**body, "id": f"res-{len(self.portal.uploads) + 1}"}
+                owner["resources"].append(resource)
+            else:
+                resource = next(
+                    r for p in packages.values() for r in p["resources"] if r["id"] == body["id"]
+                )
+                resource.update(body)
+            resource["url"] = f"http://127.0.0.1/download/{resource['id']}/{resource['name']}"
+            self.portal.uploads[resource["id"]] = upload
+            return resource
+        self.error(400, "unsupported", "Bad request")
+        return None
