@@ -20,9 +20,9 @@ from models.questionnaire import AccessCategory, ConsolidationKind
 from models.report import ReportStatus, SignatureKind
 from models.services.consolidation import consolidate
 from models.services.cycles import get_cycle
-from models.services.report_versions import downloadable_version, signatures_of
-from models.services.reports import build_report_context, load_pdf
-from models.services.signoff import load_signature_data
+from models.services.report.context import build_report_context
+from models.services.report.signoff import load_signature_data
+from models.services.report.versions import downloadable_version, load_pdf, signatures_of
 from models.services.spreadsheets import item_rows, system_rows
 
 AUDIT_RESULTS_FIELDS = [
