@@ -13,8 +13,8 @@ from models.clock import FixedClock
 from models.db import session_scope
 from models.event import AuditEvent
 from models.report import Report, ReportSection, ReportStatus, ReportVersion, Signature
-from models.services.reports import load_pdf
-from report_templates.parallel import RenderError
+from models.services.report.versions import load_pdf
+from report_templates.environment import RenderError
 from tests.console_pages import console_login, csrf_of, launched_cycle
 from tests.factories import at, second_organization
 from tests.test_signoff import _p7s
