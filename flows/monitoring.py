@@ -5,7 +5,6 @@ every quarter, between annual audits. It runs on a quarterly schedule (see
 `monitoring_deployment`) and on demand: `infoaudit monitor <org> --now 2024-10-01`.
 """
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,11 +27,11 @@ from models.services.publication import (
     record_snapshot,
 )
 from models.services.register import to_csv
-from report_templates.render import TEMPLATES_DIR, TemplateOnlyURLFetcher, _environment
+from models.settings import get_settings
+from report_templates.environment import TEMPLATES_DIR, TemplateOnlyURLFetcher, environment
 
 CARD_TEMPLATE = "monitoring_card.html.j2"
 QUARTERLY_CRON = "0 6 1 1,4,7,10 *"  # 06:00 on the first day of each quarter
-TOKEN_VARIABLE = "INFOAUDIT_PORTAL_TOKEN"  # a CKAN API token: private datasets are read too
 ROMAN = ("I", "II", "III", "IV")
 CARD_HEADER = (
     "Місце в рейтингу",
@@ -150,7 +149,7 @@ def card_table(context: dict[str, Any]) -> list[list[Any]]:
 
 def render_card(context: dict[str, Any]) -> bytes:
     """The one-page PDF card, through the report's templates and confined URL fetcher."""
-    html = _environment().get_template(CARD_TEMPLATE).render(**context)
+    html = environment().get_template(CARD_TEMPLATE).render(**context)
     pdf = HTML(
         string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher()
     ).write_pdf()
@@ -162,7 +161,9 @@ def render_card(context: dict[str, Any]) -> bytes:
 @task(cache_policy=NO_CACHE)
 def snapshot_task(organization_id: int, now: datetime) -> SnapshotOutcome:
     """Take a fresh portal snapshot (the previous one stays when the portal fails)."""
-    return take_snapshot(organization_id, now=now, token=os.environ.get(TOKEN_VARIABLE) or None)
+    # Read here, not passed in as a parameter: Prefect stores task parameters.
+    token = get_settings().portal_token or None
+    return take_snapshot(organization_id, now=now, token=token)
 
 
 @task(cache_policy=NO_CACHE)

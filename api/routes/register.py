@@ -1,7 +1,6 @@
 """The register's import/export and what is published: snapshots, matches, manual entries."""
 
 import json
-import os
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -9,8 +8,8 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.deps import DB, Coordinator, Now, RawBody, Reader, actor_of, require_roles
-from flows.monitoring import TOKEN_VARIABLE, take_snapshot
+from api.deps import DB, AppSettings, Coordinator, Now, RawBody, Reader, actor_of, require_roles
+from flows.monitoring import take_snapshot
 from models.account import Account, Role
 from models.clock import local_date
 from models.errors import Invalid, NotFound
@@ -179,11 +178,15 @@ def set_portal(
 
 @router.post("/portal/snapshots", status_code=202)
 def request_snapshot(
-    organization_id: int, background: BackgroundTasks, now: Now, account: Auditing
+    organization_id: int,
+    background: BackgroundTasks,
+    now: Now,
+    account: Auditing,
+    settings: AppSettings,
 ) -> dict[str, str]:
     """Take a portal snapshot in the background; its result shows in the list of snapshots."""
     _own(account, organization_id)
-    token = os.environ.get(TOKEN_VARIABLE) or None
+    token = settings.portal_token or None
     background.add_task(take_snapshot, organization_id, now=now, token=token)
     return {"message": "Знімок порталу розпочато; результат — у переліку знімків."}
 
