@@ -58,8 +58,9 @@ def _monitor(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from flows.publish import TOKEN_VARIABLE, PublishError, publish
+    from flows.publish import PublishError, publish
     from models.clock import parse_now
+    from models.settings import Settings
 
     try:
         result = publish(
@@ -67,7 +68,8 @@ def _publish(args: argparse.Namespace) -> int:
             args.out,
             portal_url=args.portal,
             owner_org=args.organization,
-            token=os.environ.get(TOKEN_VARIABLE),
+            # Read as the command runs (not the process-wide cached settings).
+            token=Settings().portal_token,
             now=parse_now(args.now) if args.now else None,
         )
     except PublishError as exc:

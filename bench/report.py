@@ -254,7 +254,7 @@ def fill_survey(cycle_id: int, *, responses: int) -> None:
 def context_for(cycle_id: int) -> dict[str, Any]:
     """The full report context, as the flow builds it."""
     from models.db import session_scope
-    from models.services.report_versions import full_report_context
+    from models.services.report.context import full_report_context
 
     with session_scope() as session:
         return full_report_context(session, cycle_id=cycle_id, now=NOW, version=1)
@@ -276,6 +276,8 @@ def main() -> int:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         os.environ["INFOAUDIT_DATABASE_URL"] = url
         from models.migrate import upgrade_database
+        from models.settings import get_settings
+        from report_templates.parallel import worker_count
         from report_templates.render import render, render_single
 
         upgrade_database(url)
@@ -286,10 +288,13 @@ def main() -> int:
         context = context_for(cycle_id)
         context_seconds = time.monotonic() - started
 
+        settings = get_settings()
         load_before = os.getloadavg()[0]
         with PeakMemory() as memory:
             started = time.monotonic()
-            pdf = render(context)
+            pdf = render(
+                context, workers=settings.render_workers, memory_mb=settings.render_memory_mb
+            )
             seconds = time.monotonic() - started
         result: dict[str, Any] = {
             "rows": args.rows,
@@ -297,9 +302,7 @@ def main() -> int:
             "peak_memory_mb": round(memory.peak / 2**20),
             "pages": pages(pdf),
             "cpu_seconds": round(memory.cpu_seconds, 1),
-            "workers": int(
-                os.environ.get("INFOAUDIT_RENDER_WORKERS") or min(2, os.cpu_count() or 1)
-            ),
+            "workers": worker_count(settings.render_workers),
             "build_seconds": round(built, 1),
             "context_seconds": round(context_seconds, 1),
         }

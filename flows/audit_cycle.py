@@ -10,14 +10,14 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.reminders import remind_units, send_outbox
+from flows.report import render_pdf as render
 from flows.report import render_version
 from models.clock import SystemClock
 from models.cycle import StageKind, StageStatus
 from models.db import session_scope
 from models.services.cycles import get_cycle
-from models.services.reports import latest_version
+from models.services.report.versions import latest_version
 from models.services.stages import advance_stage
-from report_templates.render import render
 
 
 def _now(now: datetime | None) -> datetime:

@@ -5,7 +5,6 @@ every quarter, between annual audits. It runs on a quarterly schedule (see
 `monitoring_deployment`) and on demand: `infoaudit monitor <org> --now 2024-10-01`.
 """
 
-import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,11 @@ from weasyprint import HTML
 from flows.portal_snapshot import SnapshotOutcome, take_snapshot
 from models.clock import KYIV, SystemClock, local_date
 from models.db import session_scope
-from models.portal.ckan import TOKEN_VARIABLE
 from models.services.analysis import PublicationAnalysis, analyse_publication, summary_row
 from models.services.organizations import get_organization, list_organization_ids
 from models.services.register import to_csv
-from report_templates.render import TEMPLATES_DIR, TemplateOnlyURLFetcher, _environment
+from models.settings import get_settings
+from report_templates.environment import TEMPLATES_DIR, TemplateOnlyURLFetcher, environment
 
 CARD_TEMPLATE = "monitoring_card.html.j2"
 QUARTERLY_CRON = "0 6 1 1,4,7,10 *"  # 06:00 on the first day of each quarter
@@ -88,7 +87,7 @@ def card_table(context: dict[str, Any]) -> list[list[Any]]:
 
 def render_card(context: dict[str, Any]) -> bytes:
     """The one-page PDF card, through the report's templates and confined URL fetcher."""
-    html = _environment().get_template(CARD_TEMPLATE).render(**context)
+    html = environment().get_template(CARD_TEMPLATE).render(**context)
     pdf = HTML(
         string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher()
     ).write_pdf()
@@ -100,7 +99,9 @@ def render_card(context: dict[str, Any]) -> bytes:
 @task(cache_policy=NO_CACHE)
 def snapshot_task(organization_id: int, now: datetime) -> SnapshotOutcome:
     """Take a fresh portal snapshot (the previous one stays when the portal fails)."""
-    return take_snapshot(organization_id, now=now, token=os.environ.get(TOKEN_VARIABLE) or None)
+    # Read here, not passed in as a parameter: Prefect stores task parameters.
+    token = get_settings().portal_token or None
+    return take_snapshot(organization_id, now=now, token=token)
 
 
 @task(cache_policy=NO_CACHE)

@@ -4,7 +4,6 @@ The API's "take a snapshot" runs it outside the request (`start_portal_snapshot`
 quarterly monitoring takes one before it writes the card.
 """
 
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,13 +11,14 @@ from datetime import datetime
 from prefect import flow
 
 from models.db import session_scope
-from models.portal.ckan import TOKEN_VARIABLE, CkanClient, PortalError
+from models.portal.ckan import CkanClient, PortalError
 from models.services.publication import (
     get_portal_source,
     match_datasets,
     record_failed_snapshot,
     record_snapshot,
 )
+from models.settings import get_settings
 
 SNAPSHOT_THREAD = "portal-snapshot"  # the name (prefix) of the thread a request starts
 
@@ -82,7 +82,7 @@ def take_snapshot(
 def portal_snapshot(organization_id: int, now: datetime) -> SnapshotOutcome:
     """A snapshot of the holder's portal; its result shows in the list of snapshots."""
     # The token is read here, not passed in: flow parameters are stored by Prefect's API.
-    return take_snapshot(organization_id, now=now, token=os.environ.get(TOKEN_VARIABLE) or None)
+    return take_snapshot(organization_id, now=now, token=get_settings().portal_token or None)
 
 
 def start_portal_snapshot(organization_id: int, now: datetime) -> threading.Thread:

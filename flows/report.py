@@ -4,27 +4,35 @@ processes with a memory cap (report_templates/parallel.py)."""
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from models.clock import SystemClock
 from models.db import session_scope
-from models.services.report_versions import (
-    clear_request,
-    full_report_context,
-    pending_request,
-    record_render_failure,
+from models.services.report.context import FullReportContext, full_report_context
+from models.services.report.rendering import clear_request, pending_request, record_render_failure
+from models.services.report.versions import (
+    latest_version,
+    next_version_number,
     render_due,
+    store_version,
 )
-from models.services.reports import latest_version, next_version_number, store_version
-from report_templates.parallel import RenderError
+from models.settings import Settings
+from report_templates.environment import RenderError
 from report_templates.render import render
 
 
+def render_pdf(context: FullReportContext) -> bytes:
+    """The report's PDF with the installation's render worker count and memory cap."""
+    # Read when the render runs, not the process-wide cached settings: a changed cap applies
+    # to the next render.
+    settings = Settings()
+    return render(context, workers=settings.render_workers, memory_mb=settings.render_memory_mb)
+
+
 def render_version(
-    cycle_id: int, now: datetime, renderer: Callable[[dict[str, Any]], bytes] = render
+    cycle_id: int, now: datetime, renderer: Callable[[FullReportContext], bytes] = render_pdf
 ) -> int | None:
     """Render and store a new version if one is due; returns its number (None if none was due)."""
     with session_scope() as session:
@@ -32,9 +40,7 @@ def render_version(
             return None
         seen = pending_request(session, cycle_id=cycle_id)
         number = next_version_number(session, cycle_id=cycle_id)
-        context: dict[str, Any] = full_report_context(
-            session, cycle_id=cycle_id, now=now, version=number
-        )
+        context = full_report_context(session, cycle_id=cycle_id, now=now, version=number)
     # Rendering takes seconds to minutes: no transaction is held open meanwhile.
     try:
         pdf = renderer(context)

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     # a library answers from one address.
     survey_rate_limit: int = 200
     survey_rate_window_minutes: int = 60
+    # Report rendering: worker processes (0: min(2, CPUs)) and each one's address-space cap.
+    render_workers: int = 0
+    render_memory_mb: int = 1400
+    # A CKAN API token for publishing (and for reading private datasets in snapshots).
+    portal_token: str | None = None
+
+    @field_validator("render_workers", "render_memory_mb", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object, info: ValidationInfo) -> object:
+        # An empty variable (INFOAUDIT_RENDER_WORKERS=) means the default, not an error.
+        if value == "":
+            return cls.model_fields[info.field_name or ""].default
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

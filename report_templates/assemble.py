@@ -27,7 +27,7 @@ from pypdf.generic import (
 from weasyprint import HTML
 
 from report_templates.chunking import Heading
-from report_templates.render import TEMPLATES_DIR, RenderError, TemplateOnlyURLFetcher
+from report_templates.environment import TEMPLATES_DIR, RenderError, TemplateOnlyURLFetcher
 
 PDF_VARIANT = "pdf/a-3u"
 

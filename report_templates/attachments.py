@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -43,7 +44,7 @@ def _units(value: Any) -> str:
     return "; ".join(str(u) for u in value or [])
 
 
-def annex_tables(context: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
+def annex_tables(context: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Annexes 1, 2 and 4 as header and rows (the same rows the PDF shows)."""
     annex1 = [
         [
@@ -81,7 +82,7 @@ def annex_tables(context: dict[str, Any]) -> dict[str, tuple[list[str], list[lis
     }
 
 
-def annex3_results(context: dict[str, Any]) -> list[dict[str, Any]]:
+def annex3_results(context: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Annex 3: each question with its denominator and options (no individual answers' authors)."""
     return [
         {
@@ -108,7 +109,7 @@ ANNEX_TITLES = {
 }
 
 
-def annex_attachments(context: dict[str, Any]) -> list[ReportAttachment]:
+def annex_attachments(context: Mapping[str, Any]) -> list[ReportAttachment]:
     """CSV and JSON of every annex, named annexN.csv / annexN.json."""
     files: list[ReportAttachment] = []
     for key, (header, rows) in annex_tables(context).items():

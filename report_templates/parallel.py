@@ -24,7 +24,7 @@ import os
 import resource
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -36,11 +36,11 @@ from weasyprint import HTML, Attachment
 from report_templates.assemble import PDF_VARIANT, Assembler, LinkArea, Target
 from report_templates.attachments import ReportAttachment, annex_attachments
 from report_templates.chunking import Heading, split_document
-from report_templates.render import (
+from report_templates.environment import (
     TEMPLATES_DIR,
     RenderError,
     TemplateOnlyURLFetcher,
-    _environment,
+    environment,
     render_html,
 )
 
@@ -84,11 +84,11 @@ class PartResult:
 
 def toc_html(headings: list[Heading], pages: dict[str, int] | None) -> str:
     """The table of contents: literal page numbers, or target-counter() links when None."""
-    template = _environment().get_template("sections/toc.j2")
+    template = environment().get_template("sections/toc.j2")
     return template.render(headings=headings, pages=pages)
 
 
-def full_html(context: dict[str, Any]) -> str:
+def full_html(context: Mapping[str, Any]) -> str:
     """The whole report as one HTML document with a target-counter() table of contents."""
     split = split_document(render_html(context))
     return _document(
@@ -210,17 +210,12 @@ def _to_pdf(
     )
 
 
-def _workers(requested: int | None) -> int:
-    configured = int(os.environ.get("INFOAUDIT_RENDER_WORKERS") or 0)
-    return max(1, requested or configured or min(2, os.cpu_count() or 1))
+def worker_count(requested: int | None) -> int:
+    """The worker processes a render uses: as requested, or min(2, CPUs) for None or 0."""
+    return max(1, requested or min(2, os.cpu_count() or 1))
 
 
-def _memory_limit() -> int:
-    megabytes = int(os.environ.get("INFOAUDIT_RENDER_MEMORY_MB") or DEFAULT_MEMORY_MB)
-    return megabytes * 1024 * 1024
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
+def _pool(workers: int, memory_mb: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has WeasyPrint imported already.
     context.set_forkserver_preload(["report_templates.parallel"])
@@ -228,14 +223,16 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(_memory_limit(),),
+        initargs=(memory_mb * 1024 * 1024,),
     )
 
 
-def render_parallel(context: dict[str, Any], *, workers: int | None = None) -> bytes:
+def render_parallel(
+    context: Mapping[str, Any], *, workers: int | None = None, memory_mb: int = DEFAULT_MEMORY_MB
+) -> bytes:
     """The whole report as a PDF/A-3u: parts in parallel, merged, numbered, with a TOC."""
-    count = _workers(workers)
-    with _pool(count) as pool:
+    count = worker_count(workers)
+    with _pool(count, memory_mb) as pool:
         # Submitting starts the fork server, which imports WeasyPrint before it forks the
         # workers; a thread waits for that while this one builds and cuts the HTML.
         starter = threading.Thread(target=_start_workers, args=(pool, count), daemon=True)
@@ -245,7 +242,7 @@ def render_parallel(context: dict[str, Any], *, workers: int | None = None) -> b
         except MemoryError as exc:
             raise RenderError(
                 "Формування звіту перевищило ліміт пам’яті процесу "
-                f"({_memory_limit() // 2**20} МБ, INFOAUDIT_RENDER_MEMORY_MB)."
+                f"({memory_mb} МБ, INFOAUDIT_RENDER_MEMORY_MB)."
             ) from exc
         except BrokenProcessPool as exc:
             raise RenderError(
@@ -262,7 +259,7 @@ def _start_workers(pool: ProcessPoolExecutor, count: int) -> None:
         pool.submit(_warm_up)
 
 
-def _render_with(pool: ProcessPoolExecutor, context: dict[str, Any], count: int) -> bytes:
+def _render_with(pool: ProcessPoolExecutor, context: Mapping[str, Any], count: int) -> bytes:
     started = time.monotonic()
     split = split_document(
         render_html(context),

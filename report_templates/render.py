@@ -1,187 +1,29 @@
-"""Render the information-audit report (a ReportContext dict) to PDF with Jinja2 and WeasyPrint."""
+"""Render the information-audit report (a ReportContext, docs/report_context.md) to PDF with
+Jinja2 and WeasyPrint."""
 
-from __future__ import annotations
-
-import logging
-import mimetypes
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-TEMPLATES_DIR: Path = Path(__file__).resolve().parent
-TEMPLATE_NAME: str = "report.html.j2"
-
-MONTHS_GENITIVE: tuple[str, ...] = (
-    "січня",
-    "лютого",
-    "березня",
-    "квітня",
-    "травня",
-    "червня",
-    "липня",
-    "серпня",
-    "вересня",
-    "жовтня",
-    "листопада",
-    "грудня",
-)
-
-_CONTENT_TYPES: dict[str, str] = {
-    ".css": "text/css",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-    ".png": "image/png",
-    ".svg": "image/svg+xml",
-}
+from report_templates.environment import TEMPLATES_DIR, TemplateOnlyURLFetcher
+from report_templates.parallel import DEFAULT_MEMORY_MB, full_html, render_parallel
 
 
-class _NoHarfBuzzNotice(logging.Filter):
-    """Drop WeasyPrint's advice to install HarfBuzz-Subset: fontTools subsets fine here."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "HarfBuzz-Subset" not in record.getMessage()
-
-
-logging.getLogger("weasyprint").addFilter(_NoHarfBuzzNotice())
-
-
-class RenderError(RuntimeError):
-    """The report could not be rendered (the message is Ukrainian)."""
-
-
-class ResourceRefusedError(ValueError):
-    """Raised when the report asks for a resource outside the templates folder."""
-
-
-class TemplateOnlyURLFetcher(URLFetcher):
-    """WeasyPrint URL fetcher that serves only regular files inside the templates folder."""
-
-    def __init__(self, root: Path = TEMPLATES_DIR) -> None:
-        """Create a fetcher confined to ``root``; no network handler is ever used."""
-        super().__init__(allowed_protocols=("file",), allow_redirects=False)
-        self.root: Path = root.resolve()
-
-    def resolve(self, url: str) -> Path:
-        """Map a ``file:`` URL to a file inside the root, or raise ResourceRefusedError."""
-        parts = urlsplit(url)
-        if parts.scheme.lower() != "file":
-            raise ResourceRefusedError(f"Refused to fetch non-local resource: {url[:200]!r}")
-        if parts.netloc not in ("", "localhost"):
-            raise ResourceRefusedError(f"Refused to fetch remote file URL: {url[:200]!r}")
-        path = Path(url2pathname(unquote(parts.path))).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            raise ResourceRefusedError(f"Refused to fetch file outside templates: {url[:200]!r}")
-        return path
-
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
-        """Return the bytes of a templates-folder file; refuse everything else."""
-        self._request = None
-        path = self.resolve(url)
-        content_type = _CONTENT_TYPES.get(path.suffix.lower()) or (
-            mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        )
-        return URLFetcherResponse(
-            path.as_uri(), path.read_bytes(), {"Content-Type": content_type}, 200
-        )
-
-
-def date_ua(value: date | datetime | None) -> str:
-    """Format a date as dd.mm.yyyy (empty string for None)."""
-    if value is None:
-        return ""
-    return value.strftime("%d.%m.%Y")
-
-
-def date_long(value: date | datetime | None) -> str:
-    """Format a date as «23 вересня 2024 року» (empty string for None)."""
-    if value is None:
-        return ""
-    return f"{value.day} {MONTHS_GENITIVE[value.month - 1]} {value.year} року"
-
-
-def datetime_ua(value: datetime | None) -> str:
-    """Format a datetime as «dd.mm.yyyy о HH:MM» in its own time zone."""
-    if value is None:
-        return ""
-    return f"{value.strftime('%d.%m.%Y')} о {value.strftime('%H:%M')}"
-
-
-def percent_ua(value: float | int | None) -> str:
-    """Format a percentage with one decimal and a comma: 84.615 -> «84,6 %»."""
-    if value is None:
-        return ""
-    rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{rounded:f}".replace(".", ",") + " %"
-
-
-def plural_ua(count: int, one: str, few: str, many: str) -> str:
-    """Pick the Ukrainian noun form for ``count`` (1 запис, 2 записи, 5 записів)."""
-    n = abs(int(count))
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
-def is_http_url(value: Any) -> bool:
-    """Tell whether a value is an http(s) URL safe to turn into a link."""
-    if not isinstance(value, str):
-        return False
-    parts = urlsplit(value.strip())
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    """Build the (cached) Jinja environment with autoescaping and strict undefined."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["date_ua"] = date_ua
-    env.filters["date_long"] = date_long
-    env.filters["datetime_ua"] = datetime_ua
-    env.filters["percent_ua"] = percent_ua
-    env.filters["plural_ua"] = plural_ua
-    env.tests["http_url"] = is_http_url
-    return env
-
-
-def render_html(context: dict[str, Any]) -> str:
-    """Render the report context to the HTML string fed to WeasyPrint."""
-    return _environment().get_template(TEMPLATE_NAME).render(**context)
-
-
-def render(context: dict[str, Any], *, workers: int | None = None) -> bytes:
+def render(
+    context: Mapping[str, Any], *, workers: int | None = None, memory_mb: int = DEFAULT_MEMORY_MB
+) -> bytes:
     """Render the report context to a PDF/A-3u with its annexes' data attached.
 
-    The document is cut into parts rendered in parallel worker processes with a memory cap,
-    merged, numbered and given a table of contents (report_templates/parallel.py).
+    The document is cut into parts rendered in parallel worker processes with a memory cap
+    (``memory_mb`` of address space each; ``workers`` None or 0: min(2, CPUs)), merged,
+    numbered and given a table of contents (report_templates/parallel.py).
     """
-    from report_templates.parallel import render_parallel
-
-    return render_parallel(context, workers=workers)
+    return render_parallel(context, workers=workers, memory_mb=memory_mb)
 
 
-def render_single(context: dict[str, Any]) -> bytes:
+def render_single(context: Mapping[str, Any]) -> bytes:
     """Render the same HTML as one WeasyPrint document in this process (the baseline)."""
-    from report_templates.parallel import full_html
-
     html = HTML(
         string=full_html(context),
         base_url=str(TEMPLATES_DIR),

@@ -31,7 +31,7 @@ from models.services.publication import (
     record_failed_snapshot,
     record_snapshot,
 )
-from models.services.reports import build_report_context
+from models.services.report.context import build_report_context
 from tests.factories import SEED_STAGES, at, create_organization, launch, login, plan
 
 QUARTERLY_35 = parse_periodicity("щоквартально протягом 35 днів після закінчення звітного кварталу")

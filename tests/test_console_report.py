@@ -13,8 +13,8 @@ from models.clock import FixedClock
 from models.db import session_scope
 from models.event import AuditEvent
 from models.report import Report, ReportSection, ReportStatus, ReportVersion, Signature
-from models.services.reports import load_pdf
-from report_templates.parallel import RenderError
+from models.services.report.versions import load_pdf
+from report_templates.environment import RenderError
 from tests.console_pages import console_login, launched_cycle
 from tests.doubles.html import csrf_of
 from tests.doubles.pki import detached_p7s

@@ -11,7 +11,7 @@ from models.clock import FixedClock
 from models.db import session_scope
 from models.questionnaire import InformationSystem
 from models.services.consolidation import Row, group_rows, normalize_name
-from models.services.reports import build_report_context
+from models.services.report.context import build_report_context
 from tests.factories import UNITS, at, create_organization, launch, login, plan, token_of
 
 

@@ -20,7 +20,7 @@ from models.questionnaire import InformationItem, InformationSystem, Questionnai
 from models.report import ReportVersion
 from models.survey import Response
 from report_templates.chunking import parse, split_document
-from report_templates.render import RenderError
+from report_templates.environment import RenderError
 from tests.factories import (
     at,
     create_organization,

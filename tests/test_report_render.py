@@ -16,10 +16,9 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject, PdfObject
 
 from models.report import SECTION_LABELS
-from models.services.report_text import markdown_to_html
-from report_templates import parallel
-from report_templates import render as render_module
-from report_templates.render import (
+from models.services.report.narrative import markdown_to_html
+from report_templates import environment, parallel
+from report_templates.environment import (
     TEMPLATES_DIR,
     ResourceRefusedError,
     TemplateOnlyURLFetcher,
@@ -27,9 +26,8 @@ from report_templates.render import (
     date_ua,
     percent_ua,
     plural_ua,
-    render,
-    render_single,
 )
+from report_templates.render import render, render_single
 
 pytestmark = pytest.mark.sqlite_only  # no database: run once, in the SQLite pass
 
@@ -383,7 +381,7 @@ def test_hostile_markup_not_in_html() -> None:
     """The intermediate HTML holds only escaped user markup."""
     context = sample_context()
     context["units"][0]["name"] = HOSTILE_IMG
-    html = render_module.render_html(context)
+    html = environment.render_html(context)
     assert HOSTILE_IMG not in html
     assert "&lt;img src=&#34;http://127.0.0.1:1/x.png&#34;&gt;" in html
 
@@ -488,7 +486,7 @@ def test_strict_undefined() -> None:
     context = sample_context()
     del context["counts"]
     with pytest.raises(UndefinedError, match="counts"):
-        render_module.render_html(context)
+        environment.render_html(context)
 
 
 def _outline_titles(items: list[Any], depth: int = 0) -> list[tuple[int, str, Any]]:

@@ -19,7 +19,8 @@ from flows.report import render_version
 from models.clock import FixedClock
 from models.errors import Invalid, Unavailable
 from models.report import SignatureCheck
-from models.services.signoff import _load_cms, inspect_p7s, pades_check, pades_sign
+from models.services.report.cades import inspect_p7s, load_cms
+from models.services.report.pades import pades_check, pades_sign
 from tests.doubles.pki import LoopbackTsa, detached_p7s, loopback_tsa
 from tests.factories import at, create_organization, launch, login, plan
 
@@ -259,7 +260,7 @@ def test_sign_and_upload_through_the_api(
     with_pades = unsigned.content
     assert hashlib.sha256(with_pades).hexdigest() != original  # the download is the signed PDF
     from models.db import session_scope
-    from models.services.reports import latest_version, load_pdf
+    from models.services.report.versions import latest_version, load_pdf
 
     with session_scope() as session:
         version = latest_version(session, cycle_id=cycle_id)
@@ -309,4 +310,4 @@ def test_a_der_p7s_ending_in_a_space_like_byte_is_read(pki: TestPki) -> None:
             break
     else:
         pytest.fail("no signature ending in a whitespace byte was produced")
-    assert _load_cms(p7s)["content_type"].native == "signed_data"
+    assert load_cms(p7s)["content_type"].native == "signed_data"

@@ -14,10 +14,10 @@ from models.actor import CLI
 from models.clock import FixedClock
 from models.db import session_scope
 from models.services.organizations import create_account
-from models.services.reports import build_report_context
+from models.services.report.context import build_report_context
 from models.survey import Answer, Response, SurveyInvitation
 from report_templates.charts import bar_chart
-from report_templates.render import render_html
+from report_templates.environment import render_html
 from tests.factories import PASSWORD, at, create_organization, launch, login, plan
 
 QUESTIONS: list[dict[str, Any]] = [

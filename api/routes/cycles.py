@@ -35,8 +35,8 @@ from models.services.cycles import (
     unit_links,
 )
 from models.services.events import list_events
-from models.services.report_versions import downloadable_version
-from models.services.reports import latest_version, load_pdf, questionnaire_counts
+from models.services.report.context import questionnaire_counts
+from models.services.report.versions import downloadable_version, latest_version, load_pdf
 from models.services.stages import skip_stage
 from models.services.surveys.questions import count_responses
 from models.settings import Settings

@@ -36,27 +36,25 @@ from models.services.interviews import (
     propose_interview,
     record_interview,
 )
-from models.services.report_text import (
+from models.services.report.narrative import list_sections, markdown_to_html, section_markdown
+from models.services.report.recommendations import (
     add_recommendation,
     decide_recommendation,
-    ensure_report,
     list_recommendations,
-    list_sections,
-    markdown_to_html,
-    section_markdown,
 )
-from models.services.report_versions import (
+from models.services.report.rendering import request_new_version
+from models.services.report.signoff import attach_p7s, load_signature_data, sign_version_pades
+from models.services.report.versions import (
     READY,
     approve_version,
     downloadable_version,
+    ensure_report,
     get_version,
     list_versions,
+    load_pdf,
     render_due,
-    request_new_version,
     signatures_of,
 )
-from models.services.reports import load_pdf
-from models.services.signoff import attach_p7s, load_signature_data, sign_version_pades
 
 router = APIRouter(prefix="/api/cycles", tags=["звіт"])
 
@@ -334,7 +332,7 @@ def update_section(
     cycle_id: int, key: SectionKey, body: SectionUpdate, session: DB, now: Now, account: Editor
 ) -> SectionRead:
     """Write a narrative section (Markdown); a new version will be rendered."""
-    from models.services.report_text import update_section as write_section
+    from models.services.report.narrative import update_section as write_section
 
     get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     section = write_section(

@@ -21,9 +21,9 @@ from models.report import ReportStatus, SignatureKind
 from models.services.consolidation import consolidate
 from models.services.cycles import get_cycle
 from models.services.inventory_export import item_rows, system_rows
-from models.services.report_versions import downloadable_version, signatures_of
-from models.services.reports import build_report_context, load_pdf
-from models.services.signoff import load_signature_data
+from models.services.report.context import build_report_context
+from models.services.report.signoff import load_signature_data
+from models.services.report.versions import downloadable_version, load_pdf, signatures_of
 
 AUDIT_RESULTS_FIELDS = [
     ("number", "integer", "№"),

@@ -71,7 +71,8 @@ from models.services.organizations import (
     list_units,
 )
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
-from models.services.reports import latest_version, questionnaire_counts
+from models.services.report.context import questionnaire_counts
+from models.services.report.versions import latest_version
 from models.services.stages import change_stage_early, extend_stage, skip_stage
 from models.services.surveys.questions import count_responses
 from models.tabular import TableError, read_table

@@ -28,17 +28,16 @@ from models.actor import Actor
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid, NotFound
 from models.report import REPORT_STATUS_LABELS, SIGNATURE_CHECK_LABELS, ReportVersion
-from models.services.report_versions import (
+from models.services.report.rendering import render_state, request_new_version
+from models.services.report.signoff import attach_p7s, sign_version_pades
+from models.services.report.versions import (
     READY,
     approve_version,
     downloadable_version,
     get_version,
     list_versions,
-    render_state,
-    request_new_version,
     signatures_of,
 )
-from models.services.signoff import attach_p7s, sign_version_pades
 
 router = APIRouter(include_in_schema=False)
 OptionalFile = Annotated[UploadFile | None, File()]

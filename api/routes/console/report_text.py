@@ -30,18 +30,19 @@ from models.report import (
     RecommendationStatus,
     SectionKey,
 )
-from models.services.report_text import (
+from models.services.report.narrative import (
     MAX_MARKDOWN,
-    add_recommendation,
-    decide_recommendation,
-    ensure_report,
-    list_recommendations,
     list_sections,
     markdown_to_html,
     section_markdown,
     update_section,
 )
-from models.services.report_versions import approved_text_notice
+from models.services.report.recommendations import (
+    add_recommendation,
+    decide_recommendation,
+    list_recommendations,
+)
+from models.services.report.versions import approved_text_notice, ensure_report
 
 router = APIRouter(include_in_schema=False)
 MAX_RECOMMENDATION = 5000

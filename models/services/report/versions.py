@@ -1,52 +1,56 @@
-"""The report's versions: the full context, which version is due, approval and what may be
+"""The report's versions: which one is due, storing a rendered one, approval and what may be
 downloaded. Draft → approved (its PDF frozen; any change renders a new version) → signed."""
 
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.account import Role
 from models.actor import Actor
 from models.clock import local_date
-from models.cycle import AuditCycle, StageKind, StageStatus
+from models.cycle import AuditCycle
 from models.errors import Conflict, NotFound
-from models.event import AuditEvent
 from models.report import Report, ReportStatus, ReportVersion, Signature
-from models.services.events import record_cycle_event, record_event
-from models.services.interviews import interviews_context
-from models.services.report_text import (
-    ensure_report,
-    narrative_context,
-    recommendations_context,
-    request_render,
-)
-from models.services.reports import (
-    build_report_context,
-    get_report,
-    latest_version,
-    next_version_number,
-)
-from models.services.stages import get_stage
+from models.security import sha256_hex
+from models.services.events import record_event
 
 READY = (ReportStatus.APPROVED, ReportStatus.SIGNED)
-RENDER_FAILED = "report.render_failed"
-RENDER_FAILED_MESSAGE = "Внутрішня помилка під час формування звіту."
 
 
-def full_report_context(
-    session: Session, *, cycle_id: int, now: datetime, version: int
-) -> dict[str, Any]:
-    """The figures' context plus the working group's text and the interviews."""
-    context = build_report_context(session, cycle_id=cycle_id, now=now, version=version)
-    context["narrative"] = narrative_context(session, cycle_id=cycle_id)
-    context["interviews"] = interviews_context(session, cycle_id=cycle_id)
-    context["recommendations"] = recommendations_context(
-        session, cycle_id=cycle_id, context=context
+def get_report(session: Session, *, cycle_id: int) -> Report | None:
+    """The cycle's report, if one was rendered."""
+    return session.scalar(select(Report).where(Report.cycle_id == cycle_id))
+
+
+def ensure_report(session: Session, *, cycle_id: int) -> Report:
+    """The cycle's report row, created on first use."""
+    report = session.scalar(select(Report).where(Report.cycle_id == cycle_id))
+    if report is None:
+        if session.get(AuditCycle, cycle_id) is None:
+            raise NotFound("Цикл аудиту не знайдено.")
+        report = Report(cycle_id=cycle_id)
+        session.add(report)
+        session.flush()
+    return report
+
+
+def latest_version(session: Session, *, cycle_id: int) -> ReportVersion | None:
+    """The newest rendered version of the cycle's report."""
+    return session.scalar(
+        select(ReportVersion)
+        .join(Report, Report.id == ReportVersion.report_id)
+        .where(Report.cycle_id == cycle_id)
+        .order_by(ReportVersion.number.desc())
+        .limit(1)
     )
-    return context
+
+
+def next_version_number(session: Session, *, cycle_id: int) -> int:
+    """The number the next rendered version gets."""
+    latest = latest_version(session, cycle_id=cycle_id)
+    return 1 if latest is None else latest.number + 1
 
 
 def render_due(session: Session, *, cycle_id: int) -> bool:
@@ -57,22 +61,47 @@ def render_due(session: Session, *, cycle_id: int) -> bool:
     return report is not None and report.render_requested_at is not None
 
 
-def pending_request(session: Session, *, cycle_id: int) -> datetime | None:
-    """When the text last changed without a version rendered from it (None: nothing pending)."""
+def store_version(
+    session: Session, *, cycle_id: int, pdf: bytes, number: int, now: datetime
+) -> ReportVersion:
+    """Store a rendered PDF as a new draft version of the cycle's report."""
     report = get_report(session, cycle_id=cycle_id)
-    return report.render_requested_at if report else None
-
-
-def clear_request(session: Session, *, cycle_id: int, seen: datetime | None) -> None:
-    """A version was rendered from the text as of ``seen``; a later change stays pending."""
-    if seen is None:
-        return
-    session.execute(
-        update(Report)
-        .where(Report.cycle_id == cycle_id, Report.render_requested_at == seen)
-        .values(render_requested_at=None)
-        .execution_options(synchronize_session=False)
+    if report is None:
+        report = Report(cycle_id=cycle_id)
+        session.add(report)
+        session.flush()
+    version = ReportVersion(
+        report_id=report.id,
+        number=number,
+        status=ReportStatus.DRAFT,
+        generated_at=now,
+        sha256=sha256_hex(pdf),
+        size=len(pdf),
+        pdf=pdf,
     )
+    session.add(version)
+    session.flush()
+    cycle = session.get(AuditCycle, cycle_id)
+    if cycle is None:
+        raise NotFound("Цикл аудиту не знайдено.")
+    record_event(
+        session,
+        organization_id=cycle.organization_id,
+        cycle_id=cycle_id,
+        action="report.rendered",
+        at=now,
+        details={"version": number, "sha256": version.sha256, "size": len(pdf)},
+        dedup_key=f"report:{report.id}:version:{number}",
+    )
+    return version
+
+
+def load_pdf(session: Session, *, version_id: int) -> bytes:
+    """The PDF bytes of a version (a deferred column, loaded only on download)."""
+    pdf = session.scalar(select(ReportVersion.pdf).where(ReportVersion.id == version_id))
+    if pdf is None:
+        raise NotFound("Звіт не знайдено.")
+    return pdf
 
 
 def list_versions(session: Session, *, cycle_id: int) -> list[ReportVersion]:
@@ -182,95 +211,6 @@ def downloadable_version(session: Session, *, cycle_id: int, role: Role) -> Repo
     if ready:
         return ready[0]
     raise NotFound("Звіт ще не затверджено: завантажити можна затверджений або підписаний звіт.")
-
-
-def record_render_failure(
-    session: Session, *, cycle_id: int, number: int, message: str | None, now: datetime
-) -> None:
-    """Note in the audit trail that rendering a version failed, so the console can say so.
-
-    `message` is for people (Ukrainian); None when the cause is internal and stays in the log.
-    """
-    cycle = session.get(AuditCycle, cycle_id)
-    if cycle is None:
-        return
-    record_event(
-        session,
-        organization_id=cycle.organization_id,
-        cycle_id=cycle_id,
-        action=RENDER_FAILED,
-        at=now,
-        details={"version": number, "error": message or RENDER_FAILED_MESSAGE},
-    )
-
-
-RenderStatus = Literal["done", "waiting", "queued", "failed"]
-
-
-@dataclass(frozen=True)
-class RenderState:
-    """Where the report's rendering stands, as the console shows it.
-
-    done: the newest version reflects the text; waiting: a version is due but reporting has
-    not opened (the sweep renders only then); queued: the sweep renders it on its next run;
-    failed: the last attempt failed (the sweep tries again on its next run).
-    """
-
-    status: RenderStatus
-    latest: ReportVersion | None
-    reporting_starts_on: date
-    error: str | None = None
-    failed_at: datetime | None = None
-
-
-def render_state(session: Session, *, cycle_id: int) -> RenderState:
-    """Whether a version is due, waiting for reporting to open, failed, or done."""
-    latest = latest_version(session, cycle_id=cycle_id)
-    reporting = get_stage(session, cycle_id=cycle_id, kind=StageKind.REPORTING)
-    if not render_due(session, cycle_id=cycle_id):
-        return RenderState("done", latest, reporting.starts_on)
-    if reporting.status not in (StageStatus.OPEN, StageStatus.CLOSED):
-        return RenderState("waiting", latest, reporting.starts_on)
-    requested = pending_request(session, cycle_id=cycle_id)
-    number = next_version_number(session, cycle_id=cycle_id)
-    failure = session.scalar(
-        select(AuditEvent)
-        .where(AuditEvent.cycle_id == cycle_id, AuditEvent.action == RENDER_FAILED)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    )
-    # A failure counts while its version is still missing and nobody asked again since.
-    if (
-        failure is not None
-        and failure.details.get("version") == number
-        and (requested is None or failure.at >= requested)
-    ):
-        return RenderState(
-            "failed",
-            latest,
-            reporting.starts_on,
-            error=str(failure.details.get("error") or RENDER_FAILED_MESSAGE),
-            failed_at=failure.at,
-        )
-    return RenderState("queued", latest, reporting.starts_on)
-
-
-def request_new_version(
-    session: Session,
-    *,
-    cycle_id: int,
-    now: datetime,
-    actor: Actor,
-) -> None:
-    """Ask for a new version (the flow renders it, never the request) and note who asked."""
-    request_render(session, report=ensure_report(session, cycle_id=cycle_id), now=now)
-    record_cycle_event(
-        session,
-        cycle_id=cycle_id,
-        action="report.render_requested",
-        at=now,
-        actor=actor,
-    )
 
 
 def approved_text_notice(session: Session, *, cycle_id: int) -> str | None:

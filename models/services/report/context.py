@@ -1,19 +1,16 @@
-"""The report: its context built from the database, and its stored versions."""
+"""The report's context: everything the templates in report_templates/ show, built from the
+database (docs/report_context.md). The figures' context is what the publication package and
+the annexes use; the full one adds the working group's text and the interviews."""
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypedDict
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.clock import KYIV
-from models.cycle import (
-    STAGE_LABELS,
-    STAGE_STATUS_LABELS,
-    AuditCycle,
-    AuditedUnit,
-)
-from models.errors import NotFound
+from models.cycle import STAGE_LABELS, STAGE_STATUS_LABELS, AuditedUnit
 from models.organization import UNIT_KIND_LABELS, Organization, Unit
 from models.questionnaire import (
     InformationItem,
@@ -21,15 +18,120 @@ from models.questionnaire import (
     QuestionnaireSubmission,
     SubmissionStatus,
 )
-from models.report import Report, ReportStatus, ReportVersion
-from models.security import sha256_hex
 from models.services.analysis import analyse_for_cycle, entry_state_context, publication_context
 from models.services.consolidation import consolidated_items, consolidated_systems
 from models.services.cycles import get_cycle
-from models.services.events import record_event
+from models.services.interviews import interviews_context
 from models.services.register import list_register
+from models.services.report.narrative import SectionContext, narrative_context
+from models.services.report.recommendations import Findings, recommendations_context
 from models.services.surveys.results import survey_results
 from report_templates.charts import bar_chart_svg
+
+
+class OrganizationContext(TypedDict):
+    """The organization whose audit it is."""
+
+    name: str
+
+
+class CycleContext(TypedDict):
+    """The audit cycle and the order that started it."""
+
+    year: int
+    order_number: str
+    order_date: date
+    order_title: str
+    interview_schedule_on: date | None  # approval of the interview schedule
+
+
+class UnitContext(TypedDict):
+    """An audited unit."""
+
+    name: str
+    kind_label: str
+
+
+class StageContext(TypedDict):
+    """One of the cycle's five stages."""
+
+    kind: str  # preparation | consultation | remote_audit | interviews | reporting
+    label: str
+    starts_on: date
+    due_on: date
+    status_label: str
+    skipped_reason: str | None
+
+
+class CountsContext(TypedDict):
+    """The report's headline figures."""
+
+    units: int
+    questionnaires: int
+    units_with_questionnaire: int
+    information_systems: int
+    information_items: int
+    survey_participants: int
+    proposals: int
+    register_entries: int
+
+
+class RegisterEntryContext(TypedDict):
+    """Annex 1: a dataset register entry and its publication state."""
+
+    number: int
+    name: str
+    units: list[str]
+    official: str
+    periodicity: str
+    state: dict[str, Any]  # analysis.entry_state_context
+
+
+class OptionContext(TypedDict):
+    """A survey option's count and percent (of those who answered)."""
+
+    label: str
+    count: int
+    percent: float
+
+
+class QuestionContext(TypedDict):
+    """Annex 3: a survey question's results."""
+
+    number: int
+    text: str
+    kind: str  # single | multiple | text
+    answered: int
+    participants: int
+    options: list[OptionContext]
+    texts: list[str]
+    denominator: str
+    chart: Markup | None
+
+
+class ReportContext(TypedDict):
+    """The figures' context: what the report shows from the database."""
+
+    organization: OrganizationContext
+    cycle: CycleContext
+    generated_at: datetime  # aware, Europe/Kyiv
+    version: int
+    units: list[UnitContext]
+    stages: list[StageContext]
+    counts: CountsContext
+    annex1: list[RegisterEntryContext]
+    publication: dict[str, Any]  # analysis.publication_context
+    annex2: list[dict[str, Any]]  # consolidation.consolidated_systems
+    annex3: list[QuestionContext]
+    annex4: list[dict[str, Any]]  # consolidation.consolidated_items
+
+
+class FullReportContext(ReportContext):
+    """The figures plus the working group's text and the interviews: what the flow renders."""
+
+    narrative: dict[str, SectionContext]  # keyed by SectionKey value
+    interviews: dict[str, Any]  # interviews.interviews_context
+    recommendations: list[str]
 
 
 def _audited_units(session: Session, *, cycle_id: int) -> list[Unit]:
@@ -82,8 +184,8 @@ def questionnaire_counts(session: Session, *, cycle_id: int) -> dict[str, int]:
 
 def build_report_context(
     session: Session, *, cycle_id: int, now: datetime, version: int
-) -> dict[str, Any]:
-    """Everything the report templates show (see docs/report_context.md)."""
+) -> ReportContext:
+    """Everything the report templates show from the figures (see docs/report_context.md)."""
     cycle = get_cycle(session, cycle_id=cycle_id)
     organization = session.get(Organization, cycle.organization_id)
     assert organization is not None
@@ -95,6 +197,7 @@ def build_report_context(
     )
     participants = results[0].participants if results else 0
     proposals = sum(len(r.texts) for r in results if r.kind == "text")
+    questionnaires = questionnaire_counts(session, cycle_id=cycle_id)
     return {
         "organization": {"name": organization.name},
         "cycle": {
@@ -120,7 +223,10 @@ def build_report_context(
         ],
         "counts": {
             "units": len(units),
-            **questionnaire_counts(session, cycle_id=cycle_id),
+            "questionnaires": questionnaires["questionnaires"],
+            "units_with_questionnaire": questionnaires["units_with_questionnaire"],
+            "information_systems": questionnaires["information_systems"],
+            "information_items": questionnaires["information_items"],
             "survey_participants": participants,
             "proposals": proposals,
             "register_entries": len(register),
@@ -162,66 +268,28 @@ def build_report_context(
     }
 
 
-def get_report(session: Session, *, cycle_id: int) -> Report | None:
-    """The cycle's report, if one was rendered."""
-    return session.scalar(select(Report).where(Report.cycle_id == cycle_id))
-
-
-def latest_version(session: Session, *, cycle_id: int) -> ReportVersion | None:
-    """The newest rendered version of the cycle's report."""
-    return session.scalar(
-        select(ReportVersion)
-        .join(Report, Report.id == ReportVersion.report_id)
-        .where(Report.cycle_id == cycle_id)
-        .order_by(ReportVersion.number.desc())
-        .limit(1)
+def report_findings(context: ReportContext) -> Findings:
+    """What the recommendations follow from: the register's states and the residents' texts."""
+    return Findings(
+        year=context["cycle"]["year"],
+        register_states=[(entry["name"], entry["state"]) for entry in context["annex1"]],
+        resident_texts=[t for q in context["annex3"] if q["kind"] == "text" for t in q["texts"]],
     )
 
 
-def next_version_number(session: Session, *, cycle_id: int) -> int:
-    """The number the next rendered version gets."""
-    latest = latest_version(session, cycle_id=cycle_id)
-    return 1 if latest is None else latest.number + 1
-
-
-def store_version(
-    session: Session, *, cycle_id: int, pdf: bytes, number: int, now: datetime
-) -> ReportVersion:
-    """Store a rendered PDF as a new draft version of the cycle's report."""
-    report = get_report(session, cycle_id=cycle_id)
-    if report is None:
-        report = Report(cycle_id=cycle_id)
-        session.add(report)
-        session.flush()
-    version = ReportVersion(
-        report_id=report.id,
-        number=number,
-        status=ReportStatus.DRAFT,
-        generated_at=now,
-        sha256=sha256_hex(pdf),
-        size=len(pdf),
-        pdf=pdf,
+def full_report_context(
+    session: Session, *, cycle_id: int, now: datetime, version: int
+) -> FullReportContext:
+    """The figures' context plus the working group's text and the interviews."""
+    context = build_report_context(session, cycle_id=cycle_id, now=now, version=version)
+    narrative = narrative_context(session, cycle_id=cycle_id)
+    interviews = interviews_context(session, cycle_id=cycle_id)
+    recommendations = recommendations_context(
+        session, cycle_id=cycle_id, findings=report_findings(context)
     )
-    session.add(version)
-    session.flush()
-    cycle = session.get(AuditCycle, cycle_id)
-    if cycle is None:
-        raise NotFound("Цикл аудиту не знайдено.")
-    record_event(
-        session,
-        organization_id=cycle.organization_id,
-        cycle_id=cycle_id,
-        action="report.rendered",
-        at=now,
-        details={"version": number, "sha256": version.sha256, "size": len(pdf)},
-        dedup_key=f"report:{report.id}:version:{number}",
-    )
-    return version
-
-
-def load_pdf(session: Session, *, version_id: int) -> bytes:
-    """The PDF bytes of a version (a deferred column, loaded only on download)."""
-    pdf = session.scalar(select(ReportVersion.pdf).where(ReportVersion.id == version_id))
-    if pdf is None:
-        raise NotFound("Звіт не знайдено.")
-    return pdf
+    return {
+        **context,
+        "narrative": narrative,
+        "interviews": interviews,
+        "recommendations": recommendations,
+    }

@@ -1,0 +1,119 @@
+"""The working group's narrative sections of the report: Markdown, sanitised to HTML."""
+
+from datetime import datetime
+from typing import TypedDict
+
+import markdown
+import nh3
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.actor import Actor
+from models.errors import Invalid
+from models.report import SECTION_LABELS, ReportSection, SectionKey
+from models.services.events import record_cycle_event
+from models.services.report.rendering import request_render
+from models.services.report.versions import ensure_report
+
+MAX_MARKDOWN = 100_000
+# Markdown's HTML is reduced to text markup: no images, styles, scripts or forms, and links
+# only to http(s) or to an anchor within the report (#…). The renderer's fetcher would refuse any
+# URL anyway; this keeps it inert.
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "u", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "a", "hr",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
+
+DEFAULT_LEGAL_BASE = (
+    "Право громадян на доступ до інформації гарантується статтею 34 Конституції України. "
+    "Порядок здійснення та забезпечення права кожного на доступ до публічної інформації "
+    "визначається Законом України «Про доступ до публічної інформації»; стаття 10-1 Закону "
+    "визначає поняття відкритих даних та умови їх оприлюднення.\n\n"
+    "Перелік наборів даних, які підлягають оприлюдненню у формі відкритих даних, затверджено "
+    "постановою Кабінету Міністрів України від 21.10.2015 № 835 «Про затвердження Положення "
+    "про набори даних, які підлягають оприлюдненню у формі відкритих даних»."
+)
+
+
+def markdown_to_html(text: str) -> Markup:
+    """Markdown as sanitised HTML, safe to place in the report and on pages."""
+    # Raw HTML typed by a user is escaped first, so only Markdown's own markup survives.
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    html = markdown.markdown(escaped, extensions=["tables", "sane_lists"], output_format="html")
+    # Headings inside a section are demoted below the report's own h2/h3.
+    for level in (3, 2, 1):
+        html = html.replace(f"<h{level}>", f"<h{level + 3}>").replace(
+            f"</h{level}>", f"</h{level + 3}>"
+        )
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https"},
+        link_rel="noopener noreferrer",
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+
+
+def list_sections(session: Session, *, cycle_id: int) -> dict[SectionKey, ReportSection | None]:
+    """Every narrative section key with its stored text (None when never written)."""
+    report = ensure_report(session, cycle_id=cycle_id)
+    stored = {
+        s.key: s
+        for s in session.scalars(select(ReportSection).where(ReportSection.report_id == report.id))
+    }
+    return {key: stored.get(key) for key in SectionKey}
+
+
+def section_markdown(key: SectionKey, section: ReportSection | None) -> str:
+    """The section's Markdown; the legal base has a default text until the group writes one."""
+    if section is not None:
+        return section.markdown
+    return DEFAULT_LEGAL_BASE if key == SectionKey.LEGAL_BASE else ""
+
+
+def update_section(
+    session: Session, *, cycle_id: int, key: SectionKey, text: str, now: datetime, actor: Actor
+) -> ReportSection:
+    """Write a narrative section; a new version will be rendered (an approved one stays as is)."""
+    if len(text) > MAX_MARKDOWN:
+        raise Invalid(f"Текст розділу довший за {MAX_MARKDOWN} символів.", field="markdown")
+    report = ensure_report(session, cycle_id=cycle_id)
+    section = session.scalar(
+        select(ReportSection).where(ReportSection.report_id == report.id, ReportSection.key == key)
+    )
+    if section is None:
+        section = ReportSection(report_id=report.id, key=key)
+        session.add(section)
+    section.markdown = text.strip()
+    section.updated_by = actor.label
+    request_render(session, report=report, now=now)
+    record_cycle_event(
+        session,
+        cycle_id=cycle_id,
+        action="report.section_edited",
+        at=now,
+        actor=actor,
+        details={"section": key.value},
+    )
+    return section
+
+
+class SectionContext(TypedDict):
+    """A narrative section as the report shows it."""
+
+    label: str
+    html: Markup  # empty when not written
+
+
+def narrative_context(session: Session, *, cycle_id: int) -> dict[str, SectionContext]:
+    """Each section's sanitised HTML (empty Markup when not written) and its label."""
+    return {
+        key.value: {
+            "label": SECTION_LABELS[key],
+            "html": markdown_to_html(section_markdown(key, section)),
+        }
+        for key, section in list_sections(session, cycle_id=cycle_id).items()
+    }

@@ -1,0 +1,154 @@
+"""PAdES at the byte level: the PDF signed inside (pyHanko, a PKCS#12 file, a visible block
+with the signer's name and position, an RFC 3161 timestamp when a TSA is configured) and the
+signature checked. No session here."""
+
+import io
+import logging
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from asn1crypto import x509
+from markupsafe import escape
+
+from models.clock import KYIV
+from models.errors import Invalid, Unavailable
+from models.report import SignatureCheck
+
+FIELD_NAME = "ReportSignature"
+# The visible block: on the title page, below the order line (points from the bottom-left).
+STAMP_BOX = (71, 60, 400, 140)
+
+# pyHanko logs a traceback for every untrusted chain; the result says so already.
+logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
+
+
+def stamp_pdf(signer_name: str, signer_position: str, when: datetime) -> bytes:
+    """The visible signature block, laid out by WeasyPrint in the report's font (Cyrillic)."""
+    from weasyprint import HTML
+
+    from report_templates.environment import TEMPLATES_DIR, TemplateOnlyURLFetcher
+
+    width, height = STAMP_BOX[2] - STAMP_BOX[0], STAMP_BOX[3] - STAMP_BOX[1]
+    html = (
+        '<html><head><link rel="stylesheet" href="report.css"><style>'
+        f"@page{{size:{width}pt {height}pt;margin:0}}"
+        "body{margin:0;font-size:8pt;line-height:1.35}"
+        "div.box{border:0.8pt solid #1f3f66;padding:4pt 6pt;height:100%;box-sizing:border-box}"
+        "p{margin:0;text-indent:0;text-align:left}p.head{font-weight:700;color:#1f3f66}"
+        "</style></head><body><div class='box'>"
+        "<p class='head'>Підписано електронним підписом (PAdES)</p>"
+        f"<p>{escape(signer_name)}</p><p>{escape(signer_position)}</p>"
+        f"<p>{when:%d.%m.%Y %H:%M} (Київ)</p></div></body></html>"
+    )
+    pdf = HTML(
+        string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher()
+    ).write_pdf()
+    assert pdf is not None
+    return pdf
+
+
+def pades_sign(
+    pdf: bytes,
+    *,
+    pkcs12: bytes,
+    password: str | None,
+    signer_name: str,
+    signer_position: str,
+    reason: str,
+    tsa_url: str | None = None,
+) -> bytes:
+    """The PDF signed (PAdES baseline, incremental update) with a visible signature block."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers, timestamps
+    from pyhanko.stamp import StaticStampStyle
+
+    try:
+        signer = signers.SimpleSigner.load_pkcs12_data(
+            pkcs12, other_certs=[], passphrase=password.encode() if password else None
+        )
+    except Exception as exc:  # pyHanko raises several kinds for a bad file or password
+        raise Invalid(
+            "Не вдалося відкрити файл PKCS#12: перевірте файл і пароль.", field="pkcs12"
+        ) from exc
+    if signer is None:
+        raise Invalid("Не вдалося відкрити файл PKCS#12: перевірте файл і пароль.", field="pkcs12")
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        name=signer_name,
+        reason=reason,
+        location="",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        stamp_path = Path(folder) / "stamp.pdf"
+        stamp_path.write_bytes(stamp_pdf(signer_name, signer_position, datetime.now(KYIV)))
+        style = StaticStampStyle.from_pdf_file(str(stamp_path), border_width=0)
+        timestamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
+        pdf_signer = signers.PdfSigner(
+            meta,
+            signer=signer,
+            timestamper=timestamper,
+            stamp_style=style,
+            new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=0, box=STAMP_BOX),
+        )
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        try:
+            output = pdf_signer.sign_pdf(
+                writer,
+                appearance_text_params={"signer": signer_name, "position": signer_position or ""},
+            )
+        except timestamps.TimestampRequestError as exc:
+            raise Unavailable(
+                f"Сервіс позначок часу (TSA) {_without_credentials(tsa_url or '')} не відповів "
+                "або відхилив запит, тому звіт не підписано. Спробуйте ще раз пізніше або "
+                "перевірте адресу TSA (налаштування INFOAUDIT_TSA_URL)."
+            ) from exc
+    return bytes(output.getbuffer())
+
+
+def _without_credentials(url: str) -> str:
+    """The URL to show people: a user name or password in it stays out of messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def pades_check(
+    signed: bytes, *, trust_roots: list[bytes] | None = None
+) -> tuple[SignatureCheck, str, Any]:
+    """Validate the PDF's signature with pyHanko: intact, valid, covering the whole file."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    reader = PdfFileReader(io.BytesIO(signed))
+    if not reader.embedded_signatures:
+        return SignatureCheck.INVALID, "У PDF немає електронного підпису.", None
+    roots = []
+    for root in trust_roots or []:
+        roots.append(x509.Certificate.load(root))
+    context = ValidationContext(trust_roots=roots or None, allow_fetching=False)
+    status = validate_pdf_signature(reader.embedded_signatures[-1], context)
+    whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
+    if status.intact and status.valid and whole:
+        trust = (
+            "ланцюжок сертифікатів довірений"
+            if status.trusted
+            else "довіру до сертифіката підписувача тут не встановлено (сертифікат не з "
+            "довірених кореневих)"
+        )
+        return (
+            SignatureCheck.VALID,
+            f"Цілісність PDF і підпис перевірено (pyHanko); {trust}.",
+            status,
+        )
+    return (
+        SignatureCheck.INVALID,
+        "Підпис не відповідає вмісту PDF: файл змінено після підписання.",
+        status,
+    )

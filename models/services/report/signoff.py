@@ -1,0 +1,172 @@
+"""Signing an approved report version: PAdES inside the PDF with a PKCS#12 file, or an external
+detached CAdES signature (.p7s) bound to the PDF by its hash, recorded with what was checked.
+
+What is recorded as checked is only what was checked here (models/services/report/pades.py,
+cades.py hold the byte-level code).
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.actor import Actor
+from models.errors import Conflict, Invalid
+from models.report import (
+    ReportStatus,
+    ReportVersion,
+    Signature,
+    SignatureCheck,
+    SignatureKind,
+)
+from models.security import sha256_hex
+from models.services.report.cades import SignatureFacts, describe_certificate, inspect_p7s
+from models.services.report.pades import pades_check, pades_sign
+from models.services.report.versions import load_pdf, record_version_event
+
+MAX_P7S_BYTES = 2_000_000
+
+
+def _signable_version(session: Session, version: ReportVersion) -> None:
+    if version.status not in (ReportStatus.APPROVED, ReportStatus.SIGNED):
+        raise Conflict(
+            f"Версію {version.number} ще не затверджено: підписати можна лише затверджену версію."
+        )
+
+
+def _record(
+    session: Session,
+    *,
+    version: ReportVersion,
+    kind: SignatureKind,
+    data: bytes,
+    facts: SignatureFacts,
+    now: datetime,
+    actor: Actor,
+) -> Signature:
+    signature = Signature(
+        report_version_id=version.id,
+        kind=kind,
+        signer_name=facts.signer_name[:200],
+        signer_position=facts.signer_position[:500],
+        signed_at=facts.signed_at or now,
+        recorded_at=now,
+        sha256=sha256_hex(data),
+        document_sha256=version.sha256,
+        algorithm=facts.algorithm[:200],
+        certificate=facts.certificate,
+        timestamped_at=facts.timestamped_at,
+        verification=facts.check,
+        verification_note=facts.note,
+        data=data,
+    )
+    session.add(signature)
+    version.status = ReportStatus.SIGNED
+    version.signed_at = version.signed_at or (facts.signed_at or now)
+    session.flush()
+    record_version_event(
+        session,
+        version,
+        action="report.signed",
+        now=now,
+        actor=actor,
+        details={
+            "version": version.number,
+            "kind": kind.value,
+            "verification": facts.check.value,
+            "sha256": signature.sha256,
+        },
+    )
+    return signature
+
+
+def sign_version_pades(
+    session: Session,
+    *,
+    version: ReportVersion,
+    pkcs12: bytes,
+    password: str | None,
+    signer_name: str,
+    signer_position: str,
+    tsa_url: str | None,
+    now: datetime,
+    actor: Actor,
+) -> Signature:
+    """Sign an approved version with the organization's certificate; stores the signed PDF."""
+    _signable_version(session, version)
+    if not signer_name.strip():
+        raise Invalid("Вкажіть ім’я підписувача.", field="signer_name")
+    pdf = load_pdf(session, version_id=version.id)
+    signed = pades_sign(
+        pdf,
+        pkcs12=pkcs12,
+        password=password,
+        signer_name=signer_name.strip(),
+        signer_position=signer_position.strip(),
+        reason=f"Затвердження звіту за результатами інформаційного аудиту, версія {version.number}",
+        tsa_url=tsa_url,
+    )
+    check, note, status = pades_check(signed)
+    if check != SignatureCheck.VALID:
+        raise Conflict("Підписаний PDF не пройшов перевірки: " + note)
+    signer_cert = status.signing_cert
+    timestamped_at = None
+    stamp = status.timestamp_validity
+    if stamp is not None:
+        if not (stamp.intact and stamp.valid):
+            raise Conflict(
+                "Позначка часу від сервісу TSA не пройшла перевірки (не відповідає підпису), "
+                "тому звіт не підписано."
+            )
+        timestamped_at = stamp.timestamp
+    facts = SignatureFacts(
+        signer_name=signer_name.strip(),
+        signer_position=signer_position.strip(),
+        signed_at=status.signer_reported_dt or now,
+        timestamped_at=timestamped_at,
+        algorithm=f"{status.pkcs7_signature_mechanism}, {status.md_algorithm}",
+        certificate=describe_certificate(signer_cert),
+        check=check,
+        note=note
+        + (
+            " Позначку часу RFC 3161 від TSA перевірено: вона відповідає підпису."
+            if timestamped_at
+            else " Позначку часу не додано (TSA не налаштовано)."
+        ),
+    )
+    return _record(
+        session,
+        version=version,
+        kind=SignatureKind.PADES,
+        data=signed,
+        facts=facts,
+        now=now,
+        actor=actor,
+    )
+
+
+def attach_p7s(
+    session: Session, *, version: ReportVersion, p7s: bytes, now: datetime, actor: Actor
+) -> Signature:
+    """Record an external detached signature of an approved version's PDF."""
+    _signable_version(session, version)
+    if len(p7s) > MAX_P7S_BYTES:
+        raise Invalid("Файл підпису завеликий.", field="p7s")
+    facts = inspect_p7s(p7s, pdf=load_pdf(session, version_id=version.id))
+    return _record(
+        session,
+        version=version,
+        kind=SignatureKind.CADES_DETACHED,
+        data=p7s,
+        facts=facts,
+        now=now,
+        actor=actor,
+    )
+
+
+def load_signature_data(session: Session, *, signature_id: int) -> bytes:
+    """The signed PDF (PAdES) or the .p7s bytes of a signature (a deferred column)."""
+    data = session.scalar(select(Signature.data).where(Signature.id == signature_id))
+    if data is None:
+        raise Invalid("Підпис не знайдено.")
+    return data
