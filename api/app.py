@@ -16,15 +16,16 @@ from api.i18n import install_translations
 from api.routes import (
     auth,
     cycles,
+    interviews,
     organizations,
     questionnaire,
     questionnaire_pages,
     register,
+    report,
     survey,
     survey_pages,
 )
 from api.routes.console import install_console
-from api.routes.reports import router as reports_router
 from api.web import STATIC_DIR, SecurityHeaders, render_page, templates
 from models.clock import Clock, SystemClock
 from models.db import make_engine, session_factory
@@ -66,7 +67,9 @@ def create_app(
         app.include_router(module.router)
     app.include_router(questionnaire.review_router)
     app.include_router(questionnaire_pages.router)
-    app.include_router(reports_router)
+    # The report's routes, then the interviews: the order they were declared in before.
+    app.include_router(report.router)
+    app.include_router(interviews.router)
 
     install_console(app)
     _install_docs(app)

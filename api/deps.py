@@ -1,4 +1,5 @@
-"""Request dependencies: the session, the clock, the settings and the logged-in account."""
+"""Request dependencies: the session, the clock, the settings, the logged-in account and what
+it may reach (its own organization, its own cycles)."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -13,9 +14,11 @@ from models.account import EDITOR_ROLES, READ_ROLES, WORKING_GROUP_ROLES, Accoun
 from models.actor import Actor
 from models.clock import Clock
 from models.cycle import AuditCycle
-from models.errors import Forbidden, Unauthorized
+from models.errors import Forbidden, NotFound, Unauthorized
+from models.organization import Organization
 from models.services.accounts import account_for_token
 from models.services.cycles import get_own_cycle
+from models.services.organizations import get_organization
 from models.settings import Settings
 
 SESSION_COOKIE = "infoaudit_session"
@@ -138,3 +141,17 @@ def own_cycle(cycle_id: int, session: DB, account: CurrentAccount) -> AuditCycle
 
 
 OwnCycle = Annotated[AuditCycle, Depends(own_cycle)]
+
+
+def own_organization(organization_id: int, session: DB, account: CurrentAccount) -> Organization:
+    """The path's organization if it is the caller's own (404 otherwise).
+
+    Declare it after the role dependency so that a wrong role is a 403 before the lookup.
+    """
+    # Another organization's data is "not found", not "forbidden": its existence is not told.
+    if account.organization_id != organization_id:
+        raise NotFound("Організацію не знайдено.")
+    return get_organization(session, organization_id=organization_id)
+
+
+OwnOrganization = Annotated[Organization, Depends(own_organization)]

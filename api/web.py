@@ -83,7 +83,8 @@ def _secret(request: Request) -> str:
     return secret
 
 
-def _secure(request: Request) -> bool:
+def is_secure(request: Request) -> bool:
+    """Whether the browser reached us over HTTPS (directly or behind a proxy): cookies say so."""
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
@@ -121,7 +122,7 @@ def render_page(
             new_cookie,
             httponly=True,
             samesite="lax",
-            secure=_secure(request),
+            secure=is_secure(request),
             max_age=60 * 60 * 24 * 30,
         )
     return response

@@ -1,17 +1,35 @@
 """Logging in and out."""
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 
 from api.deps import DB, AppSettings, CurrentAccount, Now, bearer_token
-from api.schemas import LoginRead, LoginRequest
-from models.account import Account
+from models.account import Account, Role
 from models.services.accounts import authenticate, logout
 
 router = APIRouter(prefix="/api/auth", tags=["вхід"])
 
 
+class LoginCreate(BaseModel):
+    """E-mail and password."""
+
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=200)
+
+
+class LoginRead(BaseModel):
+    """A new session."""
+
+    token: str
+    expires_at: datetime
+    role: Role
+    organization_id: int | None
+
+
 @router.post("/login", response_model=LoginRead)
-def login(body: LoginRequest, session: DB, now: Now, settings: AppSettings) -> LoginRead:
+def login(body: LoginCreate, session: DB, now: Now, settings: AppSettings) -> LoginRead:
     """Log in with e-mail and password; returns a bearer token."""
     token, login_session = authenticate(
         session,
@@ -30,7 +48,7 @@ def login(body: LoginRequest, session: DB, now: Now, settings: AppSettings) -> L
     )
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, response_class=Response)
 def log_out(request: Request, session: DB, _account: CurrentAccount) -> Response:
     """End the current session."""
     token = bearer_token(request)

@@ -1,7 +1,7 @@
 """Launching a cycle from its plan, its status, links, trail and report."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -10,30 +10,33 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.cycle_launch import launch_for, links_read, survey_url
 from api.deps import (
     DB,
     AppSettings,
     Coordinator,
+    CurrentActor,
     Editor,
     Now,
+    OwnCycle,
     RawBody,
     Reader,
     WorkingGroup,
 )
 from api.errors import invalid_response, ukrainian_errors
-from api.schemas import CycleRead, EventRead, LaunchRead, StageRead, UnitLinkRead
-from models.account import Account
-from models.actor import Actor
-from models.cycle import STAGE_LABELS, AuditCycle, AuditedUnit, Stage, StageKind
+from api.schemas import Read, UnitLinkRead
+from models.cycle import (
+    STAGE_LABELS,
+    AuditCycle,
+    AuditedUnit,
+    CycleStatus,
+    Stage,
+    StageKind,
+    StageStatus,
+)
 from models.errors import Invalid
 from models.plan import CyclePlan
-from models.services.cycles import (
-    get_cycle,
-    get_own_cycle,
-    launch_cycle,
-    questionnaire_url,
-    unit_links,
-)
+from models.services.cycles import get_cycle
 from models.services.events import list_events
 from models.services.report.context import questionnaire_counts
 from models.services.report.versions import downloadable_version, latest_version, load_pdf
@@ -48,9 +51,59 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 MAX_PLAN_BYTES = 1_000_000
 
 
-def survey_url(settings: Settings, cycle: AuditCycle) -> str:
-    """The public survey's address."""
-    return f"{settings.base_url.rstrip('/')}/survey/{cycle.survey_slug}"
+class StageRead(Read):
+    """A stage with its dates."""
+
+    kind: StageKind
+    label: str
+    starts_on: date
+    due_on: date
+    status: StageStatus
+    skipped_reason: str | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+
+class CycleRead(BaseModel):
+    """A cycle's state and figures."""
+
+    id: int
+    organization_id: int
+    year: int
+    order_number: str
+    order_date: date
+    status: CycleStatus
+    survey_url: str
+    stages: list[StageRead]
+    units: int
+    questionnaires: int
+    units_with_questionnaire: int
+    information_systems: int
+    information_items: int
+    survey_participants: int
+    report_version: int | None
+    report_url: str | None
+
+
+class LaunchRead(CycleRead):
+    """A launched cycle with the links to hand out."""
+
+    links: list[UnitLinkRead]
+
+
+class EventRead(Read):
+    """An audit-trail entry."""
+
+    at: datetime
+    actor: str
+    action: str
+    details: dict[str, object]
+
+
+class SkipCreate(BaseModel):
+    """Why interviews are not held."""
+
+    reason: str = Field(min_length=3, max_length=2000)
 
 
 def stage_read(stage: Stage) -> StageRead:
@@ -65,18 +118,6 @@ def stage_read(stage: Stage) -> StageRead:
         opened_at=stage.opened_at,
         closed_at=stage.closed_at,
     )
-
-
-def links_read(session: Session, *, cycle_id: int, settings: Settings) -> list[UnitLinkRead]:
-    """The cycle's unit links as full URLs."""
-    return [
-        UnitLinkRead(
-            unit=link.unit_name,
-            email=link.unit_email,
-            url=questionnaire_url(settings.base_url, link.token),
-        )
-        for link in unit_links(session, cycle_id=cycle_id, secret_key=settings.secret_key)
-    ]
 
 
 def cycle_read(session: Session, cycle: AuditCycle, settings: Settings) -> dict[str, Any]:
@@ -101,21 +142,6 @@ def cycle_read(session: Session, cycle: AuditCycle, settings: Settings) -> dict[
         "report_version": version.number if version else None,
         "report_url": f"/api/cycles/{cycle.id}/report.pdf" if version else None,
     }
-
-
-def launch_for(
-    session: Session, *, account: Account, plan: CyclePlan, settings: Settings, now: datetime
-) -> AuditCycle:
-    """Launch a cycle in the account's organization, recorded as the account's act."""
-    assert account.organization_id is not None
-    return launch_cycle(
-        session,
-        organization_id=account.organization_id,
-        plan=plan,
-        secret_key=settings.secret_key,
-        now=now,
-        actor=Actor.of(account),
-    )
 
 
 def _plan_from_body(request: Request, body: bytes) -> CyclePlan | Response:
@@ -173,49 +199,44 @@ def launch(
 
 
 @router.get("/{cycle_id}", response_model=CycleRead)
-def status(cycle_id: int, session: DB, settings: AppSettings, account: Reader) -> CycleRead:
+def status(_account: Reader, cycle: OwnCycle, session: DB, settings: AppSettings) -> CycleRead:
     """The cycle's stages with their dates and status, and its figures."""
-    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return CycleRead(**cycle_read(session, cycle, settings))
 
 
 @router.get("/{cycle_id}/links", response_model=list[UnitLinkRead])
 def links(
-    cycle_id: int, session: DB, settings: AppSettings, account: WorkingGroup
+    _account: WorkingGroup, cycle: OwnCycle, session: DB, settings: AppSettings
 ) -> list[UnitLinkRead]:
     """The per-unit secret questionnaire links, to hand out."""
-    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return links_read(session, cycle_id=cycle.id, settings=settings)
-
-
-class SkipRequest(BaseModel):
-    """Why interviews are not held."""
-
-    reason: str = Field(min_length=3, max_length=2000)
 
 
 @router.post("/{cycle_id}/interviews/skip", response_model=StageRead)
 def skip_interviews(
-    cycle_id: int, body: SkipRequest, session: DB, now: Now, account: Editor
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+    body: SkipCreate,
+    session: DB,
+    now: Now,
 ) -> StageRead:
     """Record the working group's decision not to hold interviews, with the reason."""
-    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     stage = skip_stage(
         session,
-        cycle_id=cycle_id,
+        cycle_id=cycle.id,
         kind=StageKind.INTERVIEWS,
         reason=body.reason,
         now=now,
-        actor=Actor.of(account),
+        actor=actor,
     )
     return stage_read(stage)
 
 
 @router.get("/{cycle_id}/events", response_model=list[EventRead])
-def events(cycle_id: int, session: DB, account: WorkingGroup) -> list[EventRead]:
+def events(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> list[EventRead]:
     """The cycle's audit trail, oldest first."""
-    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-    return [EventRead.model_validate(e) for e in list_events(session, cycle_id=cycle_id)]
+    return [EventRead.model_validate(e) for e in list_events(session, cycle_id=cycle.id)]
 
 
 @router.get(
@@ -223,10 +244,9 @@ def events(cycle_id: int, session: DB, account: WorkingGroup) -> list[EventRead]
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def report_pdf(cycle_id: int, session: DB, account: Reader) -> Response:
+def report_pdf(account: Reader, cycle: OwnCycle, session: DB) -> Response:
     """The report's PDF as rendered (unsigned): the newest version for the working group, the
     newest approved or signed one for the mayor's office (`/report/download` gives it signed)."""
-    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     version = downloadable_version(session, cycle_id=cycle.id, role=account.role)
     filename = f"infoaudit-report-{cycle.year}-v{version.number}.pdf"
     return Response(

@@ -1,19 +1,29 @@
 """Organizations, their units, accounts and dataset register."""
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
-from api.deps import DB, Coordinator, CurrentAccount, Now, bearer_token, current_account
-from api.schemas import AccountRead, OrganizationRead, RegisterImportRead, UnitRead
-from models.account import Account, Role
+from api.deps import (
+    DB,
+    Coordinator,
+    CurrentAccount,
+    CurrentActor,
+    Now,
+    OwnOrganization,
+    bearer_token,
+    current_account,
+)
+from api.schemas import Read, RegisterImportRead
+from models.account import Role
 from models.actor import BOOTSTRAP, Actor
-from models.errors import Forbidden, NotFound
+from models.errors import Forbidden
+from models.organization import Organization, UnitKind
 from models.schemas import AccountCreate, OrganizationCreate, RegisterEntryCreate, UnitCreate
 from models.services.organizations import (
     add_unit,
     count_organizations,
     create_account,
     create_organization_with_coordinator,
-    get_organization,
     list_units,
 )
 from models.services.register import add_register_entries
@@ -21,10 +31,45 @@ from models.services.register import add_register_entries
 router = APIRouter(prefix="/api/organizations", tags=["організації"])
 
 
-def _own_organization(account: Account, organization_id: int) -> None:
-    # Another organization's data is "not found", not "forbidden": its existence is not told.
-    if account.organization_id != organization_id:
-        raise NotFound("Організацію не знайдено.")
+class UnitRead(Read):
+    """A unit."""
+
+    id: int
+    name: str
+    kind: UnitKind
+    head_name: str | None
+    email: str | None
+
+
+class OrganizationRead(Read):
+    """An organization with its units."""
+
+    id: int
+    name: str
+    edrpou: str | None
+    units: list[UnitRead]
+
+
+class AccountRead(Read):
+    """A login (never its password)."""
+
+    id: int
+    email: str
+    full_name: str
+    role: Role
+    organization_id: int | None
+
+
+def organization_read(session: Session, organization: Organization) -> OrganizationRead:
+    """An organization with its units, as the API shows it."""
+    return OrganizationRead(
+        id=organization.id,
+        name=organization.name,
+        edrpou=organization.edrpou,
+        units=[
+            UnitRead.model_validate(u) for u in list_units(session, organization_id=organization.id)
+        ],
+    )
 
 
 @router.post("", status_code=201, response_model=OrganizationRead)
@@ -38,71 +83,57 @@ def create(body: OrganizationCreate, request: Request, session: DB, now: Now) ->
     if count_organizations(session) > 0:
         if bearer_token(request) is None:
             raise Forbidden("Створювати організації може лише адміністратор встановлення.")
+        # Not a dependency: the first organization is created without any login at all.
         account = current_account(request, session, now)
         if account.role != Role.ADMIN:
             raise Forbidden("Створювати організації може лише адміністратор встановлення.")
         actor = Actor.of(account)
     organization = create_organization_with_coordinator(session, document=body, at=now, actor=actor)
-    return OrganizationRead(
-        id=organization.id,
-        name=organization.name,
-        edrpou=organization.edrpou,
-        units=[
-            UnitRead.model_validate(u) for u in list_units(session, organization_id=organization.id)
-        ],
-    )
+    return organization_read(session, organization)
 
 
 @router.get("/{organization_id}", response_model=OrganizationRead)
-def read(organization_id: int, session: DB, account: CurrentAccount) -> OrganizationRead:
+def read(_account: CurrentAccount, organization: OwnOrganization, session: DB) -> OrganizationRead:
     """An organization with its units."""
-    _own_organization(account, organization_id)
-    organization = get_organization(session, organization_id=organization_id)
-    return OrganizationRead(
-        id=organization.id,
-        name=organization.name,
-        edrpou=organization.edrpou,
-        units=[
-            UnitRead.model_validate(u) for u in list_units(session, organization_id=organization_id)
-        ],
-    )
+    return organization_read(session, organization)
 
 
 @router.post("/{organization_id}/units", status_code=201, response_model=UnitRead)
 def create_unit(
-    organization_id: int, body: UnitCreate, session: DB, account: Coordinator
+    _account: Coordinator, organization: OwnOrganization, body: UnitCreate, session: DB
 ) -> UnitRead:
     """Add a unit."""
-    _own_organization(account, organization_id)
     return UnitRead.model_validate(
-        add_unit(session, organization_id=organization_id, **body.model_dump())
+        add_unit(session, organization_id=organization.id, **body.model_dump())
     )
 
 
 @router.post("/{organization_id}/accounts", status_code=201, response_model=AccountRead)
 def create_login(
-    organization_id: int, body: AccountCreate, session: DB, now: Now, account: Coordinator
+    _account: Coordinator,
+    organization: OwnOrganization,
+    actor: CurrentActor,
+    body: AccountCreate,
+    session: DB,
+    now: Now,
 ) -> AccountRead:
     """Add a login for a working-group member, an auditor or the mayor's office."""
-    _own_organization(account, organization_id)
     if body.role == Role.ADMIN:
         raise Forbidden("Координатор не може створити адміністратора встановлення.")
     return AccountRead.model_validate(
         create_account(
-            session,
-            organization_id=organization_id,
-            actor=Actor.of(account),
-            at=now,
-            **body.model_dump(),
+            session, organization_id=organization.id, actor=actor, at=now, **body.model_dump()
         )
     )
 
 
 @router.post("/{organization_id}/register", status_code=201, response_model=RegisterImportRead)
 def import_register(
-    organization_id: int, body: list[RegisterEntryCreate], session: DB, account: Coordinator
+    _account: Coordinator,
+    organization: OwnOrganization,
+    body: list[RegisterEntryCreate],
+    session: DB,
 ) -> RegisterImportRead:
     """Add dataset register rows (the shape of the report's Annex 1)."""
-    _own_organization(account, organization_id)
-    entries = add_register_entries(session, organization_id=organization_id, rows=body)
+    entries = add_register_entries(session, organization_id=organization.id, rows=body)
     return RegisterImportRead(added=len(entries))

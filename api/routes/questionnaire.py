@@ -1,19 +1,22 @@
 """The staff questionnaire behind a unit's secret link (JSON API; the HTML form is at /q/{token}),
 and the working group's review: per-unit progress, consolidation (merge/split), exports."""
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from api.deps import DB, AppSettings, Now, Reader, WorkingGroup
-from api.schemas import QuestionnaireFormRead, SubmissionRead
-from models.actor import Actor
+from api.deps import DB, AppSettings, CurrentActor, Now, OwnCycle, Reader, WorkingGroup
 from models.cycle import AuditCycle, StageKind
 from models.errors import Conflict
 from models.organization import Organization, Unit
-from models.questionnaire import CONSOLIDATION_KINDS, ConsolidationKind
+from models.questionnaire import (
+    CONSOLIDATION_KINDS,
+    AccessCategory,
+    ConsolidationKind,
+    OwnerType,
+)
 from models.schemas import QuestionnaireCreate
 from models.services.consolidation import (
     consolidate,
@@ -22,7 +25,7 @@ from models.services.consolidation import (
     split_row,
     undo_decision,
 )
-from models.services.cycles import get_own_cycle, questionnaire_url
+from models.services.cycles import questionnaire_url
 from models.services.inventory_export import inventory_csv, inventory_xlsx
 from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
@@ -41,6 +44,25 @@ review_router = APIRouter(prefix="/api/cycles", tags=["анкетування: �
 
 KindPath = Literal["systems", "items"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class QuestionnaireFormRead(BaseModel):
+    """What a staff member sees behind the unit's link."""
+
+    organization: str
+    unit: str
+    year: int
+    starts_on: date
+    due_on: date
+    accepting: bool
+
+
+class SubmissionRead(BaseModel):
+    """A stored questionnaire."""
+
+    id: int
+    systems: int
+    items: int
 
 
 @router.get("/{token}", response_model=QuestionnaireFormRead)
@@ -120,16 +142,63 @@ def save_draft(
     )
 
 
-@router.get("/{token}/{code}")
-def resume(token: str, code: str, session: DB) -> dict[str, Any]:
+class RespondentRead(BaseModel):
+    """Who filled in the questionnaire."""
+
+    full_name: str
+    position: str
+    email: str | None
+
+
+class SystemRead(BaseModel):
+    """An information system as it was entered."""
+
+    name: str
+    url: str | None
+    basis: str
+    administrator: str
+    owner_type: OwnerType | None
+    description: str
+    holds_personal_data: bool
+    export_formats: str
+    has_api: bool
+
+
+class ItemRead(BaseModel):
+    """A kind of information as it was entered."""
+
+    name: str
+    description: str
+    kept_in: str
+    access_category: AccessCategory
+    secret_explanation: str | None
+    is_dataset_candidate: bool
+    update_frequency: str
+    approx_records: int | None
+    legal_basis: str
+    format: str
+    restricted_fields: str
+    url: str | None
+
+
+class QuestionnaireRead(BaseModel):
+    """One's own questionnaire, in the shape it is submitted in (plain: a draft may be partial)."""
+
+    id: int
+    status: str
+    respondent: RespondentRead
+    systems: list[SystemRead]
+    items: list[ItemRead]
+
+
+@router.get("/{token}/{code}", response_model=QuestionnaireRead)
+def resume(token: str, code: str, session: DB) -> QuestionnaireRead:
     """One's own questionnaire by the resume code, in the shape it is submitted in."""
     audited = audited_unit_for_token(session, token=token)
     submission = find_by_resume_code(session, audited=audited, code=code)
-    return {
-        "id": submission.id,
-        "status": submission.status.value,
-        **questionnaire_data(submission),
-    }
+    return QuestionnaireRead.model_validate(
+        {"id": submission.id, "status": submission.status.value, **questionnaire_data(submission)}
+    )
 
 
 @router.put("/{token}/{code}", response_model=SavedRead)
@@ -169,9 +238,8 @@ class UnitProgressRead(BaseModel):
 
 
 @review_router.get("/{cycle_id}/questionnaires", response_model=list[UnitProgressRead])
-def progress(cycle_id: int, session: DB, account: WorkingGroup) -> list[UnitProgressRead]:
+def progress(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> list[UnitProgressRead]:
     """Per-unit progress: not started / draft / submitted, records, last activity."""
-    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [
         UnitProgressRead(
             unit=p.unit,
@@ -182,7 +250,7 @@ def progress(cycle_id: int, session: DB, account: WorkingGroup) -> list[UnitProg
             records=p.records,
             last_activity=p.last_activity,
         )
-        for p in unit_progress(session, cycle_id=cycle_id)
+        for p in unit_progress(session, cycle_id=cycle.id)
     ]
 
 
@@ -204,9 +272,8 @@ class GroupRead(BaseModel):
 
 
 @review_router.get("/{cycle_id}/consolidation/{kind}", response_model=list[GroupRead])
-def groups(cycle_id: int, kind: KindPath, session: DB, account: WorkingGroup) -> list[GroupRead]:
+def groups(_account: WorkingGroup, cycle: OwnCycle, kind: KindPath, session: DB) -> list[GroupRead]:
     """The consolidated systems or items, each with the original rows it groups."""
-    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [
         GroupRead(
             key=g.key,
@@ -214,18 +281,18 @@ def groups(cycle_id: int, kind: KindPath, session: DB, account: WorkingGroup) ->
             units=g.units,
             rows=[RowRead(id=r.id, name=r.name, unit=r.unit) for r in g.rows],
         )
-        for g in consolidate(session, cycle_id=cycle_id, kind=CONSOLIDATION_KINDS[kind])
+        for g in consolidate(session, cycle_id=cycle.id, kind=CONSOLIDATION_KINDS[kind])
     ]
 
 
-class MergeRequest(BaseModel):
+class MergeCreate(BaseModel):
     """Groups to merge into another (keys as the consolidation list shows them)."""
 
     keys: list[str] = Field(min_length=1, max_length=200)
     into: str = Field(min_length=1, max_length=600)
 
 
-class SplitRequest(BaseModel):
+class SplitCreate(BaseModel):
     """A row to take out of its group."""
 
     row_id: int
@@ -247,22 +314,22 @@ class DecisionRead(BaseModel):
     "/{cycle_id}/consolidation/{kind}/merge", status_code=201, response_model=list[DecisionRead]
 )
 def merge(
-    cycle_id: int,
+    _account: WorkingGroup,
+    cycle: OwnCycle,
+    actor: CurrentActor,
     kind: KindPath,
-    body: MergeRequest,
+    body: MergeCreate,
     session: DB,
     now: Now,
-    account: WorkingGroup,
 ) -> list[DecisionRead]:
     """Merge groups the automatic grouping kept apart (e.g. «СЕД» and «АСКОД»)."""
-    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     made = merge_groups(
         session,
-        cycle_id=cycle_id,
+        cycle_id=cycle.id,
         kind=CONSOLIDATION_KINDS[kind],
         keys=body.keys,
         into=body.into,
-        actor=Actor.of(account),
+        actor=actor,
         now=now,
     )
     return [DecisionRead.model_validate(d, from_attributes=True) for d in made]
@@ -272,21 +339,21 @@ def merge(
     "/{cycle_id}/consolidation/{kind}/split", status_code=201, response_model=DecisionRead
 )
 def split(
-    cycle_id: int,
+    _account: WorkingGroup,
+    cycle: OwnCycle,
+    actor: CurrentActor,
     kind: KindPath,
-    body: SplitRequest,
+    body: SplitCreate,
     session: DB,
     now: Now,
-    account: WorkingGroup,
 ) -> DecisionRead:
     """Take one original row out of its group."""
-    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     decision = split_row(
         session,
-        cycle_id=cycle_id,
+        cycle_id=cycle.id,
         kind=CONSOLIDATION_KINDS[kind],
         row_id=body.row_id,
-        actor=Actor.of(account),
+        actor=actor,
         now=now,
     )
     return DecisionRead.model_validate(decision, from_attributes=True)
@@ -294,23 +361,28 @@ def split(
 
 @review_router.get("/{cycle_id}/consolidation/{kind}/decisions", response_model=list[DecisionRead])
 def decisions(
-    cycle_id: int, kind: KindPath, session: DB, account: WorkingGroup
+    _account: WorkingGroup, cycle: OwnCycle, kind: KindPath, session: DB
 ) -> list[DecisionRead]:
     """The auditors' merges and splits, oldest first."""
-    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     return [
         DecisionRead.model_validate(d, from_attributes=True)
-        for d in list_decisions(session, cycle_id=cycle_id, kind=CONSOLIDATION_KINDS[kind])
+        for d in list_decisions(session, cycle_id=cycle.id, kind=CONSOLIDATION_KINDS[kind])
     ]
 
 
-@review_router.delete("/{cycle_id}/consolidation/decisions/{decision_id}", status_code=204)
-def undo(cycle_id: int, decision_id: int, session: DB, now: Now, account: WorkingGroup) -> Response:
+@review_router.delete(
+    "/{cycle_id}/consolidation/decisions/{decision_id}", status_code=204, response_class=Response
+)
+def undo(
+    _account: WorkingGroup,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+    decision_id: int,
+    session: DB,
+    now: Now,
+) -> Response:
     """Withdraw a merge or split."""
-    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-    undo_decision(
-        session, cycle_id=cycle_id, decision_id=decision_id, actor=Actor.of(account), now=now
-    )
+    undo_decision(session, cycle_id=cycle.id, decision_id=decision_id, actor=actor, now=now)
     return Response(status_code=204)
 
 
@@ -327,9 +399,8 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}},
 )
-def inventory_workbook(cycle_id: int, session: DB, account: Reader) -> Response:
+def inventory_workbook(_account: Reader, cycle: OwnCycle, session: DB) -> Response:
     """The consolidated inventory (systems and items with their units) as XLSX."""
-    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     content = inventory_xlsx(
         consolidate(session, cycle_id=cycle.id, kind=ConsolidationKind.SYSTEM),
         consolidate(session, cycle_id=cycle.id, kind=ConsolidationKind.ITEM),
@@ -342,9 +413,8 @@ def inventory_workbook(cycle_id: int, session: DB, account: Reader) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def inventory_table(cycle_id: int, kind: KindPath, session: DB, account: Reader) -> Response:
+def inventory_table(_account: Reader, cycle: OwnCycle, kind: KindPath, session: DB) -> Response:
     """The consolidated systems or items as CSV (portal's audit-results columns for items)."""
-    cycle = get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
     content = inventory_csv(
         kind, consolidate(session, cycle_id=cycle.id, kind=CONSOLIDATION_KINDS[kind])
     )

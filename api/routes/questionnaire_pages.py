@@ -4,19 +4,26 @@ No JavaScript needed: "add a row" and "remove" are submit buttons that re-render
 everything typed kept; a spreadsheet upload rides in the same form. Saving is all or nothing.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import DB, AppSettings, Now, form_reader
-from api.errors import ukrainian_errors
+from api.questionnaire_form import (
+    MAX_ROWS,
+    FormState,
+    blank_row,
+    empty_row,
+    field_label,
+    state_from_data,
+    state_from_form,
+    validate_state,
+)
 from api.web import CSRF_FIELD, render_page, verify_csrf
 from models.cycle import AuditCycle, AuditedUnit, StageKind
 from models.errors import Conflict, DomainError, Forbidden, NotFound
@@ -24,20 +31,16 @@ from models.organization import Organization, Unit
 from models.questionnaire import (
     ACCESS_CATEGORY_LABELS,
     OWNER_TYPE_LABELS,
-    AccessCategory,
     QuestionnaireSubmission,
     SubmissionStatus,
 )
-from models.schemas import QuestionnaireCreate
 from models.services.cycles import questionnaire_url
 from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
     audited_unit_for_token,
-    check_questionnaire,
     find_by_resume_code,
     questionnaire_data,
     save_questionnaire,
-    url_problem,
 )
 from models.services.spreadsheets import (
     ITEM_COLUMNS,
@@ -52,164 +55,7 @@ from models.services.stages import ensure_accepting, get_stage
 
 router = APIRouter(prefix="/q", include_in_schema=False)
 
-SYSTEM_FIELDS = [c.field for c in SYSTEM_COLUMNS]
-ITEM_FIELDS = [c.field for c in ITEM_COLUMNS]
-BOOL_FIELDS = {c.field for c in (*SYSTEM_COLUMNS, *ITEM_COLUMNS) if c.kind == "bool"}
-LABELS = {
-    "systems": {c.field: c.header for c in SYSTEM_COLUMNS},
-    "items": {c.field: c.header for c in ITEM_COLUMNS},
-    "respondent": {"full_name": "Прізвище, ім’я", "position": "Посада", "email": "E-mail"},
-}
-MAX_ROWS = 300
 MAX_FORM_FIELDS = 20_000
-
-
-@dataclass
-class FormState:
-    """What the person typed, as strings and booleans, row by row."""
-
-    respondent: dict[str, str] = field(default_factory=dict)
-    systems: list[dict[str, Any]] = field(default_factory=list)
-    items: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _blank(row: Mapping[str, Any]) -> bool:
-    for name, value in row.items():
-        if name == "access_category":
-            if value not in ("", AccessCategory.PUBLIC.value):
-                return False
-        elif value:
-            return False
-    return True
-
-
-def _rows(form: Mapping[str, Any], prefix: str, names: list[str]) -> list[dict[str, Any]]:
-    indices = sorted(
-        {
-            int(key.split("-")[1])
-            for key in form
-            if key.startswith(f"{prefix}-") and key.split("-")[1].isdigit()
-        }
-    )[:MAX_ROWS]
-    rows = []
-    for index in indices:
-        row: dict[str, Any] = {}
-        for name in names:
-            value = form.get(f"{prefix}-{index}-{name}")
-            row[name] = bool(value) if name in BOOL_FIELDS else str(value or "").strip()
-        rows.append(row)
-    return rows
-
-
-def state_from_form(form: Mapping[str, Any]) -> FormState:
-    """The form's fields as rows (field names like systems-0-url)."""
-    return FormState(
-        respondent={
-            name: str(form.get(f"respondent-{name}") or "").strip()
-            for name in ("full_name", "position", "email")
-        },
-        systems=_rows(form, "systems", SYSTEM_FIELDS),
-        items=_rows(form, "items", ITEM_FIELDS),
-    )
-
-
-def state_from_data(data: Mapping[str, Any]) -> FormState:
-    """A stored questionnaire (QuestionnaireCreate shape) as form rows."""
-
-    def row(values: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
-        return {
-            n: bool(values.get(n))
-            if n in BOOL_FIELDS
-            else ("" if values.get(n) is None else str(values.get(n)))
-            for n in names
-        }
-
-    respondent = data.get("respondent") or {}
-    return FormState(
-        respondent={k: str(respondent.get(k) or "") for k in ("full_name", "position", "email")},
-        systems=[row(s, SYSTEM_FIELDS) for s in data.get("systems", [])],
-        items=[row(i, ITEM_FIELDS) for i in data.get("items", [])],
-    )
-
-
-def _document(state: FormState) -> tuple[dict[str, Any], dict[str, list[int]]]:
-    """The QuestionnaireCreate input and, per list, which form row each entry came from."""
-    origin: dict[str, list[int]] = {"systems": [], "items": []}
-    systems = []
-    for index, row in enumerate(state.systems):
-        if _blank(row):
-            continue
-        origin["systems"].append(index)
-        systems.append(
-            {
-                **row,
-                "url": row["url"] or None,
-                "owner_type": row["owner_type"] or None,
-            }
-        )
-    items = []
-    for index, row in enumerate(state.items):
-        if _blank(row):
-            continue
-        origin["items"].append(index)
-        items.append(
-            {
-                **row,
-                "access_category": row["access_category"] or AccessCategory.PUBLIC.value,
-                "secret_explanation": row["secret_explanation"] or None,
-                "approx_records": row["approx_records"].replace(" ", "") or None,
-                "url": row["url"] or None,
-            }
-        )
-    respondent = {**state.respondent, "email": state.respondent.get("email") or None}
-    return {"respondent": respondent, "systems": systems, "items": items}, origin
-
-
-def _form_name(location: str, origin: dict[str, list[int]]) -> str:
-    """A schema location (systems.0.url) as the form field's name (systems-3-url)."""
-    parts = location.split(".")
-    if parts[0] in ("systems", "items") and len(parts) >= 3 and parts[1].isdigit():
-        return f"{parts[0]}-{origin[parts[0]][int(parts[1])]}-{parts[2]}"
-    if parts[0] == "respondent" and len(parts) >= 2:
-        return f"respondent-{parts[1]}"
-    return parts[0]
-
-
-def _message(error: dict[str, str], raw: Any) -> str:
-    location = error["field"]
-    if location.endswith("access_category"):
-        return "невідома категорія доступу: оберіть одну зі списку"
-    if location.endswith("owner_type"):
-        return "невідомий тип власності: оберіть один зі списку"
-    if location.endswith("email"):
-        return "невірна адреса e-mail, напр. name@example.gov.ua"
-    if location.endswith(".name") or location.endswith("full_name"):
-        if raw.get("type") in ("string_too_short", "missing"):
-            return "обов’язкове поле"
-    return error["message"]
-
-
-def validate_state(state: FormState, *, final: bool) -> tuple[QuestionnaireCreate | None, dict]:
-    """The questionnaire, or the errors by form field name (Ukrainian)."""
-    document, origin = _document(state)
-    try:
-        data = QuestionnaireCreate.model_validate(document)
-    except ValidationError as exc:
-        raw_errors = exc.errors()
-        errors: dict[str, str] = {}
-        for error, raw in zip(ukrainian_errors(raw_errors), raw_errors, strict=True):
-            errors.setdefault(_form_name(error["field"], origin), _message(error, raw))
-        # The checks beyond the schema too, so that every problem is shown at once.
-        for kind in ("systems", "items"):
-            for index in origin[kind]:
-                row = getattr(state, kind)[index]
-                if message := url_problem(row["url"]):
-                    errors.setdefault(f"{kind}-{index}-url", message)
-        return None, errors
-    problems = check_questionnaire(data, final=final)
-    if problems:
-        return None, {_form_name(f, origin): m for f, m in problems}
-    return data, {}
 
 
 @dataclass
@@ -267,9 +113,9 @@ def _render(
     status_code: int = 200,
 ) -> Response:
     if not state.systems:
-        state.systems.append(_empty("systems"))
+        state.systems.append(empty_row("systems"))
     if not state.items:
-        state.items.append(_empty("items"))
+        state.items.append(empty_row("items"))
     errors = errors or {}
     return render_page(
         request,
@@ -282,7 +128,7 @@ def _render(
             "code": code,
             "submitted": submission is not None and submission.status == SubmissionStatus.SUBMITTED,
             "errors": errors,
-            "error_list": [(name, _label(name), message) for name, message in errors.items()],
+            "error_list": [(name, field_label(name), message) for name, message in errors.items()],
             "notice": notice,
             "form_error": form_error,
             "import_errors": import_errors or [],
@@ -296,22 +142,7 @@ def _render(
     )
 
 
-def _label(name: str) -> str:
-    parts = name.split("-")
-    if parts[0] in ("systems", "items") and len(parts) == 3:
-        what = "Система" if parts[0] == "systems" else "Вид інформації"
-        return f"{what} {int(parts[1]) + 1}: {LABELS[parts[0]].get(parts[2], parts[2])}"
-    if parts[0] == "respondent" and len(parts) == 2:
-        return LABELS["respondent"].get(parts[1], parts[1])
-    return "Анкета"
-
-
-def _empty(kind: str) -> dict[str, Any]:
-    names = SYSTEM_FIELDS if kind == "systems" else ITEM_FIELDS
-    return {n: (False if n in BOOL_FIELDS else "") for n in names}
-
-
-@router.get("/{token}")
+@router.get("/{token}", response_class=HTMLResponse)
 def show(
     request: Request, token: str, session: DB, now: Now, code: str = "", saved: str = ""
 ) -> Response:
@@ -363,7 +194,7 @@ QuestionnaireForm = Annotated[
 ]
 
 
-@router.post("/{token}")
+@router.post("/{token}", response_class=HTMLResponse)
 def act(
     request: Request,
     token: str,
@@ -394,7 +225,7 @@ def act(
     if kind in ("add_system", "add_item"):
         target = state.systems if kind == "add_system" else state.items
         if len(target) < MAX_ROWS:
-            target.append(_empty("systems" if kind == "add_system" else "items"))
+            target.append(empty_row("systems" if kind == "add_system" else "items"))
         return _render(**render, state=state)
     if kind in ("remove_system", "remove_item") and index.isdigit():
         target = state.systems if kind == "remove_system" else state.items
@@ -466,8 +297,8 @@ def _import(form: FormData, *, state: FormState, render: dict[str, Any]) -> Resp
             form_error=f"Таблицю не взято: {exc.message}",
             status_code=422,
         )
-    state.systems = [r for r in state.systems if not _blank(r)]
-    state.items = [r for r in state.items if not _blank(r)]
+    state.systems = [r for r in state.systems if not blank_row(r)]
+    state.items = [r for r in state.items if not blank_row(r)]
     state.systems += state_from_data({"systems": result.systems}).systems
     state.items += state_from_data({"items": result.items}).items
     return _render(
@@ -490,14 +321,14 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/{token}/template.xlsx")
+@router.get("/{token}/template.xlsx", response_class=Response)
 def xlsx_template(token: str, session: DB) -> Response:
     """The questionnaire's spreadsheet template (XLSX, with an explanation sheet)."""
     audited_unit_for_token(session, token=token)
     return _download(template_xlsx(), XLSX, "anketa-shablon.xlsx")
 
 
-@router.get("/{token}/template-{kind}.csv")
+@router.get("/{token}/template-{kind}.csv", response_class=Response)
 def csv_template(token: str, kind: str, session: DB) -> Response:
     """A CSV template for systems or items."""
     audited_unit_for_token(session, token=token)

@@ -8,12 +8,21 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.deps import DB, Coordinator, Now, RawBody, Reader, require_roles
+from api.deps import (
+    DB,
+    Coordinator,
+    CurrentActor,
+    Now,
+    OwnOrganization,
+    RawBody,
+    Reader,
+    require_roles,
+)
+from api.schemas import RegisterImportRead
 from flows.portal_snapshot import start_portal_snapshot
 from models.account import Account, Role
-from models.actor import Actor
 from models.clock import local_date
-from models.errors import Invalid, NotFound
+from models.errors import Invalid
 from models.plan import Strict
 from models.publication import PublicationState
 from models.schemas import ShortText, Url
@@ -22,7 +31,6 @@ from models.services.analysis import (
     entry_state_context,
     publication_context,
 )
-from models.services.organizations import get_organization
 from models.services.publication import (
     add_manual_publication,
     confirm_match,
@@ -52,12 +60,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
-def _own(account: Account, organization_id: int) -> None:
-    # Another organization's data is "not found": its existence is not told.
-    if account.organization_id != organization_id:
-        raise NotFound("Організацію не знайдено.")
-
-
 class PortalSourceUpdate(Strict):
     """Where the holder publishes."""
 
@@ -67,7 +69,7 @@ class PortalSourceUpdate(Strict):
     ]
 
 
-class MatchConfirm(Strict):
+class MatchUpdate(Strict):
     """The portal dataset an auditor ties to a register entry."""
 
     portal_id: Annotated[
@@ -89,53 +91,142 @@ class ManualPublicationCreate(Strict):
     note: ShortText = ""
 
 
-class ImportRead(BaseModel):
-    """How many rows an import added."""
+class PortalSourceRead(BaseModel):
+    """Where the holder publishes, as recorded."""
 
-    added: int
+    portal_url: str
+    portal_organization: str
 
 
-@router.post("/register/import", status_code=201, response_model=ImportRead)
+class SnapshotRequestRead(BaseModel):
+    """A portal snapshot has been started."""
+
+    message: str
+
+
+class SnapshotRead(BaseModel):
+    """A snapshot attempt (times as ISO 8601 text, as the portal's own log shows them)."""
+
+    id: int
+    taken_at: str
+    status: str
+    error: str | None
+    datasets: int
+    private_included: bool
+
+
+class MatchRead(BaseModel):
+    """A register entry's portal dataset and how it was matched."""
+
+    number: int
+    portal_id: str
+    method: str
+
+
+class PublicationRecordRead(BaseModel):
+    """A recorded publication state."""
+
+    id: int
+    number: int
+    state: str
+
+
+class SummaryRead(BaseModel):
+    """Counts over a unit's (or the whole register's) entries, and the rating."""
+
+    name: str
+    rank: int | None
+    required: int
+    published: int
+    private: int
+    overdue: int
+    not_machine_readable: int
+    meeting_all: int
+    percent_published: float
+    share_meeting_all: float
+    score: float
+
+
+class PreviousRead(BaseModel):
+    """The previous cycle's totals, to compare with."""
+
+    label: str | None
+    totals: SummaryRead
+
+
+class EntryStateRead(BaseModel):
+    """One register entry's publication state (dates as ISO text)."""
+
+    number: int
+    name: str
+    units: list[str]
+    periodicity: str
+    source: str
+    due_on: str | None
+    code: str
+    label: str
+    timeliness: str
+    overdue_days: int
+    last_updated: str | None
+    machine_readable: bool | None
+    meets_all: bool
+
+
+class AnalysisRead(BaseModel):
+    """The publication analysis as the report's "publication" key, with every entry."""
+
+    as_of: str
+    snapshot_taken_at: str | None
+    units: list[SummaryRead]
+    totals: SummaryRead
+    target: float
+    meets_target: bool
+    previous: PreviousRead | None
+    entries: list[EntryStateRead]
+
+
+@router.post("/register/import", status_code=201, response_model=RegisterImportRead)
 def import_file(
-    organization_id: int,
+    _account: Coordinator,
+    organization: OwnOrganization,
     data: RawBody,
     session: DB,
-    account: Coordinator,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
     replace: bool = False,
-) -> ImportRead:
+) -> RegisterImportRead:
     """Import the register from CSV or XLSX in the shape of Annex 1 (the body is the file).
 
     With `replace=true` the register is replaced (its matches and manual records go with it);
     otherwise rows are added. Either every row is taken or none.
     """
-    _own(account, organization_id)
     if not data:
         raise Invalid("Файл порожній.", field="file")
     if len(data) > MAX_UPLOAD:
         raise Invalid("Файл завеликий (не більше 5 МБ).", field="file")
     table = read_register_table(data, file_format=file_format)
     entries = import_register(
-        session, organization_id=organization_id, rows=rows_to_entries(table), replace=replace
+        session, organization_id=organization.id, rows=rows_to_entries(table), replace=replace
     )
-    return ImportRead(added=len(entries))
+    return RegisterImportRead(added=len(entries))
 
 
-@router.get("/register/export")
+@router.get(
+    "/register/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}, "application/json": {}}}},
+)
 def export(
-    organization_id: int,
+    _account: Reader,
+    organization: OwnOrganization,
     session: DB,
     now: Now,
-    account: Reader,
     file_format: Annotated[Literal["csv", "xlsx", "json"], Query(alias="format")] = "csv",
     shape: Literal["annex1", "portal"] = "annex1",
 ) -> Response:
     """The register as CSV, XLSX or JSON: Annex 1, or the portal's "register of datasets"."""
-    _own(account, organization_id)
-    organization = get_organization(session, organization_id=organization_id)
-    entries = list_register(session, organization_id=organization_id)
+    entries = list_register(session, organization_id=organization.id)
     if shape == "portal":
-        analysis = analyse_publication(session, organization_id=organization_id, as_of=now)
+        analysis = analyse_publication(session, organization_id=organization.id, as_of=now)
         formats = {e.number: ", ".join(sorted(set(e.formats))) for e in analysis.entries}
         rows: list[Any] = portal_register_rows(
             entries,
@@ -162,85 +253,97 @@ def export(
     )
 
 
-@router.put("/portal")
+@router.put("/portal", response_model=PortalSourceRead)
 def set_portal(
-    organization_id: int, body: PortalSourceUpdate, session: DB, account: Coordinator
-) -> dict[str, str]:
+    _account: Coordinator, organization: OwnOrganization, body: PortalSourceUpdate, session: DB
+) -> PortalSourceRead:
     """Say on which CKAN portal and under which organization the holder publishes."""
-    _own(account, organization_id)
     source = set_portal_source(
         session,
-        organization_id=organization_id,
+        organization_id=organization.id,
         portal_url=body.portal_url,
         portal_organization=body.portal_organization,
     )
-    return {"portal_url": source.portal_url, "portal_organization": source.portal_organization}
+    return PortalSourceRead(
+        portal_url=source.portal_url, portal_organization=source.portal_organization
+    )
 
 
-@router.post("/portal/snapshots", status_code=202)
-def request_snapshot(organization_id: int, now: Now, account: Auditing) -> dict[str, str]:
+@router.post("/portal/snapshots", status_code=202, response_model=SnapshotRequestRead)
+def request_snapshot(
+    organization_id: int,
+    now: Now,
+    _account: Auditing,
+    _organization: OwnOrganization,
+) -> dict[str, str]:
     """Take a portal snapshot in the background; its result shows in the list of snapshots."""
-    _own(account, organization_id)
     start_portal_snapshot(organization_id, now)  # the flow runs outside the request
     return {"message": "Знімок порталу розпочато; результат — у переліку знімків."}
 
 
-@router.get("/portal/snapshots")
-def snapshots(organization_id: int, session: DB, account: Reader) -> list[dict[str, Any]]:
+@router.get("/portal/snapshots", response_model=list[SnapshotRead])
+def snapshots(_account: Reader, organization: OwnOrganization, session: DB) -> list[SnapshotRead]:
     """Every snapshot attempt, newest first, with the error of a failed one."""
-    _own(account, organization_id)
     return [
-        {
-            "id": s.id,
-            "taken_at": s.taken_at.isoformat(),
-            "status": s.status.value,
-            "error": s.error,
-            "datasets": s.dataset_count,
-            "private_included": s.private_included,
-        }
-        for s in list_snapshots(session, organization_id=organization_id)
+        SnapshotRead(
+            id=s.id,
+            taken_at=s.taken_at.isoformat(),
+            status=s.status.value,
+            error=s.error,
+            datasets=s.dataset_count,
+            private_included=s.private_included,
+        )
+        for s in list_snapshots(session, organization_id=organization.id)
     ]
 
 
-@router.put("/register/{number}/match")
+@router.put("/register/{number}/match", response_model=MatchRead)
 def confirm(
-    organization_id: int, number: int, body: MatchConfirm, session: DB, now: Now, account: Auditing
-) -> dict[str, Any]:
+    _account: Auditing,
+    organization: OwnOrganization,
+    actor: CurrentActor,
+    number: int,
+    body: MatchUpdate,
+    session: DB,
+    now: Now,
+) -> MatchRead:
     """Confirm (or set) the portal dataset of a register entry."""
-    _own(account, organization_id)
     match = confirm_match(
         session,
-        organization_id=organization_id,
+        organization_id=organization.id,
         number=number,
         portal_id=body.portal_id,
-        actor=Actor.of(account),
+        actor=actor,
         now=now,
     )
-    return {"number": number, "portal_id": match.portal_id, "method": match.method.value}
+    return MatchRead(number=number, portal_id=match.portal_id, method=match.method.value)
 
 
-@router.delete("/register/{number}/match", status_code=204)
-def unmatch(organization_id: int, number: int, session: DB, account: Auditing) -> Response:
+@router.delete("/register/{number}/match", status_code=204, response_class=Response)
+def unmatch(
+    _account: Auditing, organization: OwnOrganization, number: int, session: DB
+) -> Response:
     """Remove a wrong match."""
-    _own(account, organization_id)
-    remove_match(session, organization_id=organization_id, number=number)
+    remove_match(session, organization_id=organization.id, number=number)
     return Response(status_code=204)
 
 
-@router.post("/register/{number}/publication", status_code=201)
+@router.post(
+    "/register/{number}/publication", status_code=201, response_model=PublicationRecordRead
+)
 def record_publication(
-    organization_id: int,
+    _account: Auditing,
+    organization: OwnOrganization,
+    actor: CurrentActor,
     number: int,
     body: ManualPublicationCreate,
     session: DB,
     now: Now,
-    account: Auditing,
-) -> dict[str, Any]:
+) -> PublicationRecordRead:
     """Record an entry's state by hand (a holder not on a portal, or a correction)."""
-    _own(account, organization_id)
     record = add_manual_publication(
         session,
-        organization_id=organization_id,
+        organization_id=organization.id,
         number=number,
         observed_on=body.observed_on or local_date(now),
         state=body.state,
@@ -249,19 +352,22 @@ def record_publication(
         url=body.url,
         source_changed_on=body.source_changed_on,
         note=body.note,
-        actor=Actor.of(account),
+        actor=actor,
     )
-    return {"id": record.id, "number": number, "state": record.state.value}
+    return PublicationRecordRead(id=record.id, number=number, state=record.state.value)
 
 
-@router.get("/publication/analysis")
+@router.get("/publication/analysis", response_model=AnalysisRead)
 def analysis(
-    organization_id: int, session: DB, now: Now, account: Reader, as_of: date | None = None
-) -> dict[str, Any]:
+    _account: Reader,
+    organization: OwnOrganization,
+    session: DB,
+    now: Now,
+    as_of: date | None = None,
+) -> AnalysisRead:
     """Per entry and per unit: published, private, overdue, machine-readable; the rating."""
-    _own(account, organization_id)
     moment = now if as_of is None else datetime.combine(as_of, now.timetz())
-    result = analyse_publication(session, organization_id=organization_id, as_of=moment)
+    result = analyse_publication(session, organization_id=organization.id, as_of=moment)
     context = publication_context(result)
     context["as_of"] = str(context["as_of"])
     if context["snapshot_taken_at"] is not None:
@@ -280,4 +386,4 @@ def analysis(
         }
         for e in result.entries
     ]
-    return context
+    return AnalysisRead.model_validate(context)

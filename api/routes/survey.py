@@ -4,25 +4,23 @@ import asyncio
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
-from api.deps import DB, AppSettings, Editor, Now, WorkingGroup
-from api.routes.cycles import survey_url
-from api.schemas import QuestionRead, ResponseRead, SurveyRead
-from models.account import Account
-from models.actor import Actor
-from models.cycle import AuditCycle, StageKind
+from api.cycle_launch import survey_url
+from api.deps import DB, AppSettings, CurrentActor, Editor, Now, OwnCycle, WorkingGroup
+from api.openapi import inline_refs
+from api.schemas import Read
+from api.survey_access import NOTICE, client_ip_hash, rate_limit_of
+from models.cycle import StageKind
 from models.errors import Invalid
 from models.organization import Organization
 from models.plan import QuestionPlan
 from models.schemas import SurveyResponseCreate
 from models.security import new_token
-from models.services.cycles import get_own_cycle
 from models.services.stages import get_stage
 from models.services.surveys.export import export_rows
 from models.services.surveys.invitations import (
@@ -39,33 +37,52 @@ from models.services.surveys.questions import (
     replace_questions,
 )
 from models.services.surveys.results import CrossTab, QuestionResult, crosstab, survey_results
-from models.services.surveys.submission import AnswerInput, salted_hash
+from models.services.surveys.submission import AnswerInput
 from models.services.surveys.submission_io import start_submission
 from models.settings import Settings
+from models.survey import QuestionKind
 from report_templates.charts import bar_chart_svg
 
 router = APIRouter(tags=["опитування"])
 
 # Reading results: the whole working group; changing the survey: coordinator and members.
 
-NOTICE = (
-    "Опитування анонімне: ми не збираємо імен і не зберігаємо IP-адрес у відкритому вигляді. "
-    "Відповіді використовуються лише для інформаційного аудиту та публікуються узагальнено."
-)
+
+class OptionRead(Read):
+    """A choice."""
+
+    id: int
+    label: str
+    is_other: bool
 
 
-def client_ip_hash(request: Request, settings: Settings) -> str | None:
-    """The salted hash of the client's IP (the IP itself is never stored)."""
-    client_ip = request.client.host if request.client else ""
-    return salted_hash(settings.secret_key, "ip", client_ip) if client_ip else None
+class QuestionRead(Read):
+    """A consultation question."""
+
+    id: int
+    position: int
+    text: str
+    kind: QuestionKind
+    required: bool
+    options: list[OptionRead]
 
 
-def rate_limit_of(settings: Settings) -> dict[str, Any]:
-    """The configured per-IP-hash rate limit, as start_submission takes it."""
-    return {
-        "rate_limit": settings.survey_rate_limit,
-        "rate_window": timedelta(minutes=settings.survey_rate_window_minutes),
-    }
+class SurveyRead(BaseModel):
+    """The public survey."""
+
+    organization: str
+    year: int
+    starts_on: date
+    due_on: date
+    notice: str
+    questions: list[QuestionRead]
+
+
+class ResponseRead(BaseModel):
+    """A stored response (no content echoed back)."""
+
+    id: int
+    created: bool
 
 
 @router.get("/api/survey/{slug}", response_model=SurveyRead)
@@ -87,29 +104,12 @@ def questions(slug: str, session: DB) -> SurveyRead:
     )
 
 
-def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """A JSON schema with its local `$defs` written in place (for a hand-declared body)."""
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return resolve(definitions[node["$ref"].rsplit("/", 1)[1]])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
-
-
 MAX_HEADER = 64
 _RESPONSE_OPENAPI = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": _inline_refs(SurveyResponseCreate.model_json_schema())}
+            "application/json": {"schema": inline_refs(SurveyResponseCreate.model_json_schema())}
         },
     },
     "parameters": [
@@ -244,11 +244,6 @@ class InvitationsRead(BaseModel):
     links: list[str]
 
 
-def _cycle(session: Session, cycle_id: int, account: Account) -> AuditCycle:
-    # Another organization's cycle is "not found", never "forbidden".
-    return get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-
-
 def result_read(result: QuestionResult) -> QuestionResultRead:
     """A question's results as the API shows them."""
     return QuestionResultRead(
@@ -281,10 +276,9 @@ def crosstab_read(table: CrossTab) -> CrossTabRead:
 
 @router.get("/api/cycles/{cycle_id}/survey", response_model=SurveyAdminRead)
 def survey_admin(
-    cycle_id: int, session: DB, now: Now, settings: AppSettings, account: WorkingGroup
+    _account: WorkingGroup, cycle: OwnCycle, session: DB, now: Now, settings: AppSettings
 ) -> SurveyAdminRead:
     """The survey's questions, whether they can still be edited, and its figures."""
-    cycle = _cycle(session, cycle_id, account)
     refusal = editing_refusal(session, cycle_id=cycle.id, now=now)
     issued, used = invitation_counts(session, cycle_id=cycle.id)
     return SurveyAdminRead(
@@ -303,27 +297,30 @@ def survey_admin(
 
 @router.put("/api/cycles/{cycle_id}/survey/questions", response_model=list[QuestionRead])
 def edit_questions(
-    cycle_id: int, body: list[QuestionPlan], session: DB, now: Now, account: Editor
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+    body: list[QuestionPlan],
+    session: DB,
+    now: Now,
 ) -> list[QuestionRead]:
     """Replace the question set (text, kind, options, "other", required, order).
 
     Only before the consultation opens and before the first answer (409 otherwise).
     """
-    cycle = _cycle(session, cycle_id, account)
     stored = replace_questions(
         session,
         cycle_id=cycle.id,
         questions=body,
         now=now,
-        actor=Actor.of(account),
+        actor=actor,
     )
     return [QuestionRead.model_validate(q) for q in stored]
 
 
 @router.get("/api/cycles/{cycle_id}/survey/results", response_model=list[QuestionResultRead])
-def results(cycle_id: int, session: DB, account: WorkingGroup) -> list[QuestionResultRead]:
+def results(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> list[QuestionResultRead]:
     """Counts and percentages per question over those who answered it (aggregated in SQL)."""
-    cycle = _cycle(session, cycle_id, account)
     return [result_read(r) for r in survey_results(session, cycle_id=cycle.id)]
 
 
@@ -332,9 +329,8 @@ def results(cycle_id: int, session: DB, account: WorkingGroup) -> list[QuestionR
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}},
 )
-def chart(cycle_id: int, question_id: int, session: DB, account: WorkingGroup) -> Response:
+def chart(_account: WorkingGroup, cycle: OwnCycle, question_id: int, session: DB) -> Response:
     """A question's bar chart (SVG), as in the report's Annex 3."""
-    cycle = _cycle(session, cycle_id, account)
     found = [r for r in survey_results(session, cycle_id=cycle.id) if r.question_id == question_id]
     if not found or not found[0].options:
         return Response(status_code=404, content="Діаграми для цього питання немає.")
@@ -343,22 +339,20 @@ def chart(cycle_id: int, question_id: int, session: DB, account: WorkingGroup) -
 
 @router.get("/api/cycles/{cycle_id}/survey/crosstab", response_model=CrossTabRead)
 def cross_tabulation(
-    cycle_id: int,
+    _account: WorkingGroup,
+    cycle: OwnCycle,
     session: DB,
-    account: WorkingGroup,
     question: Annotated[int, Query(description="питання з вибором")],
     by: Annotated[int, Query(description="демографічне питання з одним варіантом")],
 ) -> CrossTabRead:
     """A choice question's answers by a demographic question (residence, gender, age group)."""
-    cycle = _cycle(session, cycle_id, account)
     table = crosstab(session, cycle_id=cycle.id, question_id=question, by_question_id=by)
     return crosstab_read(table)
 
 
 @router.get("/api/cycles/{cycle_id}/survey/texts", response_model=list[TextRead])
-def texts(cycle_id: int, session: DB, account: WorkingGroup) -> list[TextRead]:
+def texts(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> list[TextRead]:
     """Proposals and "other" write-ins, hidden ones included, for moderation."""
-    cycle = _cycle(session, cycle_id, account)
     return [_text_read(t) for t in list_texts(session, cycle_id=cycle.id)]
 
 
@@ -368,22 +362,22 @@ def _text_read(text: TextAnswer) -> TextRead:
 
 @router.post("/api/cycles/{cycle_id}/survey/texts/{answer_id}", response_model=TextRead)
 def moderate(
-    cycle_id: int,
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
     answer_id: int,
     body: ModerationUpdate,
     session: DB,
     now: Now,
-    account: Editor,
 ) -> TextRead:
     """Hide an abusive text from the results and the report (kept in the database), or show it."""
-    cycle = _cycle(session, cycle_id, account)
     text = set_text_hidden(
         session,
         cycle_id=cycle.id,
         answer_id=answer_id,
         hidden=body.hidden,
         now=now,
-        actor=Actor.of(account),
+        actor=actor,
     )
     return _text_read(text)
 
@@ -392,21 +386,21 @@ def moderate(
     "/api/cycles/{cycle_id}/survey/invitations", status_code=201, response_model=InvitationsRead
 )
 def invitations(
-    cycle_id: int,
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
     body: InvitationsCreate,
     session: DB,
     now: Now,
     settings: AppSettings,
-    account: Editor,
 ) -> InvitationsRead:
     """Issue one-time codes: from now on the survey accepts only responses with a code."""
-    cycle = _cycle(session, cycle_id, account)
     codes = issue_invitations(
         session,
         cycle_id=cycle.id,
         count=body.count,
         now=now,
-        actor=Actor.of(account),
+        actor=actor,
     )
     base = survey_url(settings, cycle)
     return InvitationsRead(codes=codes, links=[f"{base}?code={code}" for code in codes])
@@ -428,9 +422,8 @@ def _csv_lines(rows: Iterator[list[str]]) -> Iterator[bytes]:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def export(cycle_id: int, session: DB, account: WorkingGroup) -> Response:
+def export(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> Response:
     """All responses, anonymised: a number and the date; no IP hash, no cookie, no key."""
-    cycle = _cycle(session, cycle_id, account)
     return Response(
         content=b"".join(_csv_lines(export_rows(session, cycle_id=cycle.id))),
         media_type="text/csv; charset=utf-8",

@@ -9,13 +9,13 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.deps import DB, AppSettings, Now
-from api.routes.survey import NOTICE, client_ip_hash, rate_limit_of
-from api.web import CSRF_FIELD, _secure, render_page, verify_csrf
+from api.survey_access import NOTICE, client_ip_hash, rate_limit_of
+from api.web import CSRF_FIELD, is_secure, render_page, verify_csrf
 from models.cycle import AuditCycle, Stage, StageKind
 from models.errors import Conflict
 from models.organization import Organization
@@ -74,7 +74,7 @@ def _with_cookie(request: Request, response: Response, token: str, new: bool) ->
             token,
             httponly=True,
             samesite="lax",
-            secure=_secure(request),
+            secure=is_secure(request),
             max_age=60 * 60 * 24 * 365,
         )
     return response
@@ -136,7 +136,7 @@ def _form_page(
     )
 
 
-@router.get("/survey/{slug}")
+@router.get("/survey/{slug}", response_class=HTMLResponse)
 def survey_page(
     slug: str, request: Request, session: DB, now: Now, settings: AppSettings, code: str = ""
 ) -> Response:
@@ -161,7 +161,7 @@ def survey_page(
     return _with_cookie(request, page, token, new)
 
 
-@router.get("/survey/{slug}/thanks")
+@router.get("/survey/{slug}/thanks", response_class=HTMLResponse)
 def thanks_page(slug: str, request: Request, session: DB) -> Response:
     """Where a stored response lands (after a redirect, so a reload sends nothing again)."""
     cycle = get_cycle_by_slug(session, slug=slug)
@@ -222,7 +222,7 @@ def kept_answers(form: FormData | None) -> dict[str, Any]:
     return kept
 
 
-@router.post("/survey/{slug}")
+@router.post("/survey/{slug}", response_class=HTMLResponse)
 def submit_page(
     slug: str, request: Request, form: Form, session: DB, now: Now, settings: AppSettings
 ) -> Response:

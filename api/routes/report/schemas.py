@@ -1,0 +1,182 @@
+"""The report's response and input schemas, and how a version and its signatures are shown."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from models.account import Role
+from models.report import (
+    RECOMMENDATION_STATUS_LABELS,
+    REPORT_STATUS_LABELS,
+    SECTION_LABELS,
+    SIGNATURE_CHECK_LABELS,
+    Recommendation,
+    RecommendationStatus,
+    ReportStatus,
+    ReportVersion,
+    SectionKey,
+    Signature,
+    SignatureKind,
+)
+from models.services.report.narrative import markdown_to_html
+from models.services.report.versions import READY, list_versions, render_due, signatures_of
+
+
+class SignatureRead(BaseModel):
+    """A signature as shown: who, when, and exactly what was verified here."""
+
+    id: int
+    kind: SignatureKind
+    signer_name: str
+    signer_position: str
+    signed_at: datetime
+    timestamped_at: datetime | None
+    algorithm: str
+    certificate: str
+    verification: str
+    verification_label: str
+    verification_note: str
+    sha256: str
+    document_sha256: str
+    p7s_url: str | None
+
+
+class VersionRead(BaseModel):
+    """A version of the report."""
+
+    number: int
+    status: ReportStatus
+    status_label: str
+    generated_at: datetime
+    approved_at: datetime | None
+    approved_by: str | None
+    signed_at: datetime | None
+    sha256: str
+    size: int
+    signatures: list[SignatureRead]
+
+
+class ReportRead(BaseModel):
+    """The report's state for one cycle."""
+
+    cycle_id: int
+    versions: list[VersionRead]
+    render_pending: bool
+    download_url: str | None
+
+
+class SectionRead(BaseModel):
+    """A narrative section: its Markdown and the sanitised HTML the report shows."""
+
+    key: SectionKey
+    label: str
+    markdown: str
+    html: str
+
+
+class SectionUpdate(BaseModel):
+    """New Markdown text of a section."""
+
+    markdown: str = Field(max_length=100_000)
+
+
+class RecommendationRead(BaseModel):
+    """A recommendation: proposed from a finding or written by the working group."""
+
+    id: int
+    key: str
+    position: int
+    proposed_text: str
+    text: str
+    status: RecommendationStatus
+    status_label: str
+
+
+class RecommendationCreate(BaseModel):
+    """A recommendation the working group adds."""
+
+    text: str = Field(min_length=3, max_length=5000)
+
+
+class RecommendationUpdate(BaseModel):
+    """Keep, edit (with text) or drop."""
+
+    status: RecommendationStatus
+    text: str | None = Field(default=None, max_length=5000)
+
+
+def signature_read(cycle_id: int, number: int, signature: Signature) -> SignatureRead:
+    """A signature as the API shows it, with the address of its .p7s when it is detached."""
+    return SignatureRead(
+        id=signature.id,
+        kind=signature.kind,
+        signer_name=signature.signer_name,
+        signer_position=signature.signer_position,
+        signed_at=signature.signed_at,
+        timestamped_at=signature.timestamped_at,
+        algorithm=signature.algorithm,
+        certificate=signature.certificate,
+        verification=signature.verification.value,
+        verification_label=SIGNATURE_CHECK_LABELS[signature.verification],
+        verification_note=signature.verification_note,
+        sha256=signature.sha256,
+        document_sha256=signature.document_sha256,
+        p7s_url=(
+            f"/api/cycles/{cycle_id}/report/versions/{number}/signatures/{signature.id}.p7s"
+            if signature.kind == SignatureKind.CADES_DETACHED
+            else None
+        ),
+    )
+
+
+def version_read(session: Session, cycle_id: int, version: ReportVersion) -> VersionRead:
+    """A version with its signatures, as the API shows it."""
+    return VersionRead(
+        number=version.number,
+        status=version.status,
+        status_label=REPORT_STATUS_LABELS[version.status],
+        generated_at=version.generated_at,
+        approved_at=version.approved_at,
+        approved_by=version.approved_by,
+        signed_at=version.signed_at,
+        sha256=version.sha256,
+        size=version.size,
+        signatures=[
+            signature_read(cycle_id, version.number, s)
+            for s in signatures_of(session, version_id=version.id)
+        ],
+    )
+
+
+def report_read(session: Session, cycle_id: int, role: Role) -> ReportRead:
+    """The report's state as this role may see it (the mayor's office: approved or signed)."""
+    versions = list_versions(session, cycle_id=cycle_id)
+    if role == Role.MAYOR_OFFICE:
+        versions = [v for v in versions if v.status in READY]
+    return ReportRead(
+        cycle_id=cycle_id,
+        versions=[version_read(session, cycle_id, v) for v in versions],
+        render_pending=render_due(session, cycle_id=cycle_id),
+        download_url=f"/api/cycles/{cycle_id}/report/download" if versions else None,
+    )
+
+
+def section_read(key: SectionKey, text: str) -> SectionRead:
+    """A section's Markdown with its sanitised HTML."""
+    return SectionRead(
+        key=key, label=SECTION_LABELS[key], markdown=text, html=str(markdown_to_html(text))
+    )
+
+
+def recommendation_read(r: Recommendation) -> RecommendationRead:
+    """A recommendation with its status label."""
+    return RecommendationRead(
+        id=r.id,
+        key=r.key,
+        position=r.position,
+        proposed_text=r.proposed_text,
+        text=r.text,
+        status=r.status,
+        status_label=RECOMMENDATION_STATUS_LABELS[r.status],
+    )
