@@ -24,6 +24,7 @@ from api.routes import (
     survey_pages,
 )
 from api.routes.console import install_console
+from api.routes.kep import router as kep_router
 from api.routes.reports import router as reports_router
 from api.web import STATIC_DIR, SecurityHeaders, render_page, templates
 from models.clock import Clock, SystemClock
@@ -67,6 +68,7 @@ def create_app(
     app.include_router(questionnaire.review_router)
     app.include_router(questionnaire_pages.router)
     app.include_router(reports_router)
+    app.include_router(kep_router)
 
     install_console(app)
     _install_docs(app)

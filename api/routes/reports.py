@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from api.deps import DB, AppSettings, Editor, Now, Reader, WorkingGroup, actor_of
 from models.account import Account, Role
 from models.errors import Invalid, NotFound
+from models.kep import CHAIN_LABELS, signers_from_json
 from models.report import (
     RECOMMENDATION_STATUS_LABELS,
     REPORT_STATUS_LABELS,
@@ -61,6 +62,26 @@ router = APIRouter(prefix="/api/cycles", tags=["звіт"])
 MAX_UPLOAD = 2_000_000
 
 
+class KepSignerRead(BaseModel):
+    """One signer of a КЕП (.p7s) as checked here."""
+
+    name: str
+    position: str
+    organization: str
+    edrpou: str
+    rnokpp: str
+    signed_at: datetime | None
+    hash_algorithm: str
+    signature_algorithm: str
+    valid: bool | None
+    verdict: str
+    chain: str
+    chain_label: str
+    chain_note: str
+    problem: str
+    certificate: str
+
+
 class SignatureRead(BaseModel):
     """A signature as shown: who, when, and exactly what was verified here."""
 
@@ -78,6 +99,7 @@ class SignatureRead(BaseModel):
     sha256: str
     document_sha256: str
     p7s_url: str | None
+    signers: list[KepSignerRead] = []
 
 
 class VersionRead(BaseModel):
@@ -124,6 +146,14 @@ def _signature_read(cycle_id: int, number: int, signature: Signature) -> Signatu
             if signature.kind == SignatureKind.CADES_DETACHED
             else None
         ),
+        signers=[
+            KepSignerRead(
+                **{k: v for k, v in signer.to_dict().items() if k in KepSignerRead.model_fields},
+                verdict=signer.verdict,
+                chain_label=CHAIN_LABELS[signer.chain],
+            )
+            for signer in signers_from_json(signature.kep_signers)
+        ],
     )
 
 

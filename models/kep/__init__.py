@@ -15,6 +15,7 @@ from models.kep.verify import (
     is_ukrainian,
     node_problem,
     parse_trust_list,
+    signers_from_json,
     verify_detached,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "is_ukrainian",
     "node_problem",
     "parse_trust_list",
+    "signers_from_json",
     "verify_detached",
 ]

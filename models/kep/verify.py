@@ -196,6 +196,13 @@ class KepResult:
         return all(s.valid is not None for s in self.signers)
 
 
+def signers_from_json(text: str) -> list[Signer]:
+    """The signers stored with a signature (JSON of `Signer.to_dict`); [] for none."""
+    if not text:
+        return []
+    return [Signer.from_dict(item) for item in json.loads(text)]
+
+
 # --- lenient ASN.1 -------------------------------------------------------------------------
 
 
@@ -806,13 +813,18 @@ def _signature_result(plan: _Plan, document: bytes, batch: _Batch) -> tuple[bool
 
 
 def verify_detached(
-    p7s: bytes, document: bytes, *, trusted: Sequence[bytes] | None = None
+    p7s: bytes,
+    document: bytes,
+    *,
+    trusted: Sequence[bytes] | None = None,
+    allow_unchecked: bool = False,
 ) -> KepResult:
     """Check every signature of a detached .p7s over ``document`` (its exact bytes).
 
     ``trusted``: the certificates (DER) of the trusted list, None when there is none.
     Raises KepError for a file that is not a complete signature, KepUnavailable when a DSTU
-    check is needed and Node.js (or its modules) is missing here.
+    check is needed and Node.js (or its modules) is missing here, unless ``allow_unchecked``:
+    then such signers are read (who, when, which algorithm) and marked not checked.
     """
     if len(p7s) > MAX_P7S_BYTES:
         raise KepError("Файл підпису завеликий.")
@@ -835,11 +847,24 @@ def verify_detached(
     plans = [_plan_signer(info, certs, document, batch) for info in signer_infos]
     for plan in plans:
         _plan_chain(plan, pool, trusted_set, batch)
-    batch.run()
+    unavailable = ""
+    try:
+        batch.run()
+    except KepUnavailable as exc:
+        if not allow_unchecked:
+            raise
+        unavailable = exc.message
     signers = []
     for plan in plans:
-        valid, problem = _signature_result(plan, document, batch)
-        chain, chain_note = _chain_result(plan, batch)
+        needs_node = plan.signature_index is not None or plan.digest_index is not None
+        if unavailable and needs_node:
+            valid, problem = None, unavailable
+        else:
+            valid, problem = _signature_result(plan, document, batch)
+        if unavailable and any(index is not None for _, _, index in plan.chain):
+            chain, chain_note = ChainStatus.NOT_CHECKED, unavailable
+        else:
+            chain, chain_note = _chain_result(plan, batch)
         parts = (
             _name_parts(plan.cert)
             if plan.cert
@@ -873,5 +898,6 @@ __all__ = [
     "is_ukrainian",
     "node_problem",
     "parse_trust_list",
+    "signers_from_json",
     "verify_detached",
 ]

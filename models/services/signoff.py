@@ -3,8 +3,9 @@ with the signer's name and position, an RFC 3161 timestamp when a TSA is configu
 external detached CAdES signature (.p7s) bound to the PDF by its hash.
 
 What is recorded as checked is only what was checked here. A DSTU 4145 signature (the usual
-Ukrainian qualified e-signature) cannot be verified with these libraries: it is recorded as
-"not verified" with how to verify it, never as valid.
+Ukrainian qualified e-signature, КЕП) is checked by models.kep (every signer, and the chain to
+the administrator's trusted list); only where Node.js is missing is it recorded as "not
+verified" with how to verify it, never as valid.
 """
 
 import base64
@@ -93,6 +94,7 @@ class SignatureFacts:
     certificate: str
     check: SignatureCheck
     note: str
+    kep_signers: str = ""  # КЕП: every signer as checked (JSON of models.kep.Signer)
 
 
 def _signable_version(session: Session, version: ReportVersion) -> None:
@@ -144,6 +146,7 @@ def _record(
         timestamped_at=facts.timestamped_at,
         verification=facts.check,
         verification_note=facts.note,
+        kep_signers=facts.kep_signers,
         data=data,
     )
     session.add(signature)
@@ -472,11 +475,63 @@ def _timestamp_time(signer_info: cms.SignerInfo) -> datetime | None:
     return None
 
 
-def inspect_p7s(p7s: bytes, *, pdf: bytes) -> SignatureFacts:
+def _kep_facts(p7s: bytes, pdf: bytes, trusted: list[bytes] | None) -> SignatureFacts:
+    """A КЕП (DSTU 4145) .p7s checked by models.kep: refused unless every signature is valid."""
+    import json
+
+    from models.kep import ChainStatus, KepError, verify_detached
+
+    try:
+        result = verify_detached(p7s, pdf, trusted=trusted, allow_unchecked=True)
+    except KepError as exc:
+        raise Invalid(exc.message, field="p7s") from exc
+    signers = result.signers
+    for signer in signers:
+        if signer.valid is False:
+            raise Invalid(
+                f"Підпис «{signer.name or 'невідомий підписувач'}» у файлі .p7s недійсний: "
+                f"{signer.problem}",
+                field="p7s",
+            )
+    if not result.checked:
+        check = SignatureCheck.NOT_VERIFIED
+    elif result.trusted:
+        check = SignatureCheck.VALID
+    elif all(s.chain in (ChainStatus.TRUSTED, ChainStatus.NOT_CHECKED) for s in signers):
+        check = SignatureCheck.CHAIN_UNCHECKED
+    else:
+        check = SignatureCheck.UNTRUSTED
+    lines = [
+        f"{s.name or 'невідомий підписувач'}: {s.verdict}. {s.problem or s.chain_note}".strip()
+        for s in signers
+    ]
+    if check == SignatureCheck.NOT_VERIFIED:
+        lines.append(HOW_TO_VERIFY)
+    first = signers[0]
+    position = ", ".join(p for p in (first.position, first.organization) if p)
+    return SignatureFacts(
+        signer_name="; ".join(s.name or "невідомий підписувач" for s in signers),
+        signer_position=position,
+        signed_at=first.signed_at,
+        timestamped_at=None,
+        algorithm=first.algorithm,
+        certificate="\n".join(s.certificate for s in signers),
+        check=check,
+        note=" ".join(lines),
+        kep_signers=json.dumps([s.to_dict() for s in signers], ensure_ascii=False),
+    )
+
+
+def inspect_p7s(p7s: bytes, *, pdf: bytes, trusted: list[bytes] | None = None) -> SignatureFacts:
     """Read a detached CAdES signature of ``pdf``: signer, time and what can be checked here.
 
-    Raises Invalid when it is provably bound to another document.
+    A КЕП (Ukrainian algorithms) goes to models.kep, with ``trusted`` (the trusted list's
+    certificates, None: no list). Raises Invalid when it is provably bound to another document.
     """
+    from models.kep import is_ukrainian
+
+    if is_ukrainian(p7s):
+        return _kep_facts(p7s, pdf, trusted)
     info = _load_cms(p7s)
     signed_data: cms.SignedData = info["content"]
     if not signed_data["signer_infos"]:
@@ -565,7 +620,11 @@ def attach_p7s(
     _signable_version(session, version)
     if len(p7s) > MAX_P7S_BYTES:
         raise Invalid("Файл підпису завеликий.", field="p7s")
-    facts = inspect_p7s(p7s, pdf=load_pdf(session, version_id=version.id))
+    from models.kep.store import trusted_certificates
+
+    facts = inspect_p7s(
+        p7s, pdf=load_pdf(session, version_id=version.id), trusted=trusted_certificates(session)
+    )
     return _record(
         session,
         version=version,
