@@ -107,7 +107,7 @@ class ChainStatus(enum.StrEnum):
 
 CHAIN_LABELS = {
     ChainStatus.TRUSTED: "ланцюжок до довіреного списку надавачів перевірено",
-    ChainStatus.NOT_CHECKED: "ланцюжок не перевірено (довірений список не завантажено)",
+    ChainStatus.NOT_CHECKED: "ланцюжок не перевірено",
     ChainStatus.UNTRUSTED: "сертифікат не походить від надавача з довіреного списку",
     ChainStatus.BROKEN: "ланцюжок сертифікатів недійсний",
 }
@@ -415,7 +415,7 @@ def _signed_data(data: bytes, *, what: str) -> cms.SignedData:
             if choice.name == "certificate":
                 _Cert.load(choice.chosen.dump())
     except (ValueError, TypeError, KeyError) as exc:
-        log.warning("Unreadable %s: %s: %s", what, type(exc).__name__, exc)
+        log.info("Unreadable %s: %s: %s", what, type(exc).__name__, exc)
         raise KepError(
             f"Файл {what} пошкоджено або обрізано: це не повний підпис CAdES/PKCS#7, "
             "тому його не прийнято. Завантажте файл підпису ще раз, без змін."
@@ -675,7 +675,9 @@ def _at(value: Any) -> datetime | None:
 
 def _chain_result(plan: _Plan, batch: _Batch) -> tuple[ChainStatus, str]:
     if plan.chain_end == "not_checked":
-        return ChainStatus.NOT_CHECKED, CHAIN_LABELS[ChainStatus.NOT_CHECKED] + "."
+        return ChainStatus.NOT_CHECKED, (
+            "Довірений список сертифікатів надавачів (CACertificates.p7b) не завантажено."
+        )
     if plan.chain_end == "no_cert":
         return ChainStatus.UNTRUSTED, "Сертифіката підписувача у файлі підпису немає."
     when = plan.signed_at or datetime.now(UTC)
@@ -702,8 +704,7 @@ def _chain_result(plan: _Plan, batch: _Batch) -> tuple[ChainStatus, str]:
         top = plan.chain[-1][1] if plan.chain else plan.cert
         assert top is not None
         return ChainStatus.TRUSTED, (
-            f"Ланцюжок перевірено до сертифіката «{_short(top.subject)}» із довіреного "
-            "списку надавачів."
+            f"Сертифікат видано надавачем зі списку: «{_short(top.subject)}»."
         )
     last = plan.chain[-1][1] if plan.chain else plan.cert
     assert last is not None
@@ -881,7 +882,7 @@ def verify_detached(
                 chain_note=chain_note,
                 problem=problem,
                 certificate=plan.cert.describe() if plan.cert else "сертифікат не вкладено",
-                issuer=plan.cert.issuer.human_friendly if plan.cert else "",
+                issuer=_short(plan.cert.issuer) if plan.cert else "",
                 serial=f"{plan.cert.serial:X}" if plan.cert else "",
             )
         )
