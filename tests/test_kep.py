@@ -150,6 +150,22 @@ def test_real_national_certificates_jkurwa_test_vectors() -> None:
     assert [a["valid"] for a in answers] == [True, True, False]
 
 
+@needs_node
+@pytest.mark.sqlite_only
+def test_jkurwa_signed_message_test_vector() -> None:
+    """jkurwa's own CMS (test/data/message.p7, content attached) reads and checks here."""
+    from asn1crypto import cms
+
+    message = (DATA / "jkurwa" / "message.p7").read_bytes()
+    content = cms.ContentInfo.load(message)["content"]["encap_content_info"]["content"].native
+    [signer] = verify_detached(message, content).signers
+    assert signer.valid is True
+    assert signer.signed_at is not None
+    assert signer.signed_at.year == 2018
+    with pytest.raises(KepError, match="інший документ"):
+        verify_detached(message, content + b"!")
+
+
 @pytest.mark.sqlite_only
 def test_without_node_dstu_is_refused_clearly_or_recorded_not_verified(no_node: None) -> None:
     assert node_problem() is not None

@@ -398,7 +398,7 @@ def _unarmor(data: bytes) -> bytes:
 def _signed_data(data: bytes, *, what: str) -> cms.SignedData:
     raw = _unarmor(data)
     try:
-        info = cms.ContentInfo.load(raw, strict=True)
+        info = cms.ContentInfo.load(raw)
         if info["content_type"].native != "signed_data":
             raise ValueError("not signed data")
         signed: cms.SignedData = info["content"]

@@ -45,12 +45,20 @@ function run(request) {
       return { ok: false, error: "the public key is not a point of the curve's group" };
     }
     const signature = Buffer.from(request.signature, "base64");
-    let valid;
-    try {
-      valid = pub.verify(Buffer.from(hash(data)), signature, request.format || "le");
-    } catch (err) {
-      // jkurwa throws for a malformed signature (zero or out-of-range components).
-      valid = false;
+    const digest = Buffer.from(hash(data));
+    const check = (format) => {
+      try {
+        return Boolean(pub.verify(digest, signature, format));
+      } catch (err) {
+        // jkurwa throws for a malformed signature (zero or out-of-range components).
+        return false;
+      }
+    };
+    let valid = check(request.format || "le");
+    // Some software wraps a CMS signature value in an OCTET STRING of its own (04 len r s).
+    const wrapped = signature.length > 2 && signature[0] === 4 && signature[1] === signature.length - 2;
+    if (!valid && request.format === "le" && wrapped) {
+      valid = check("short");
     }
     return { ok: true, valid: Boolean(valid) };
   }
