@@ -26,6 +26,7 @@ from api.routes import (
     survey_pages,
 )
 from api.routes.console import install_console
+from api.routes.kep import router as kep_router
 from api.web import STATIC_DIR, SecurityHeaders, render_page, templates
 from models.clock import Clock, SystemClock
 from models.db import make_engine, session_factory
@@ -70,6 +71,7 @@ def create_app(
     # The report's routes, then the interviews: the order they were declared in before.
     app.include_router(report.router)
     app.include_router(interviews.router)
+    app.include_router(kep_router)
 
     install_console(app)
     _install_docs(app)

@@ -168,6 +168,61 @@ def _create_organization(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify_signature(args: argparse.Namespace) -> int:
+    from models.clock import KYIV
+    from models.kep import CHAIN_LABELS, KepError, parse_trust_list, verify_detached
+
+    try:
+        trusted = parse_trust_list(Path(args.trusted).read_bytes()) if args.trusted else None
+        result = verify_detached(
+            Path(args.p7s).read_bytes(), Path(args.document).read_bytes(), trusted=trusted
+        )
+    except KepError as exc:
+        print(f"Помилка: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"Помилка: не вдалося прочитати файл {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    total = len(result.signers)
+    for number, signer in enumerate(result.signers, 1):
+        when = (
+            f"{signer.signed_at.astimezone(KYIV):%d.%m.%Y %H:%M} (Київ)"
+            if signer.signed_at
+            else "—"
+        )
+        print(f"Підпис {number} з {total}: {signer.verdict}")
+        for label, value in (
+            ("Підписувач", signer.name),
+            ("Посада", signer.position),
+            ("Організація", signer.organization),
+            ("ЄДРПОУ", signer.edrpou),
+            ("РНОКПП", signer.rnokpp),
+            ("Час підпису", when),
+            ("Алгоритм", signer.algorithm),
+            ("Видавець сертифіката", signer.issuer),
+            ("Серійний номер", signer.serial),
+        ):
+            print(f"  {label}: {value or '—'}")
+        if signer.problem:
+            print(f"  Причина: {signer.problem}")
+        print(f"  Ланцюжок: {CHAIN_LABELS[signer.chain]}. {signer.chain_note}")
+    good = result.trusted if trusted is not None else result.valid
+    if good and trusted is not None:
+        print("Результат: підпис дійсний, ланцюжок до довіреного списку перевірено.")
+    elif good:
+        print(
+            "Результат: підпис математично дійсний, ланцюжок не перевірено "
+            "(вкажіть --trusted CACertificates.p7b)."
+        )
+    elif result.valid:
+        print("Результат: підпис математично дійсний, але ланцюжок не доходить до списку.")
+    elif result.checked:
+        print("Результат: підпис недійсний.")
+    else:
+        print("Результат: підпис тут не перевірено.")
+    return 0 if good else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's grammar."""
     parser = argparse.ArgumentParser(
@@ -233,6 +288,25 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--organization-id", type=int, default=None)
     create.add_argument("--full-name", default="")
     create.set_defaults(handler=_create_account)
+
+    signature = commands.add_parser("signature", help="електронні підписи звіту")
+    signature_commands = signature.add_subparsers(
+        dest="signature_command", required=True, metavar="ДІЯ"
+    )
+    verify = signature_commands.add_parser(
+        "verify",
+        help="перевірити відокремлений підпис .p7s (КЕП: ДСТУ 4145, а також RSA/ECDSA)",
+        description="Код виходу 0 лише тоді, коли всі підписи дійсні і (з --trusted) "
+        "ланцюжок кожного сертифіката доходить до довіреного списку.",
+    )
+    verify.add_argument("document", metavar="ЗВІТ.pdf", help="підписаний документ (точні байти)")
+    verify.add_argument("p7s", metavar="ЗВІТ.pdf.p7s", help="відокремлений підпис CAdES")
+    verify.add_argument(
+        "--trusted",
+        metavar="CACertificates.p7b",
+        help="список сертифікатів кваліфікованих надавачів (від czo.gov.ua)",
+    )
+    verify.set_defaults(handler=_verify_signature)
 
     organization = commands.add_parser("organization", help="організації (розпорядники)")
     organization_commands = organization.add_subparsers(

@@ -17,5 +17,6 @@ from models import (  # noqa: F401  (imported for their tables)
     survey,
 )
 from models.base import Base
+from models.kep import store as _kep_store  # noqa: F401  (the trusted list's table)
 
 __all__ = ["Base"]

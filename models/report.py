@@ -70,12 +70,20 @@ class SignatureCheck(enum.StrEnum):
     VALID = "valid"  # the cryptographic check passed here (integrity and signer's key)
     INVALID = "invalid"  # the check ran here and failed
     NOT_VERIFIED = "not_verified"  # the algorithm (e.g. DSTU 4145) cannot be checked here
+    # КЕП: the signature was checked and is valid, but the chain to the trusted list of
+    # qualified providers was not (no list uploaded) or does not reach it.
+    CHAIN_UNCHECKED = "chain_unchecked"
+    UNTRUSTED = "untrusted"
 
 
 SIGNATURE_CHECK_LABELS = {
     SignatureCheck.VALID: "підпис перевірено: цілісний, відповідає сертифікату підписувача",
     SignatureCheck.INVALID: "підпис недійсний",
     SignatureCheck.NOT_VERIFIED: "криптографічну перевірку підпису тут не виконано",
+    SignatureCheck.CHAIN_UNCHECKED: "підпис математично дійсний, ланцюжок не перевірено",
+    SignatureCheck.UNTRUSTED: (
+        "підпис математично дійсний, але сертифікат не походить від надавача з довіреного списку"
+    ),
 }
 
 
@@ -111,6 +119,8 @@ class Signature(Base):
         enum_column(SignatureCheck), default=SignatureCheck.NOT_VERIFIED
     )
     verification_note: Mapped[str] = mapped_column(Text, default="")
+    # КЕП (.p7s): every signer as checked here, JSON (models.kep.Signer.to_dict); "" otherwise.
+    kep_signers: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
 
 

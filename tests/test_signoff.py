@@ -18,6 +18,7 @@ from api.demo.pki import TestPki
 from flows.report import render_version
 from models.clock import FixedClock
 from models.errors import Invalid, Unavailable
+from models.kep import node_problem
 from models.report import SignatureCheck
 from models.services.report.cades import inspect_p7s, load_cms
 from models.services.report.pades import pades_check, pades_sign
@@ -181,9 +182,17 @@ def _as_dstu(p7s: bytes) -> bytes:
 
 
 @pytest.mark.sqlite_only
-def test_dstu_signature_is_not_claimed_verified(pki: TestPki) -> None:
+def test_dstu_signature_is_not_claimed_verified(
+    pki: TestPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pdf = _pdf("Версія 3")
-    facts = inspect_p7s(_as_dstu(detached_p7s(pki, pdf)), pdf=pdf)
+    relabelled = _as_dstu(detached_p7s(pki, pdf))
+    if node_problem() is None:  # checked by models.kep (tests/test_kep.py): an RSA key is no
+        with pytest.raises(Invalid, match="недійсний"):  # DSTU 4145 key
+            inspect_p7s(relabelled, pdf=pdf)
+    # A machine without Node.js: recorded, never as valid.
+    monkeypatch.setenv("INFOAUDIT_NODE", "/nonexistent/node")
+    facts = inspect_p7s(relabelled, pdf=pdf)
     assert facts.check == SignatureCheck.NOT_VERIFIED
     assert "ДСТУ 4145" in facts.algorithm
     assert "тут не перевірено" in facts.note
@@ -199,6 +208,7 @@ def test_sign_and_upload_through_the_api(
     pki: TestPki,
     tsa: LoopbackTsa,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     org = create_organization(client)
     cycle_id = launch(client, org["coordinator"], plan())["id"]
@@ -284,7 +294,9 @@ def test_sign_and_upload_through_the_api(
     assert p7s.status_code == 200
     assert inspect_p7s(p7s.content, pdf=pdf).check == SignatureCheck.VALID
 
-    # A DSTU 4145 signature is recorded, and the page says plainly it was not verified here.
+    # On a machine without Node.js a DSTU 4145 signature is recorded, and the page says plainly
+    # it was not verified here (with Node.js it is checked: tests/test_kep.py).
+    monkeypatch.setenv("INFOAUDIT_NODE", "/nonexistent/node")
     dstu = client.post(
         f"{base}/versions/1/p7s",
         headers=coordinator,

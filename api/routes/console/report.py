@@ -27,6 +27,7 @@ from models.account import Account, Role
 from models.actor import Actor
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid, NotFound
+from models.kep import CHAIN_LABELS, signers_from_json
 from models.report import REPORT_STATUS_LABELS, SIGNATURE_CHECK_LABELS, ReportVersion
 from models.services.report.rendering import render_state, request_new_version
 from models.services.report.signoff import attach_p7s, sign_version_pades
@@ -63,6 +64,7 @@ def _report(
         )
     except NotFound:
         download = None
+    signatures = {v.id: signatures_of(session, version_id=v.id) for v in versions}
     return _page(
         request,
         session,
@@ -74,11 +76,17 @@ def _report(
             "render": render_state(session, cycle_id=cycle.id),
             "download": download,
             "labels": SIGNATURE_CHECK_LABELS,
+            "chain_labels": CHAIN_LABELS,
+            "kep_signers": {
+                s.id: signers_from_json(s.kep_signers)
+                for group in signatures.values()
+                for s in group
+            },
             "versions": [
                 {
                     "version": v,
                     "status": REPORT_STATUS_LABELS[v.status],
-                    "signatures": signatures_of(session, version_id=v.id),
+                    "signatures": signatures[v.id],
                     "newest": i == 0,
                 }
                 for i, v in enumerate(versions)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from models.account import Role
+from models.kep import CHAIN_LABELS, signers_from_json
 from models.report import (
     RECOMMENDATION_STATUS_LABELS,
     REPORT_STATUS_LABELS,
@@ -21,6 +22,26 @@ from models.report import (
 )
 from models.services.report.narrative import markdown_to_html
 from models.services.report.versions import READY, list_versions, render_due, signatures_of
+
+
+class KepSignerRead(BaseModel):
+    """One signer of a КЕП (.p7s) as checked here."""
+
+    name: str
+    position: str
+    organization: str
+    edrpou: str
+    rnokpp: str
+    signed_at: datetime | None
+    hash_algorithm: str
+    signature_algorithm: str
+    valid: bool | None
+    verdict: str
+    chain: str
+    chain_label: str
+    chain_note: str
+    problem: str
+    certificate: str
 
 
 class SignatureRead(BaseModel):
@@ -40,6 +61,7 @@ class SignatureRead(BaseModel):
     sha256: str
     document_sha256: str
     p7s_url: str | None
+    signers: list[KepSignerRead] = []
 
 
 class VersionRead(BaseModel):
@@ -127,6 +149,14 @@ def signature_read(cycle_id: int, number: int, signature: Signature) -> Signatur
             if signature.kind == SignatureKind.CADES_DETACHED
             else None
         ),
+        signers=[
+            KepSignerRead(
+                **{k: v for k, v in signer.to_dict().items() if k in KepSignerRead.model_fields},
+                verdict=signer.verdict,
+                chain_label=CHAIN_LABELS[signer.chain],
+            )
+            for signer in signers_from_json(signature.kep_signers)
+        ],
     )
 
 

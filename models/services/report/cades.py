@@ -67,6 +67,7 @@ class SignatureFacts:
     certificate: str
     check: SignatureCheck
     note: str
+    kep_signers: str = ""  # КЕП: every signer as checked (JSON of models.kep.Signer)
 
 
 def _name_of(subject: x509.Name) -> tuple[str, str, str]:
@@ -194,11 +195,63 @@ def _timestamp_time(signer_info: cms.SignerInfo) -> datetime | None:
     return None
 
 
-def inspect_p7s(p7s: bytes, *, pdf: bytes) -> SignatureFacts:
+def _kep_facts(p7s: bytes, pdf: bytes, trusted: list[bytes] | None) -> SignatureFacts:
+    """A КЕП (DSTU 4145) .p7s checked by models.kep: refused unless every signature is valid."""
+    import json
+
+    from models.kep import ChainStatus, KepError, verify_detached
+
+    try:
+        result = verify_detached(p7s, pdf, trusted=trusted, allow_unchecked=True)
+    except KepError as exc:
+        raise Invalid(exc.message, field="p7s") from exc
+    signers = result.signers
+    for signer in signers:
+        if signer.valid is False:
+            raise Invalid(
+                f"Підпис «{signer.name or 'невідомий підписувач'}» у файлі .p7s недійсний: "
+                f"{signer.problem}",
+                field="p7s",
+            )
+    if not result.checked:
+        check = SignatureCheck.NOT_VERIFIED
+    elif result.trusted:
+        check = SignatureCheck.VALID
+    elif all(s.chain in (ChainStatus.TRUSTED, ChainStatus.NOT_CHECKED) for s in signers):
+        check = SignatureCheck.CHAIN_UNCHECKED
+    else:
+        check = SignatureCheck.UNTRUSTED
+    lines = [
+        f"{s.name or 'невідомий підписувач'}: {s.verdict}. {s.problem or s.chain_note}".strip()
+        for s in signers
+    ]
+    if check == SignatureCheck.NOT_VERIFIED:
+        lines.append(HOW_TO_VERIFY)
+    first = signers[0]
+    position = ", ".join(p for p in (first.position, first.organization) if p)
+    return SignatureFacts(
+        signer_name="; ".join(s.name or "невідомий підписувач" for s in signers),
+        signer_position=position,
+        signed_at=first.signed_at,
+        timestamped_at=None,
+        algorithm=first.algorithm,
+        certificate="\n".join(s.certificate for s in signers),
+        check=check,
+        note=" ".join(lines),
+        kep_signers=json.dumps([s.to_dict() for s in signers], ensure_ascii=False),
+    )
+
+
+def inspect_p7s(p7s: bytes, *, pdf: bytes, trusted: list[bytes] | None = None) -> SignatureFacts:
     """Read a detached CAdES signature of ``pdf``: signer, time and what can be checked here.
 
-    Raises Invalid when it is provably bound to another document.
+    A КЕП (Ukrainian algorithms) goes to models.kep, with ``trusted`` (the trusted list's
+    certificates, None: no list). Raises Invalid when it is provably bound to another document.
     """
+    from models.kep import is_ukrainian
+
+    if is_ukrainian(p7s):
+        return _kep_facts(p7s, pdf, trusted)
     info = load_cms(p7s)
     signed_data: cms.SignedData = info["content"]
     if not signed_data["signer_infos"]:

@@ -58,6 +58,7 @@ def _record(
         timestamped_at=facts.timestamped_at,
         verification=facts.check,
         verification_note=facts.note,
+        kep_signers=facts.kep_signers,
         data=data,
     )
     session.add(signature)
@@ -152,7 +153,11 @@ def attach_p7s(
     _signable_version(session, version)
     if len(p7s) > MAX_P7S_BYTES:
         raise Invalid("Файл підпису завеликий.", field="p7s")
-    facts = inspect_p7s(p7s, pdf=load_pdf(session, version_id=version.id))
+    from models.kep.store import trusted_certificates
+
+    facts = inspect_p7s(
+        p7s, pdf=load_pdf(session, version_id=version.id), trusted=trusted_certificates(session)
+    )
     return _record(
         session,
         version=version,
