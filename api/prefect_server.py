@@ -108,7 +108,7 @@ def _log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _stop(proc: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
+def stop_process_group(proc: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
     """Terminate the server's whole process group: SIGTERM, then SIGKILL after `timeout`."""
     if proc.poll() is not None:
         return
@@ -180,4 +180,4 @@ def local_prefect_server(
             _wait_healthy(proc, base_url, log_path, startup_timeout)
             yield f"{base_url}/api"
         finally:
-            _stop(proc)
+            stop_process_group(proc)

@@ -107,8 +107,8 @@ def questionnaire(
     }
 
 
-def second_organization(client: TestClient) -> dict[str, str]:
-    """Another organization in the same installation (created by its admin); its coordinator."""
+def create_admin(email: str = "admin@example.org") -> str:
+    """The installation's administrator (made as the CLI makes one); returns the e-mail."""
     from models.account import Role
     from models.actor import CLI
     from models.db import session_scope
@@ -117,13 +117,20 @@ def second_organization(client: TestClient) -> dict[str, str]:
     with session_scope() as session:
         create_account(
             session,
-            email="admin@example.org",
+            email=email,
             password=PASSWORD,
             role=Role.ADMIN,
             organization_id=None,
             actor=CLI,
             at=at("2024-09-01"),
         )
+    return email
+
+
+def second_organization(client: TestClient) -> dict[str, str]:
+    """Another organization in the same installation (created by its admin); its coordinator."""
+
+    create_admin()
     response = client.post(
         "/api/organizations",
         headers=login(client, "admin@example.org"),

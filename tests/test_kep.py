@@ -26,7 +26,7 @@ from models.kep import (
 from models.kep.verify import _Cert, _cert_link_request, _node
 from models.report import SignatureCheck
 from models.services.report.cades import inspect_p7s
-from tests.factories import at, create_organization, launch, login, plan
+from tests.factories import at, create_admin, create_organization, launch, login, plan
 
 DATA = Path(__file__).parent / "data" / "kep"
 PDF = (DATA / "report.pdf").read_bytes()
@@ -244,22 +244,7 @@ def _approved_version_of_the_test_pdf(client: TestClient, clock: FixedClock) -> 
 
 
 def _admin(client: TestClient) -> dict[str, str]:
-    from models.account import Role
-    from models.actor import CLI
-    from models.db import session_scope
-    from models.services.organizations import create_account
-    from tests.factories import PASSWORD
-
-    with session_scope() as session:
-        create_account(
-            session,
-            email="admin@example.org",
-            password=PASSWORD,
-            role=Role.ADMIN,
-            organization_id=None,
-            actor=CLI,
-            at=at("2024-09-01"),
-        )
+    create_admin()
     return login(client, "admin@example.org")
 
 

@@ -6,9 +6,7 @@ Guards against upgrades that break Prefect's server or scheduler (e.g. SQLAlchem
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -19,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.prefect_server import local_prefect_server, prefect_api_env
+from api.prefect_server import local_prefect_server, prefect_api_env, stop_process_group
 
 # Recent-deployments scheduler (5 s loop) + runner poll + two Python start-ups fit well inside.
 RUN_DEADLINE_S = 120.0
@@ -73,20 +71,6 @@ def _completed_scheduled_runs(client: httpx.Client, api_url: str) -> list[dict[s
     return [run for run in resp.json() if run.get("auto_scheduled")]
 
 
-def _stop_group(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """SIGTERM the serve process group (runner + flow-run children), SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 @pytest.mark.slow
 @pytest.mark.sqlite_only
 def test_interval_deployment_runs_on_local_server(tmp_path: Path) -> None:
@@ -124,7 +108,7 @@ def test_interval_deployment_runs_on_local_server(tmp_path: Path) -> None:
                         break
                     time.sleep(1.0)
         finally:
-            _stop_group(proc)
+            stop_process_group(proc, timeout=15.0)
 
     elapsed = time.monotonic() - started
     failure_context = textwrap.indent(serve_log.read_text(errors="replace")[-4000:], "  ")

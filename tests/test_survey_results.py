@@ -9,16 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from models.account import Role
-from models.actor import CLI
 from models.clock import FixedClock
 from models.db import session_scope
-from models.services.organizations import create_account
 from models.services.report.context import build_report_context
 from models.survey import Answer, Response, SurveyInvitation
 from report_templates.charts import bar_chart
 from report_templates.environment import render_html
-from tests.factories import PASSWORD, at, create_organization, launch, login, plan
+from tests.factories import PASSWORD, at, create_admin, create_organization, launch, login, plan
 
 QUESTIONS: list[dict[str, Any]] = [
     {"text": "Чи використовуєте Ви інформацію ради у професійній діяльності?", "kind": "single",
@@ -176,16 +173,7 @@ def test_question_editing_before_opening_frozen_after(
     ]  # fmt: skip
     mayor = client.put(f"{url}/questions", headers=org["mayor"], json=edited)
     assert mayor.status_code == 403
-    with session_scope() as session:
-        create_account(
-            session,
-            email="admin@example.org",
-            password=PASSWORD,
-            role=Role.ADMIN,
-            organization_id=None,
-            actor=CLI,
-            at=at("2024-09-01"),
-        )
+    create_admin()
     admin = login(client, "admin@example.org")
     other = client.post(
         "/api/organizations",
