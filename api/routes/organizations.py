@@ -11,7 +11,7 @@ from models.schemas import AccountCreate, OrganizationCreate, RegisterEntryCreat
 from models.services.organizations import (
     add_unit,
     count_organizations,
-    create_account,
+    create_member_account,
     create_organization_with_coordinator,
     get_organization,
     list_units,
@@ -85,10 +85,8 @@ def create_login(
 ) -> AccountRead:
     """Add a login for a working-group member, an auditor or the mayor's office."""
     _own_organization(account, organization_id)
-    if body.role == Role.ADMIN:
-        raise Forbidden("Координатор не може створити адміністратора встановлення.")
     return AccountRead.model_validate(
-        create_account(
+        create_member_account(
             session,
             organization_id=organization_id,
             actor=Actor.of(account),
