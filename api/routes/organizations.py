@@ -22,7 +22,7 @@ from models.schemas import AccountCreate, OrganizationCreate, RegisterEntryCreat
 from models.services.organizations import (
     add_unit,
     count_organizations,
-    create_account,
+    create_member_account,
     create_organization_with_coordinator,
     list_units,
 )
@@ -118,10 +118,8 @@ def create_login(
     now: Now,
 ) -> AccountRead:
     """Add a login for a working-group member, an auditor or the mayor's office."""
-    if body.role == Role.ADMIN:
-        raise Forbidden("Координатор не може створити адміністратора встановлення.")
     return AccountRead.model_validate(
-        create_account(
+        create_member_account(
             session, organization_id=organization.id, actor=actor, at=now, **body.model_dump()
         )
     )

@@ -37,6 +37,11 @@ def questionnaire_url(base_url: str, token: str, code: str | None = None) -> str
     return f"{url}?code={quote(code)}" if code else url
 
 
+def survey_url(base_url: str, slug: str) -> str:
+    """A cycle's public survey address."""
+    return f"{base_url.rstrip('/')}/survey/{slug}"
+
+
 def unit_link_token(secret_key: str, audited_unit: AuditedUnit) -> str:
     """The secret token of a unit's questionnaire link."""
     return derive_token(secret_key, UNIT_LINK_PURPOSE, audited_unit.link_salt)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from models.account import Account, Role
 from models.actor import Actor
-from models.errors import Conflict, Invalid, NotFound
+from models.errors import Conflict, Forbidden, Invalid, NotFound
 from models.organization import Official, Organization, Unit, UnitKind
 from models.schemas import OrganizationCreate, UnitCreate
 from models.security import hash_password
@@ -190,6 +190,33 @@ def create_account(
             details={"account_id": account.id, "role": account.role.value},
         )
     return account
+
+
+def create_member_account(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    organization_id: int,
+    actor: Actor,
+    at: datetime,
+    full_name: str = "",
+) -> Account:
+    """A login the coordinator adds to the organization (never an installation administrator)."""
+    # One rule for the JSON API and the console: administrators are made with the CLI.
+    if role == Role.ADMIN:
+        raise Forbidden("Координатор не може створити адміністратора встановлення.")
+    return create_account(
+        session,
+        email=email,
+        password=password,
+        role=role,
+        organization_id=organization_id,
+        actor=actor,
+        at=at,
+        full_name=full_name,
+    )
 
 
 def list_accounts(session: Session, *, organization_id: int) -> list[Account]:

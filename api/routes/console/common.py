@@ -1,60 +1,21 @@
-"""What every console page shares: the logged-in account, the page layout, form fields."""
+"""What every console page shares: the page layout, the redirect after a post, form fields."""
 
-from datetime import datetime
 from typing import Annotated, Any, Protocol
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.deps import bearer_token
 from api.web import render_page
-from models.account import EDITOR_ROLES, READ_ROLES, Account, Role
+from models.account import EDITOR_ROLES, Account, Role
 from models.cycle import AuditCycle
-from models.errors import DomainError, Forbidden, Unauthorized
+from models.errors import DomainError
 from models.organization import Organization
-from models.services.accounts import account_for_token
-from models.services.cycles import get_own_cycle
 
 FormText = Annotated[str, Form()]
-CSRF = Annotated[str, Form(alias="csrf_token")]
-COORDINATOR_ONLY = frozenset({Role.COORDINATOR})
 
 
-class LoginRequired(Exception):
-    """The page needs a login: the handler redirects to /login."""
-
-
-def _account(
-    request: Request, session: Session, now: datetime, roles: frozenset[Role] = READ_ROLES
-) -> Account:
-    token = bearer_token(request)
-    if not token:
-        raise LoginRequired
-    try:
-        account = account_for_token(session, token=token, now=now)
-    except Unauthorized as exc:
-        raise LoginRequired from exc
-    if account.role not in roles or account.organization_id is None:
-        raise Forbidden("Недостатньо прав для цієї сторінки.")
-    return account
-
-
-def _cycle(
-    request: Request,
-    session: Session,
-    now: datetime,
-    cycle_id: int,
-    roles: frozenset[Role] = READ_ROLES,
-) -> tuple[Account, AuditCycle]:
-    """The logged-in account (with one of these roles) and its organization's cycle."""
-    account = _account(request, session, now, roles)
-    return account, get_own_cycle(
-        session, cycle_id=cycle_id, organization_id=account.organization_id
-    )
-
-
-def _page(
+def page(
     request: Request,
     session: Session,
     account: Account | None,
@@ -62,6 +23,7 @@ def _page(
     context: dict[str, Any],
     status_code: int = 200,
 ) -> Response:
+    """A console page in the layout: the account, its organization and what it may do."""
     organization = (
         session.get(Organization, account.organization_id)
         if account is not None and account.organization_id is not None
@@ -81,7 +43,8 @@ def _page(
     )
 
 
-def _see_other(url: str) -> RedirectResponse:
+def see_other(url: str) -> RedirectResponse:
+    """The redirect after a successful post (303: the browser follows it with a GET)."""
     return RedirectResponse(url, status_code=303)
 
 
@@ -101,8 +64,8 @@ class CyclePage(Protocol):
     ) -> Response: ...
 
 
-def _refused(
-    page: CyclePage,
+def refused(
+    cycle_page: CyclePage,
     request: Request,
     session: Session,
     account: Account,
@@ -115,6 +78,6 @@ def _refused(
     beside that form and what was typed in it."""
     session.rollback()
     error = {"form": form, "message": exc.message, "field": exc.field or ""}
-    return page(
+    return cycle_page(
         request, session, account, cycle, error=error, values=values, status_code=exc.status_code
     )

@@ -5,16 +5,15 @@ change, so every merge or split can be withdrawn.
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.deps import DB, BrowserForm, Now
-from api.routes.console.common import CSRF, FormText, _cycle, _page, _see_other
-from api.web import verify_csrf
-from models.account import WORKING_GROUP_ROLES, Account
-from models.actor import Actor
+from api.routes.console.common import FormText, page, see_other
+from api.routes.console.deps import ConsoleActor, ConsoleCycle, ConsoleWorkingGroup, console_router
+from models.account import Account
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.questionnaire import CONSOLIDATION_KINDS, ConsolidationAction
@@ -27,7 +26,7 @@ from models.services.consolidation import (
     undo_decision,
 )
 
-router = APIRouter(include_in_schema=False)
+router = console_router()
 Kind = Literal["systems", "items"]
 KIND_TITLES = {"systems": "Інформаційні системи", "items": "Публічна інформація"}
 MAX_KEYS = 200
@@ -60,7 +59,7 @@ def _consolidation(
         }
         for d in list_decisions(session, cycle_id=cycle.id, kind=CONSOLIDATION_KINDS[kind])
     ]
-    return _page(
+    return page(
         request,
         session,
         account,
@@ -81,10 +80,13 @@ def _consolidation(
 
 @router.get("/console/cycles/{cycle_id}/consolidation/{kind}")
 def consolidation_page(
-    cycle_id: int, kind: Kind, request: Request, session: DB, now: Now
+    kind: Kind,
+    request: Request,
+    session: DB,
+    account: ConsoleWorkingGroup,
+    cycle: ConsoleCycle,
 ) -> Response:
     """The consolidated systems or items with their original rows."""
-    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     return _consolidation(request, session, account, cycle, kind)
 
 
@@ -94,11 +96,16 @@ def _keys(form: FormData) -> list[str]:
 
 @router.post("/console/cycles/{cycle_id}/consolidation/{kind}/merge")
 def merge(
-    cycle_id: int, kind: Kind, request: Request, form: BrowserForm, session: DB, now: Now
+    kind: Kind,
+    request: Request,
+    form: BrowserForm,
+    session: DB,
+    now: Now,
+    account: ConsoleWorkingGroup,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
 ) -> Response:
     """Merge the chosen groups into one of them."""
-    verify_csrf(request, str(form.get("csrf_token") or ""))
-    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     keys, into = _keys(form), str(form.get("into") or "")
     try:
         if not into:
@@ -111,7 +118,7 @@ def merge(
             kind=CONSOLIDATION_KINDS[kind],
             keys=keys,
             into=into,
-            actor=Actor.of(account),
+            actor=actor,
             now=now,
         )
     except DomainError as exc:
@@ -127,22 +134,21 @@ def merge(
             into=into,
             status_code=exc.status_code,
         )
-    return _see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")
+    return see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")
 
 
 @router.post("/console/cycles/{cycle_id}/consolidation/{kind}/split")
 def split(
-    cycle_id: int,
     kind: Kind,
     request: Request,
     session: DB,
     now: Now,
-    csrf: CSRF,
+    account: ConsoleWorkingGroup,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
     row_id: FormText = "",
 ) -> Response:
     """Take one original row out of its group."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     if not row_id.isdigit():
         raise Invalid("Оберіть запис анкети.", field="row_id")
     split_row(
@@ -150,20 +156,23 @@ def split(
         cycle_id=cycle.id,
         kind=CONSOLIDATION_KINDS[kind],
         row_id=int(row_id),
-        actor=Actor.of(account),
+        actor=actor,
         now=now,
     )
-    return _see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")
+    return see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")
 
 
 @router.post("/console/cycles/{cycle_id}/consolidation/{kind}/undo/{decision_id}")
 def undo(
-    cycle_id: int, kind: Kind, decision_id: int, request: Request, session: DB, now: Now, csrf: CSRF
+    kind: Kind,
+    decision_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleWorkingGroup,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
 ) -> Response:
     """Withdraw a merge or split: the automatic grouping applies again."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
-    undo_decision(
-        session, cycle_id=cycle.id, decision_id=decision_id, actor=Actor.of(account), now=now
-    )
-    return _see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")
+    undo_decision(session, cycle_id=cycle.id, decision_id=decision_id, actor=actor, now=now)
+    return see_other(f"/console/cycles/{cycle.id}/consolidation/{kind}")

@@ -6,24 +6,21 @@ The coordinator and working-group members propose and approve; auditors record n
 
 from datetime import date, datetime, time
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import DB, Now
-from api.routes.console.common import (
-    CSRF,
-    EDITOR_ROLES,
-    FormText,
-    _cycle,
-    _page,
-    _refused,
-    _see_other,
+from api.routes.console.common import FormText, page, refused, see_other
+from api.routes.console.deps import (
+    ConsoleActor,
+    ConsoleCycle,
+    ConsoleEditor,
+    ConsoleWorkingGroup,
+    console_router,
 )
-from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account
-from models.actor import Actor
 from models.clock import KYIV
 from models.cycle import AuditCycle, AuditedUnit, Auditor, StageKind, StageStatus
 from models.errors import DomainError, Invalid
@@ -37,7 +34,7 @@ from models.services.interviews import (
 )
 from models.services.stages import get_stage, skip_stage
 
-router = APIRouter(include_in_schema=False)
+router = console_router()
 MAX_TEXT = 20_000
 
 
@@ -78,7 +75,7 @@ def _interviews(
     auditor_names = {a.id: a.full_name for a in auditors}
     stage = get_stage(session, cycle_id=cycle.id, kind=StageKind.INTERVIEWS)
     interviews = list_interviews(session, cycle_id=cycle.id)
-    return _page(
+    return page(
         request,
         session,
         account,
@@ -107,19 +104,24 @@ def _interviews(
 
 
 @router.get("/console/cycles/{cycle_id}/interviews")
-def interviews_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
+def interviews_page(
+    request: Request,
+    session: DB,
+    account: ConsoleWorkingGroup,
+    cycle: ConsoleCycle,
+) -> Response:
     """The interview schedule, its approval, notes and findings."""
-    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     return _interviews(request, session, account, cycle)
 
 
 @router.post("/console/cycles/{cycle_id}/interviews")
 def propose(
-    cycle_id: int,
     request: Request,
     session: DB,
     now: Now,
-    csrf: CSRF,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
     unit_id: FormText = "",
     officials: FormText = "",
     auditor_id: FormText = "",
@@ -128,8 +130,6 @@ def propose(
     place: FormText = "",
 ) -> Response:
     """Add an interview to the proposed schedule."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     values = {
         "unit_id": unit_id,
         "officials": officials,
@@ -156,32 +156,41 @@ def propose(
                 auditor_id=int(auditor_id) if auditor_id.isdigit() else None,
             ),
             now=now,
-            actor=Actor.of(account),
+            actor=actor,
         )
     except DomainError as exc:
-        return _refused(_interviews, request, session, account, cycle, "propose", exc, values)
-    return _see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
+        return refused(_interviews, request, session, account, cycle, "propose", exc, values)
+    return see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
 
 
 @router.post("/console/cycles/{cycle_id}/interviews/approve")
-def approve(cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF) -> Response:
+def approve(
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+) -> Response:
     """Approve the proposed schedule (the approval and its date are recorded)."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
-        approve_schedule(session, cycle_id=cycle.id, now=now, actor=Actor.of(account))
+        approve_schedule(session, cycle_id=cycle.id, now=now, actor=actor)
     except DomainError as exc:
-        return _refused(_interviews, request, session, account, cycle, "approve", exc, {})
-    return _see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
+        return refused(_interviews, request, session, account, cycle, "approve", exc, {})
+    return see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
 
 
 @router.post("/console/cycles/{cycle_id}/interviews/skip")
 def skip(
-    cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF, reason: FormText = ""
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+    reason: FormText = "",
 ) -> Response:
     """Record the decision not to hold interviews, with the reason the report will give."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
         if len(reason.strip()) < 3 or len(reason) > 2000:
             raise Invalid("Причина: від 3 до 2000 символів.", field="reason")
@@ -191,31 +200,30 @@ def skip(
             kind=StageKind.INTERVIEWS,
             reason=reason.strip(),
             now=now,
-            actor=Actor.of(account),
+            actor=actor,
         )
     except DomainError as exc:
-        return _refused(
+        return refused(
             _interviews, request, session, account, cycle, "skip", exc, {"reason": reason}
         )
-    return _see_other(f"/console/cycles/{cycle.id}/interviews")
+    return see_other(f"/console/cycles/{cycle.id}/interviews")
 
 
 @router.post("/console/cycles/{cycle_id}/interviews/{interview_id}")
 def record(
-    cycle_id: int,
     interview_id: int,
     request: Request,
     session: DB,
     now: Now,
-    csrf: CSRF,
+    account: ConsoleWorkingGroup,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
     notes: FormText = "",
     findings: FormText = "",
     held_on: FormText = "",
     held_time: FormText = "",
 ) -> Response:
     """Record an approved interview's notes and findings (auditors too)."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     form = f"record-{interview_id}"
     values = {"notes": notes, "findings": findings, "held_on": held_on, "held_time": held_time}
     try:
@@ -230,8 +238,8 @@ def record(
             findings=findings,
             held_at=held_at,
             now=now,
-            actor=Actor.of(account),
+            actor=actor,
         )
     except DomainError as exc:
-        return _refused(_interviews, request, session, account, cycle, form, exc, values)
-    return _see_other(f"/console/cycles/{cycle.id}/interviews#interview-{interview_id}")
+        return refused(_interviews, request, session, account, cycle, form, exc, values)
+    return see_other(f"/console/cycles/{cycle.id}/interviews#interview-{interview_id}")

@@ -7,24 +7,21 @@ office reads and downloads approved or signed versions only.
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import File, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, AppSettings, Now
-from api.routes.console.common import (
-    CSRF,
-    EDITOR_ROLES,
-    FormText,
-    _cycle,
-    _page,
-    _refused,
-    _see_other,
+from api.routes.console.common import FormText, page, refused, see_other
+from api.routes.console.deps import (
+    ConsoleActor,
+    ConsoleCycle,
+    ConsoleEditor,
+    ConsoleReader,
+    console_router,
 )
 from api.uploads import read_upload
-from api.web import verify_csrf
 from models.account import Account, Role
-from models.actor import Actor
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid, NotFound
 from models.kep import CHAIN_LABELS, signers_from_json
@@ -40,7 +37,7 @@ from models.services.report.versions import (
     signatures_of,
 )
 
-router = APIRouter(include_in_schema=False)
+router = console_router()
 OptionalFile = Annotated[UploadFile | None, File()]
 
 
@@ -65,7 +62,7 @@ def _report(
     except NotFound:
         download = None
     signatures = {v.id: signatures_of(session, version_id=v.id) for v in versions}
-    return _page(
+    return page(
         request,
         session,
         account,
@@ -99,33 +96,46 @@ def _report(
 
 
 @router.get("/console/cycles/{cycle_id}/report")
-def report_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
+def report_page(
+    request: Request,
+    session: DB,
+    account: ConsoleReader,
+    cycle: ConsoleCycle,
+) -> Response:
     """The report's versions and signatures, saying exactly what was verified here."""
-    account, cycle = _cycle(request, session, now, cycle_id)
     return _report(request, session, account, cycle)
 
 
 @router.post("/console/cycles/{cycle_id}/report/render")
-def regenerate(cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF) -> Response:
+def regenerate(
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+) -> Response:
     """Ask for a new version: the sweep renders it outside this request."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
-    request_new_version(session, cycle_id=cycle.id, now=now, actor=Actor.of(account))
-    return _see_other(f"/console/cycles/{cycle_id}/report#render")
+    request_new_version(session, cycle_id=cycle.id, now=now, actor=actor)
+    return see_other(f"/console/cycles/{cycle.id}/report#render")
 
 
 @router.post("/console/cycles/{cycle_id}/report/versions/{number}/approve")
 def approve(
-    cycle_id: int, number: int, request: Request, session: DB, now: Now, csrf: CSRF
+    number: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
 ) -> Response:
     """Approve the newest draft; a refusal is shown beside the button."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
-        approve_version(session, cycle_id=cycle.id, number=number, now=now, actor=Actor.of(account))
+        approve_version(session, cycle_id=cycle.id, number=number, now=now, actor=actor)
     except DomainError as exc:
-        return _refused(_report, request, session, account, cycle, f"approve-{number}", exc)
-    return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")
+        return refused(_report, request, session, account, cycle, f"approve-{number}", exc)
+    return see_other(f"/console/cycles/{cycle.id}/report#version-{number}")
 
 
 def _upload(upload: UploadFile | None, field: str, missing: str) -> bytes:
@@ -136,13 +146,14 @@ def _upload(upload: UploadFile | None, field: str, missing: str) -> bytes:
 
 @router.post("/console/cycles/{cycle_id}/report/versions/{number}/sign")
 def sign(
-    cycle_id: int,
     number: int,
     request: Request,
     session: DB,
     now: Now,
     settings: AppSettings,
-    csrf: CSRF,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
     pkcs12: OptionalFile = None,
     signer_name: FormText = "",
     signer_position: FormText = "",
@@ -152,8 +163,6 @@ def sign(
 
     A plain (threadpool) route: pyHanko runs its own event loop.
     """
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     values = {"signer_name": signer_name, "signer_position": signer_position}
     try:
         version = get_version(session, cycle_id=cycle.id, number=number)
@@ -166,26 +175,25 @@ def sign(
             signer_position=signer_position,
             tsa_url=settings.tsa_url,
             now=now,
-            actor=Actor.of(account),
+            actor=actor,
         )
     except DomainError as exc:
-        return _refused(_report, request, session, account, cycle, f"sign-{number}", exc, values)
-    return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")
+        return refused(_report, request, session, account, cycle, f"sign-{number}", exc, values)
+    return see_other(f"/console/cycles/{cycle.id}/report#version-{number}")
 
 
 @router.post("/console/cycles/{cycle_id}/report/versions/{number}/p7s")
 def upload_p7s(
-    cycle_id: int,
     number: int,
     request: Request,
     session: DB,
     now: Now,
-    csrf: CSRF,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
     p7s: OptionalFile = None,
 ) -> Response:
     """Attach a detached signature (.p7s) made by a qualified e-signature service."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
         version = get_version(session, cycle_id=cycle.id, number=number)
         attach_p7s(
@@ -193,8 +201,8 @@ def upload_p7s(
             version=version,
             p7s=_upload(p7s, "p7s", "Оберіть файл підпису .p7s."),
             now=now,
-            actor=Actor.of(account),
+            actor=actor,
         )
     except DomainError as exc:
-        return _refused(_report, request, session, account, cycle, f"p7s-{number}", exc)
-    return _see_other(f"/console/cycles/{cycle_id}/report#version-{number}")
+        return refused(_report, request, session, account, cycle, f"p7s-{number}", exc)
+    return see_other(f"/console/cycles/{cycle.id}/report#version-{number}")

@@ -5,23 +5,20 @@ An approved (and signed) version never changes: once the newest version is appro
 makes a new draft version, which the page says before anything is saved.
 """
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, Now
-from api.routes.console.common import (
-    CSRF,
-    EDITOR_ROLES,
-    FormText,
-    _cycle,
-    _page,
-    _refused,
-    _see_other,
+from api.routes.console.common import FormText, page, refused, see_other
+from api.routes.console.deps import (
+    ConsoleActor,
+    ConsoleCycle,
+    ConsoleEditor,
+    ConsoleWorkingGroup,
+    console_router,
 )
-from api.web import verify_csrf
-from models.account import WORKING_GROUP_ROLES, Account
-from models.actor import Actor
+from models.account import Account
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.report import (
@@ -44,7 +41,7 @@ from models.services.report.recommendations import (
 )
 from models.services.report.versions import approved_text_notice, ensure_report
 
-router = APIRouter(include_in_schema=False)
+router = console_router()
 MAX_RECOMMENDATION = 5000
 ACTIONS = {
     "keep": RecommendationStatus.KEPT,
@@ -78,7 +75,7 @@ def _text_page(
             }
         )
     report = ensure_report(session, cycle_id=cycle.id)
-    return _page(
+    return page(
         request,
         session,
         account,
@@ -97,25 +94,28 @@ def _text_page(
 
 
 @router.get("/console/cycles/{cycle_id}/report/text")
-def text_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
+def text_page(
+    request: Request,
+    session: DB,
+    account: ConsoleWorkingGroup,
+    cycle: ConsoleCycle,
+) -> Response:
     """The narrative sections and the recommendations."""
-    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     return _text_page(request, session, account, cycle)
 
 
 @router.post("/console/cycles/{cycle_id}/report/sections/{key}")
 def save_section(
-    cycle_id: int,
     key: SectionKey,
     request: Request,
     session: DB,
     now: Now,
-    csrf: CSRF,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
     markdown: FormText = "",
 ) -> Response:
     """Write a narrative section; the next version of the report shows it."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
         if len(markdown) > MAX_MARKDOWN:
             raise Invalid(f"Текст розділу довший за {MAX_MARKDOWN} символів.", field="markdown")
@@ -125,47 +125,50 @@ def save_section(
             key=key,
             text=markdown.replace("\r\n", "\n"),
             now=now,
-            actor=Actor.of(account),
+            actor=actor,
         )
     except DomainError as exc:
-        return _refused(
+        return refused(
             _text_page, request, session, account, cycle, key.value, exc, {"markdown": markdown}
         )
-    return _see_other(f"/console/cycles/{cycle.id}/report/text#section-{key.value}")
+    return see_other(f"/console/cycles/{cycle.id}/report/text#section-{key.value}")
 
 
 @router.post("/console/cycles/{cycle_id}/report/recommendations")
 def add(
-    cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF, text: FormText = ""
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+    text: FormText = "",
 ) -> Response:
     """Add a recommendation of the working group's own."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     try:
         if not 3 <= len(text.strip()) <= MAX_RECOMMENDATION:
             raise Invalid(
                 f"Текст рекомендації: від 3 до {MAX_RECOMMENDATION} символів.", field="text"
             )
-        add_recommendation(session, cycle_id=cycle.id, text=text, now=now, actor=Actor.of(account))
+        add_recommendation(session, cycle_id=cycle.id, text=text, now=now, actor=actor)
     except DomainError as exc:
-        return _refused(_text_page, request, session, account, cycle, "add", exc, {"text": text})
-    return _see_other(f"/console/cycles/{cycle.id}/report/text#recommendations")
+        return refused(_text_page, request, session, account, cycle, "add", exc, {"text": text})
+    return see_other(f"/console/cycles/{cycle.id}/report/text#recommendations")
 
 
 @router.post("/console/cycles/{cycle_id}/report/recommendations/{recommendation_id}")
 def decide(
-    cycle_id: int,
     recommendation_id: int,
     request: Request,
     session: DB,
     now: Now,
-    csrf: CSRF,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
     action: FormText = "",
     text: FormText = "",
 ) -> Response:
     """Keep, edit (with the new text) or drop a recommendation."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     form = f"recommendation-{recommendation_id}"
     try:
         if action not in ACTIONS:
@@ -179,8 +182,8 @@ def decide(
             status=ACTIONS[action],
             text=text if action == "edit" else None,
             now=now,
-            actor=Actor.of(account),
+            actor=actor,
         )
     except DomainError as exc:
-        return _refused(_text_page, request, session, account, cycle, form, exc, {"text": text})
-    return _see_other(f"/console/cycles/{cycle.id}/report/text#{form}")
+        return refused(_text_page, request, session, account, cycle, form, exc, {"text": text})
+    return see_other(f"/console/cycles/{cycle.id}/report/text#{form}")

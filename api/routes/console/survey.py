@@ -6,24 +6,22 @@ deleted), the anonymised CSV export, and the question editor until the first ans
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api.deps import DB, BrowserForm, Now
-from api.routes.console.common import (
-    CSRF,
-    EDITOR_ROLES,
-    FormText,
-    _cycle,
-    _page,
-    _see_other,
+from api.routes.console.common import FormText, page, see_other
+from api.routes.console.deps import (
+    ConsoleActor,
+    ConsoleCycle,
+    ConsoleEditor,
+    ConsoleWorkingGroup,
+    console_router,
 )
-from api.web import verify_csrf
-from models.account import WORKING_GROUP_ROLES, Account
-from models.actor import Actor
+from models.account import Account
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.plan import QuestionPlan
@@ -39,7 +37,7 @@ from models.survey import Question, QuestionKind
 from models.validation import ukrainian_errors
 from report_templates.charts import bar_chart_svg, percent_text
 
-router = APIRouter(include_in_schema=False)
+router = console_router()
 
 KIND_LABELS = {
     QuestionKind.SINGLE.value: "один варіант відповіді",
@@ -97,7 +95,7 @@ def _survey(
     results = survey_results(session, cycle_id=cycle.id)
     chosen = request.query_params.get("question"), request.query_params.get("by")
     table, table_error = _crosstab(session, cycle.id, *chosen)
-    return _page(
+    return page(
         request,
         session,
         account,
@@ -132,25 +130,29 @@ def _survey(
 
 
 @router.get("/console/cycles/{cycle_id}/survey")
-def survey_page(cycle_id: int, request: Request, session: DB, now: Now) -> Response:
+def survey_page(
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleWorkingGroup,
+    cycle: ConsoleCycle,
+) -> Response:
     """Results, cross-tabulation, moderation and (before the first answer) the questions."""
-    account, cycle = _cycle(request, session, now, cycle_id, WORKING_GROUP_ROLES)
     return _survey(request, session, account, cycle, now)
 
 
 @router.post("/console/cycles/{cycle_id}/survey/texts/{answer_id}")
 def moderate(
-    cycle_id: int,
     answer_id: int,
     request: Request,
     session: DB,
     now: Now,
-    csrf: CSRF,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
     hidden: FormText = "",
 ) -> Response:
     """Hide an abusive text from the results and the report (it stays stored), or show it."""
-    verify_csrf(request, csrf)
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     if hidden not in ("0", "1"):
         raise Invalid("Невідома дія.", field="hidden")
     set_text_hidden(
@@ -159,9 +161,9 @@ def moderate(
         answer_id=answer_id,
         hidden=hidden == "1",
         now=now,
-        actor=Actor.of(account),
+        actor=actor,
     )
-    return _see_other(f"/console/cycles/{cycle.id}/survey#text-{answer_id}")
+    return see_other(f"/console/cycles/{cycle.id}/survey#text-{answer_id}")
 
 
 def _rows_from_form(form: FormData) -> list[dict[str, Any]]:
@@ -220,11 +222,15 @@ def _plans(rows: list[dict[str, Any]]) -> tuple[list[QuestionPlan], list[str]]:
 
 @router.post("/console/cycles/{cycle_id}/survey/questions")
 def edit_questions(
-    cycle_id: int, request: Request, form: BrowserForm, session: DB, now: Now
+    request: Request,
+    form: BrowserForm,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
 ) -> Response:
     """Replace the question set (before the consultation opens and before the first answer)."""
-    verify_csrf(request, str(form.get("csrf_token") or ""))
-    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
     rows = _rows_from_form(form)
     plans, errors = _plans(rows)
     if not errors:
@@ -234,7 +240,7 @@ def edit_questions(
                 cycle_id=cycle.id,
                 questions=plans,
                 now=now,
-                actor=Actor.of(account),
+                actor=actor,
             )
         except DomainError as exc:
             session.rollback()
@@ -248,7 +254,7 @@ def edit_questions(
                 errors=[exc.message],
                 status_code=exc.status_code,
             )
-        return _see_other(f"/console/cycles/{cycle.id}/survey#questions")
+        return see_other(f"/console/cycles/{cycle.id}/survey#questions")
     return _survey(
         request, session, account, cycle, now, editor_rows=rows, errors=errors, status_code=422
     )

@@ -1,0 +1,144 @@
+"""A cycle's page (timeline, figures, links, report and audit trail), sending the units their
+links, and the coordinator's stage actions."""
+
+from datetime import date
+from typing import Any
+
+import segno
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.deps import DB, AppSettings, Now
+from api.routes.console.common import FormText, page, see_other
+from api.routes.console.deps import (
+    ConsoleActor,
+    ConsoleCoordinator,
+    ConsoleCycle,
+    ConsoleReader,
+    console_router,
+)
+from api.routes.console.presenters import stage_rows
+from models.account import Role
+from models.cycle import StageKind, StageStatus
+from models.errors import DomainError
+from models.security import new_token
+from models.services.cycles import questionnaire_url, survey_url, unit_links
+from models.services.events import list_events
+from models.services.mail import enqueue_unit_links
+from models.services.questionnaires import PROGRESS_LABELS, unit_progress
+from models.services.report.context import questionnaire_counts
+from models.services.report.versions import latest_version
+from models.services.stages import change_stage_early, extend_stage, skip_stage
+from models.services.surveys.questions import count_responses
+from models.settings import Settings
+
+router = console_router()
+
+
+def _links(session: Session, cycle_id: int, settings: Settings) -> list[dict[str, str | None]]:
+    """The units' secret questionnaire links as full addresses."""
+    return [
+        {
+            "unit": link.unit_name,
+            "email": link.unit_email,
+            "url": questionnaire_url(settings.base_url, link.token),
+        }
+        for link in unit_links(session, cycle_id=cycle_id, secret_key=settings.secret_key)
+    ]
+
+
+@router.get("/console/cycles/{cycle_id}")
+def cycle_page(
+    request: Request,
+    session: DB,
+    now: Now,
+    settings: AppSettings,
+    account: ConsoleReader,
+    cycle: ConsoleCycle,
+) -> Response:
+    """A cycle's timeline, figures, links, report and audit trail."""
+    url = survey_url(settings.base_url, cycle.survey_slug)
+    # The mayor's office reads the cycle, but the units' secret links are not theirs to see.
+    show_links = account.role != Role.MAYOR_OFFICE
+    return page(
+        request,
+        session,
+        account,
+        "console/cycle.html",
+        {
+            "cycle": cycle,
+            "stages": stage_rows(cycle, now),
+            "counts": questionnaire_counts(session, cycle_id=cycle.id),
+            "progress": unit_progress(session, cycle_id=cycle.id),
+            "progress_labels": PROGRESS_LABELS,
+            "participants": count_responses(session, cycle_id=cycle.id),
+            "links": _links(session, cycle.id, settings) if show_links else [],
+            "survey_url": url,
+            "survey_qr": segno.make(url, error="m").svg_inline(scale=4, title="QR-код опитування"),
+            "report": latest_version(session, cycle_id=cycle.id),
+            "request_key": new_token(12),
+            "sent": request.query_params.get("sent"),
+            "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
+        },
+    )
+
+
+@router.post("/console/cycles/{cycle_id}/links")
+def send_links(
+    session: DB,
+    now: Now,
+    settings: AppSettings,
+    _coordinator: ConsoleCoordinator,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+    request_key: FormText = "",
+) -> Response:
+    """E-mail each unit its secret link (through the outbox; the sweep sends it)."""
+    if not 8 <= len(request_key) <= 64:
+        raise DomainError("Форма застаріла. Оновіть сторінку й спробуйте ще раз.")
+    count = enqueue_unit_links(
+        session,
+        cycle_id=cycle.id,
+        settings=settings,
+        now=now,
+        request_key=request_key,
+        actor=actor,
+    )
+    return see_other(f"/console/cycles/{cycle.id}?sent={count}#links")
+
+
+@router.post("/console/cycles/{cycle_id}/stages/{kind}")
+def stage_action(
+    kind: StageKind,
+    session: DB,
+    now: Now,
+    _coordinator: ConsoleCoordinator,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+    action: FormText = "",
+    reason: FormText = "",
+    due_on: FormText = "",
+) -> Response:
+    """Open or close a stage early, extend its due date, or skip interviews — with a reason."""
+    common: dict[str, Any] = {
+        "cycle_id": cycle.id,
+        "kind": kind,
+        "reason": reason,
+        "now": now,
+        "actor": actor,
+    }
+    if action in ("open", "close"):
+        to = StageStatus.OPEN if action == "open" else StageStatus.CLOSED
+        change_stage_early(session, to=to, **common)
+    elif action == "skip":
+        skip_stage(session, **common)
+    elif action == "extend":
+        try:
+            new_due = date.fromisoformat(due_on)
+        except ValueError as exc:
+            raise DomainError("Нова дата: має бути датою у форматі РРРР-ММ-ДД.") from exc
+        extend_stage(session, due_on=new_due, **common)
+    else:
+        raise DomainError("Невідома дія.")
+    return see_other(f"/console/cycles/{cycle.id}#stages")

@@ -1,0 +1,97 @@
+"""The organization's units: the list, a form to add one, and adding many from a table."""
+
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUploadFile
+
+from api.deps import DB, BrowserForm, Now
+from api.errors import ukrainian_errors
+from api.routes.console.common import FormText, page, see_other
+from api.routes.console.deps import ConsoleActor, ConsoleCoordinator, ConsoleReader, console_router
+from models.account import Account
+from models.errors import DomainError
+from models.organization import UNIT_KIND_LABELS, UnitKind
+from models.schemas import UnitCreate
+from models.services.organizations import UnitImport, add_unit, import_units, list_units
+from models.tabular import TableError, read_table
+
+router = console_router()
+MAX_UNITS_UPLOAD = 1_000_000
+
+
+def _units(
+    request: Request,
+    session: Session,
+    account: Account,
+    values: dict[str, str],
+    error: str | None,
+    status_code: int = 200,
+    upload: UnitImport | None = None,
+) -> Response:
+    assert account.organization_id is not None
+    units = list_units(session, organization_id=account.organization_id)
+    form = {"values": values, "error": error, "upload": upload}
+    context = {"units": units, "kinds": UNIT_KIND_LABELS, **form}
+    return page(request, session, account, "console/units.html", context, status_code)
+
+
+@router.get("/console/units")
+def units_page(request: Request, session: DB, account: ConsoleReader) -> Response:
+    """The organization's units and a form to add one."""
+    return _units(request, session, account, {}, None)
+
+
+@router.post("/console/units")
+def create_unit(
+    request: Request,
+    session: DB,
+    account: ConsoleCoordinator,
+    name: FormText = "",
+    kind: FormText = UnitKind.EXECUTIVE_UNIT.value,
+    head_name: FormText = "",
+    email: FormText = "",
+) -> Response:
+    """Add a unit."""
+    assert account.organization_id is not None
+    values = {"name": name, "kind": kind, "head_name": head_name, "email": email}
+    try:
+        unit = UnitCreate.model_validate(
+            {"name": name, "kind": kind, "head_name": head_name or None, "email": email or None}
+        )
+        add_unit(session, organization_id=account.organization_id, **unit.model_dump())
+    except ValidationError as exc:
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in ukrainian_errors(exc.errors()))
+        return _units(request, session, account, values, message, 422)
+    except DomainError as exc:
+        return _units(request, session, account, values, exc.message, exc.status_code)
+    return see_other("/console/units")
+
+
+@router.post("/console/units/upload")
+def upload_units(
+    request: Request,
+    form: BrowserForm,
+    session: DB,
+    now: Now,
+    account: ConsoleCoordinator,
+    actor: ConsoleActor,
+) -> Response:
+    """Add units from a CSV or XLSX table; refused rows are listed with row and column."""
+    assert account.organization_id is not None
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUploadFile) or not upload.filename:
+        return _units(request, session, account, {}, "Оберіть файл CSV або XLSX.", 422)
+    content = upload.file.read(MAX_UNITS_UPLOAD + 1)
+    if len(content) > MAX_UNITS_UPLOAD:
+        return _units(request, session, account, {}, "Файл завеликий (не більше 1 МБ).", 413)
+    try:
+        rows = read_table(content, upload.filename)
+    except TableError as exc:
+        return _units(request, session, account, {}, str(exc), 422)
+    result = import_units(
+        session, organization_id=account.organization_id, rows=rows, actor=actor, at=now
+    )
+    status_code = 200 if result.added or not result.errors else 422
+    return _units(request, session, account, {}, None, status_code, upload=result)
