@@ -218,12 +218,12 @@ def test_command_line_without_node(no_node: None, capsys: pytest.CaptureFixture[
 
 def _approved_version_of_the_test_pdf(client: TestClient, clock: FixedClock) -> dict[str, Any]:
     """A cycle whose approved version 1 is tests/data/kep/report.pdf (the PDF that was signed)."""
-    from models.services.reports import latest_version
     from sqlalchemy import select
 
     from flows.report import render_version
     from models.db import session_scope
     from models.report import ReportVersion
+    from models.services.report.versions import latest_version
 
     org = create_organization(client)
     cycle_id = launch(client, org["coordinator"], plan())["id"]
