@@ -23,7 +23,9 @@ from models.kep import (
     signers_from_json,
     verify_detached,
 )
-from models.kep.verify import _Cert, _cert_link_request, _node
+from models.kep.certificates import Cert
+from models.kep.chain import cert_link_request
+from models.kep.node import run_node
 from models.report import SignatureCheck
 from models.services.report.cades import inspect_p7s
 from tests.factories import at, create_admin, create_organization, launch, login, plan
@@ -138,15 +140,15 @@ def test_a_truncated_p7s_is_refused_in_ukrainian() -> None:
 def test_real_national_certificates_jkurwa_test_vectors() -> None:
     """The central certification authority's root signed the Ministry of Justice CA's
     certificate (DSTU 4145, GOST 34.311): checked here, and a changed byte is caught."""
-    root = _Cert.load((DATA / "jkurwa" / "CZOROOT.cer").read_bytes())
-    justice = _Cert.load((DATA / "jkurwa" / "CA-Justice.cer").read_bytes())
+    root = Cert.load((DATA / "jkurwa" / "CZOROOT.cer").read_bytes())
+    justice = Cert.load((DATA / "jkurwa" / "CA-Justice.cer").read_bytes())
     assert justice.issuer == root.subject
-    good = _cert_link_request(justice, root)
-    self_signed = _cert_link_request(root, root)
+    good = cert_link_request(justice, root)
+    self_signed = cert_link_request(root, root)
     assert good is not None
     assert self_signed is not None
     bad = dict(good, data=base64.b64encode(_changed(justice.tbs.dump())).decode())
-    answers, _ = _node([good, self_signed, bad])
+    answers, _ = run_node([good, self_signed, bad])
     assert [a["valid"] for a in answers] == [True, True, False]
 
 

@@ -11,8 +11,9 @@ from pydantic import BaseModel
 from api.deps import DB, CurrentActor, Now, require_roles
 from models.account import READ_ROLES, Account, Role
 from models.errors import Invalid, NotFound
+from models.kep.chain import MAX_TRUST_LIST_BYTES
+from models.kep.node import node_problem
 from models.kep.store import KepTrustList, current_trust_list, store_trust_list
-from models.kep.verify import MAX_TRUST_LIST_BYTES, node_problem
 
 router = APIRouter(prefix="/api/kep", tags=["КЕП"])
 Admin = Annotated[Account, require_roles(Role.ADMIN)]

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
 from models.actor import Actor
 from models.base import Base
 from models.errors import Invalid
-from models.kep.verify import KepError, parse_trust_list
+from models.kep.chain import parse_trust_list
+from models.kep.results import KepError
 from models.security import sha256_hex
 
 

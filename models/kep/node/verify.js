@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// DSTU 4145 signature checks and GOST 34.311 hashes for infoaudit (models/kep/verify.py).
+// DSTU 4145 signature checks and GOST 34.311 hashes for infoaudit (models/kep/node.py).
 //
 // Reads one JSON object from standard input: {"requests": [...]}, each request one of
 //   {"op": "digest", "hash": "gost34311", "data": B64}

@@ -13,12 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asn1crypto import cms, tsp, x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import load_der_x509_certificate
 
 from models.errors import Invalid
+from models.kep.algorithms import rsa_or_ecdsa_valid
 from models.report import SignatureCheck
 
 HOW_TO_VERIFY = (
@@ -168,17 +167,7 @@ def _verify_signature(cert: x509.Certificate, signer_info: cms.SignerInfo, diges
     # The signature covers the attributes re-encoded as a SET (tag 0x31), not as [0].
     signed_attrs = b"\x31" + signed_attrs[1:]
     signature = signer_info["signature"].native
-    algorithm = _CRYPTO_HASHES[digest]
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, signed_attrs, padding.PKCS1v15(), algorithm)
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, signed_attrs, ec.ECDSA(algorithm))
-        else:
-            return False
-    except InvalidSignature:
-        return False
-    return True
+    return rsa_or_ecdsa_valid(key, signature, signed_attrs, _CRYPTO_HASHES[digest])
 
 
 def _timestamp_time(signer_info: cms.SignerInfo) -> datetime | None:

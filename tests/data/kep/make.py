@@ -15,16 +15,15 @@ from pathlib import Path
 
 from asn1crypto import cms, core, x509
 
-from models.kep.verify import (
+from models.kep.algorithms import DSTU4145_LE, GOST34311
+from models.kep.certificates import (
     DRFO_OID,
-    DSTU4145_LE,
     EDRPOU_OID,
-    GOST34311,
-    _Certificate,
-    _node,
-    _PublicKeyInfo,
-    _Tbs,
+    LenientCertificate,
+    LenientPublicKeyInfo,
+    LenientTbs,
 )
+from models.kep.node import run_node
 
 HERE = Path(__file__).resolve().parent
 VALID_FROM = datetime(2024, 1, 1, tzinfo=UTC)
@@ -44,7 +43,7 @@ class Key:
     def __init__(self) -> None:
         made = _js("keygen")
         self.hex = made["key"]
-        cert = _Certificate.load(base64.b64decode(made["cert"]))
+        cert = LenientCertificate.load(base64.b64decode(made["cert"]))
         self.spki_der = cert["tbs_certificate"]["subject_public_key_info"].dump()
         self.key_id = _digest(self.spki_bit_string())
 
@@ -61,7 +60,7 @@ class Key:
 
 
 def _digest(data: bytes) -> bytes:
-    [answer], _ = _node(
+    [answer], _ = run_node(
         [{"op": "digest", "hash": "gost34311", "data": base64.b64encode(data).decode()}]
     )
     return base64.b64decode(answer["digest"])
@@ -122,7 +121,7 @@ def certificate(
                 "extn_value": core.ParsableOctetString(ipns.dump()),
             }
         )
-    tbs = _Tbs(
+    tbs = LenientTbs(
         {
             "version": "v3",
             "serial_number": serial,
@@ -133,14 +132,14 @@ def certificate(
                 "not_after": x509.Time({"utc_time": VALID_TO}),
             },
             "subject": subject,
-            "subject_public_key_info": _PublicKeyInfo.load(key.spki_der),
+            "subject_public_key_info": LenientPublicKeyInfo.load(key.spki_der),
             "extensions": extensions,
         }
     )
     raw_tbs = tbs.dump()
-    cert = _Certificate(
+    cert = LenientCertificate(
         {
-            "tbs_certificate": _Tbs.load(raw_tbs),
+            "tbs_certificate": LenientTbs.load(raw_tbs),
             "signature_algorithm": {"algorithm": DSTU4145_LE},
             "signature_value": key_sign(issuer_key, raw_tbs),
         }
