@@ -1,7 +1,7 @@
 """Launching a cycle from its plan, its status, links, trail and report."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -37,7 +37,7 @@ from models.services.cycles import (
 from models.services.events import list_events
 from models.services.report.context import questionnaire_counts
 from models.services.report.versions import downloadable_version, latest_version, load_pdf
-from models.services.stages import skip_stage
+from models.services.stages import extend_stage, skip_stage
 from models.services.surveys.questions import count_responses
 from models.settings import Settings
 
@@ -204,6 +204,31 @@ def skip_interviews(
         session,
         cycle_id=cycle_id,
         kind=StageKind.INTERVIEWS,
+        reason=body.reason,
+        now=now,
+        actor=Actor.of(account),
+    )
+    return stage_read(stage)
+
+
+class ExtendRequest(BaseModel):
+    """A stage's new due date and why."""
+
+    due_on: date
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+@router.post("/{cycle_id}/stages/{kind}/extend", response_model=StageRead)
+def extend(
+    cycle_id: int, kind: StageKind, body: ExtendRequest, session: DB, now: Now, account: Editor
+) -> StageRead:
+    """Move a stage's due date later (the report shows it as extended, with the reason)."""
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    stage = extend_stage(
+        session,
+        cycle_id=cycle_id,
+        kind=kind,
+        due_on=body.due_on,
         reason=body.reason,
         now=now,
         actor=Actor.of(account),

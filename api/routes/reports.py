@@ -5,7 +5,7 @@ version. Only the organization's own accounts see anything (another organization
 404); the mayor's office reads and downloads approved or signed versions only.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
@@ -15,6 +15,7 @@ from api.deps import DB, AppSettings, Editor, Now, Reader, WorkingGroup
 from api.uploads import read_upload
 from models.account import Account, Role
 from models.actor import Actor
+from models.base import utcnow
 from models.errors import Invalid, NotFound
 from models.report import (
     RECOMMENDATION_STATUS_LABELS,
@@ -36,6 +37,8 @@ from models.services.interviews import (
     propose_interview,
     record_interview,
 )
+from models.services.report.context import cycle_drafts
+from models.services.report.facts import set_figures_date
 from models.services.report.narrative import list_sections, markdown_to_html, section_markdown
 from models.services.report.recommendations import (
     add_recommendation,
@@ -317,12 +320,32 @@ def _section_read(key: SectionKey, text: str) -> SectionRead:
     )
 
 
+class FiguresDate(BaseModel):
+    """The day the report's publication figures describe («станом на»)."""
+
+    as_of: date
+
+
+@router.put("/{cycle_id}/report/figures-date", response_model=FiguresDate)
+def put_figures_date(
+    cycle_id: int, body: FiguresDate, session: DB, now: Now, account: Editor
+) -> FiguresDate:
+    """Set the day the publication analysis describes; a new version will be rendered."""
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    report = set_figures_date(
+        session, cycle_id=cycle_id, as_of=body.as_of, now=now, actor=Actor.of(account)
+    )
+    assert report.figures_as_of is not None
+    return FiguresDate(as_of=report.figures_as_of)
+
+
 @router.get("/{cycle_id}/report/sections", response_model=list[SectionRead])
 def sections(cycle_id: int, session: DB, account: WorkingGroup) -> list[SectionRead]:
     """The narrative sections written by the working group."""
     get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    drafts = cycle_drafts(session, cycle_id=cycle_id, now=utcnow())
     return [
-        _section_read(key, section_markdown(key, section))
+        _section_read(key, section_markdown(key, section, drafts[key]))
         for key, section in list_sections(session, cycle_id=cycle_id).items()
     ]
 

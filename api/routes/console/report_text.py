@@ -22,6 +22,7 @@ from api.routes.console.common import (
 from api.web import verify_csrf
 from models.account import WORKING_GROUP_ROLES, Account
 from models.actor import Actor
+from models.base import utcnow
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.report import (
@@ -30,6 +31,7 @@ from models.report import (
     RecommendationStatus,
     SectionKey,
 )
+from models.services.report.context import cycle_drafts
 from models.services.report.narrative import (
     MAX_MARKDOWN,
     list_sections,
@@ -66,8 +68,9 @@ def _text_page(
     typed = values or {}
     error = error or {}
     sections = []
+    drafts = cycle_drafts(session, cycle_id=cycle.id, now=utcnow())
     for key, section in list_sections(session, cycle_id=cycle.id).items():
-        stored = section_markdown(key, section)
+        stored = section_markdown(key, section, drafts[key])
         sections.append(
             {
                 "key": key.value,
