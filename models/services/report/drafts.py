@@ -30,7 +30,8 @@ MAIN_SERVICES = 8  # the services the main part names; all of them are in Annex 
 
 def lcfirst(value: str) -> str:
     """A name inside a sentence: «Управління освіти» → «управління освіти»; «КНП …» stays."""
-    if len(value) > 1 and value[0].isupper() and value[1].islower():
+    cyrillic = "\u0400" <= value[:1] <= "\u04ff"  # «Facebook», «Instagram» keep their case
+    if len(value) > 1 and cyrillic and value[0].isupper() and value[1].islower():
         return value[0].lower() + value[1:]
     return value
 

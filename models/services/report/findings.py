@@ -64,8 +64,14 @@ def of_datasets_ua(count: int) -> str:
 
 
 def quoted(names: Iterable[str]) -> str:
-    """Every name in «», joined by «; » — never shortened."""
-    return "; ".join(f"«{name}»" for name in names)
+    """Every name in «», joined by «; » — never shortened (a text's own full stop dropped)."""
+    return "; ".join(f"«{name.strip().rstrip('.')}»" for name in names)
+
+
+def _verb(name: str, singular: str, plural: str) -> str:
+    # «Комунальні підприємства оприлюднюють»: a unit named in the plural takes a plural verb.
+    first = name.split(" ", 1)[0]
+    return plural if first.endswith(("і", "ї")) and len(first) > 3 else singular
 
 
 def unit_findings(annex1: Iterable[Mapping[str, Any]]) -> list[UnitFinding]:
@@ -101,7 +107,7 @@ def unit_findings(annex1: Iterable[Mapping[str, Any]]) -> list[UnitFinding]:
 def finding_sentence(found: UnitFinding) -> str:
     """One unit's state in a sentence: figures and names, nothing hidden."""
     parts = [
-        f"{found.name} оприлюднює {found.published} з "
+        f"{found.name} {_verb(found.name, 'оприлюднює', 'оприлюднюють')} {found.published} з "
         f"{of_datasets_ua(found.required)} даних переліку"
         + (f", з них {found.private} – у приватному режимі" if found.private else "")
     ]
@@ -109,7 +115,8 @@ def finding_sentence(found: UnitFinding) -> str:
         longest = found.late[0]
         private_late = sum(late.private for late in found.late)
         parts.append(
-            f"не оновлює вчасно {len(found.late)} з {of_datasets_ua(found.published)}"
+            f"{_verb(found.name, 'не оновлює', 'не оновлюють')} вчасно {len(found.late)} з "
+            f"{of_datasets_ua(found.published)}"
             + (f" (з них {private_late} – у приватному режимі)" if private_late else "")
             + f"; найдовше прострочення – {days_ua(longest.days, longest.working_days)} "
             f"(«{longest.name}»)"
