@@ -266,7 +266,11 @@ def test_report_prose_figures_date_and_extension(client: TestClient, clock: Fixe
             "formats": ["CSV"],
         },
     )
-    cycle = launch(client, coordinator, plan(survey_unit="Загальний відділ"))
+    cycle = launch(
+        client,
+        coordinator,
+        plan(survey_unit="Загальний відділ", order={"number": "9-р", "date": "2024-09-23"}),
+    )
     cycle_id = cycle["id"]
     base = f"/api/cycles/{cycle_id}"
     links = {link["unit"]: token_of(link["url"]) for link in cycle["links"]}
@@ -309,6 +313,7 @@ def test_report_prose_figures_date_and_extension(client: TestClient, clock: Fixe
         assert fact in text, fact
     for fact in KALUSH_FACTS[:4]:
         assert fact not in text, fact
+    coordinator = login(client, org["coordinator_email"])
     sections = client.get(f"{base}/report/sections", headers=coordinator).json()
     intro = next(s for s in sections if s["key"] == "intro")
     assert "Тестова міська рада" in intro["markdown"]  # the console offers the draft to edit
