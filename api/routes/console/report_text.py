@@ -5,6 +5,8 @@ An approved (and signed) version never changes: once the newest version is appro
 makes a new draft version, which the page says before anything is saved.
 """
 
+from datetime import date
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -31,7 +33,9 @@ from models.report import (
     RecommendationStatus,
     SectionKey,
 )
+from models.services.cycles import get_cycle
 from models.services.report.context import cycle_drafts
+from models.services.report.facts import figures_date, set_figures_date
 from models.services.report.narrative import (
     MAX_MARKDOWN,
     list_sections,
@@ -89,6 +93,7 @@ def _text_page(
         {
             "cycle": cycle,
             "approved_notice": approved_text_notice(session, cycle_id=cycle.id),
+            "figures_as_of": figures_date(session, cycle=get_cycle(session, cycle_id=cycle.id)),
             "sections": sections,
             "recommendations": list_recommendations(session, report_id=report.id),
             "status_labels": RECOMMENDATION_STATUS_LABELS,
@@ -135,6 +140,24 @@ def save_section(
             _text_page, request, session, account, cycle, key.value, exc, {"markdown": markdown}
         )
     return _see_other(f"/console/cycles/{cycle.id}/report/text#section-{key.value}")
+
+
+@router.post("/console/cycles/{cycle_id}/report/figures-date")
+def save_figures_date(
+    cycle_id: int, request: Request, session: DB, now: Now, csrf: CSRF, as_of: FormText = ""
+) -> Response:
+    """Set the day the publication figures describe; the next version shows them as of it."""
+    verify_csrf(request, csrf)
+    account, cycle = _cycle(request, session, now, cycle_id, EDITOR_ROLES)
+    try:
+        try:
+            day = date.fromisoformat(as_of.strip())
+        except ValueError as exc:
+            raise Invalid("Вкажіть дату у форматі рррр-мм-дд.", field="as_of") from exc
+        set_figures_date(session, cycle_id=cycle.id, as_of=day, now=now, actor=Actor.of(account))
+    except DomainError as exc:
+        return _refused(_text_page, request, session, account, cycle, "figures-date", exc)
+    return _see_other(f"/console/cycles/{cycle.id}/report/text#figures-date")
 
 
 @router.post("/console/cycles/{cycle_id}/report/recommendations")
