@@ -36,6 +36,7 @@ from models.services.cycles import (
 )
 from models.services.events import list_events
 from models.services.report.context import questionnaire_counts
+from models.services.report.facts import set_figures_date
 from models.services.report.versions import downloadable_version, latest_version, load_pdf
 from models.services.stages import extend_stage, skip_stage
 from models.services.surveys.questions import count_responses
@@ -234,6 +235,25 @@ def extend(
         actor=Actor.of(account),
     )
     return stage_read(stage)
+
+
+class FiguresDate(BaseModel):
+    """The day the report's publication figures describe («станом на»)."""
+
+    as_of: date
+
+
+@router.put("/{cycle_id}/report/figures-date", response_model=FiguresDate)
+def put_figures_date(
+    cycle_id: int, body: FiguresDate, session: DB, now: Now, account: Editor
+) -> FiguresDate:
+    """Set the day the publication analysis describes; a new version will be rendered."""
+    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
+    report = set_figures_date(
+        session, cycle_id=cycle_id, as_of=body.as_of, now=now, actor=Actor.of(account)
+    )
+    assert report.figures_as_of is not None
+    return FiguresDate(as_of=report.figures_as_of)
 
 
 @router.get("/{cycle_id}/events", response_model=list[EventRead])

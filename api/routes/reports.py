@@ -5,7 +5,7 @@ version. Only the organization's own accounts see anything (another organization
 404); the mayor's office reads and downloads approved or signed versions only.
 """
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
@@ -38,7 +38,6 @@ from models.services.interviews import (
     record_interview,
 )
 from models.services.report.context import cycle_drafts
-from models.services.report.facts import set_figures_date
 from models.services.report.narrative import list_sections, markdown_to_html, section_markdown
 from models.services.report.recommendations import (
     add_recommendation,
@@ -318,25 +317,6 @@ def _section_read(key: SectionKey, text: str) -> SectionRead:
     return SectionRead(
         key=key, label=SECTION_LABELS[key], markdown=text, html=str(markdown_to_html(text))
     )
-
-
-class FiguresDate(BaseModel):
-    """The day the report's publication figures describe («станом на»)."""
-
-    as_of: date
-
-
-@router.put("/{cycle_id}/report/figures-date", response_model=FiguresDate)
-def put_figures_date(
-    cycle_id: int, body: FiguresDate, session: DB, now: Now, account: Editor
-) -> FiguresDate:
-    """Set the day the publication analysis describes; a new version will be rendered."""
-    get_own_cycle(session, cycle_id=cycle_id, organization_id=account.organization_id)
-    report = set_figures_date(
-        session, cycle_id=cycle_id, as_of=body.as_of, now=now, actor=Actor.of(account)
-    )
-    assert report.figures_as_of is not None
-    return FiguresDate(as_of=report.figures_as_of)
 
 
 @router.get("/{cycle_id}/report/sections", response_model=list[SectionRead])
