@@ -31,7 +31,12 @@ MAIN_SERVICES = 8  # the services the main part names; all of them are in Annex 
 def lcfirst(value: str) -> str:
     """A name inside a sentence: «Управління освіти» → «управління освіти»; «КНП …» stays."""
     cyrillic = "\u0400" <= value[:1] <= "\u04ff"  # «Facebook», «Instagram» keep their case
-    if len(value) > 1 and cyrillic and value[0].isupper() and value[1].islower():
+    if (
+        len(value) > 1
+        and cyrillic
+        and value[0].isupper()
+        and (value[1].islower() or value[1] == " ")
+    ):
         return value[0].lower() + value[1:]
     return value
 
@@ -81,10 +86,20 @@ def _stage(context: Mapping[str, Any], kind: str) -> dict[str, Any]:
     return next(dict(s) for s in context["stages"] if s["kind"] == kind)
 
 
-def _main_services(annex2: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The services used by most units first (ties in Annex 2's order)."""
+def first_sentence(text: str) -> str:
+    """A description's first sentence (its full stop dropped): what the service is for."""
+    text = " ".join(text.split())
+    match = re.match(r"(.+?[^.\s]{3})\.(\s+[A-ZА-ЯІЇЄҐ]|$)", text)
+    return (match.group(1) if match else text).rstrip(".")
+
+
+def _main_services(annex2: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The services used by most units first (ties in Annex 2's order), each with a summary."""
     ranked = sorted(enumerate(annex2), key=lambda pair: (-len(pair[1]["units"]), pair[0]))
-    return [service for _, service in ranked[:MAIN_SERVICES]]
+    return [
+        {**service, "summary": first_sentence(service.get("description") or "")}
+        for _, service in ranked[:MAIN_SERVICES]
+    ]
 
 
 def _questions(annex3: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
