@@ -56,7 +56,14 @@ def render_version(
         latest = latest_version(session, cycle_id=cycle_id)
         if latest is not None and latest.number >= number:
             return None  # another run stored it first
-        store_version(session, cycle_id=cycle_id, pdf=pdf, number=number, now=now)
+        store_version(
+            session,
+            cycle_id=cycle_id,
+            pdf=pdf,
+            number=number,
+            now=now,
+            figures_as_of=context["figures_as_of"],
+        )
         clear_request(session, cycle_id=cycle_id, seen=seen)
     return number
 

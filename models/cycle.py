@@ -71,6 +71,10 @@ class AuditCycle(Timestamped, Base):
         String(500), default="Про проведення інформаційного аудиту"
     )
     interview_schedule_on: Mapped[date | None]
+    # The holder's own act on open data the order relies on, as the report cites it.
+    open_data_order: Mapped[str] = mapped_column(Text, default="")
+    # The unit the order charges with the public consultation and its announcement.
+    survey_unit: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[CycleStatus] = mapped_column(
         enum_column(CycleStatus), default=CycleStatus.ACTIVE
     )

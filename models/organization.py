@@ -42,6 +42,9 @@ class Organization(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
     edrpou: Mapped[str | None] = mapped_column(String(16))
+    # Where the holder is, as the report's cover names it ("м. Калуш").
+    place: Mapped[str | None] = mapped_column(String(100))
+    website: Mapped[str | None] = mapped_column(String(500))
 
     units: Mapped[list["Unit"]] = relationship(
         back_populates="organization", lazy="raise", order_by="Unit.id"

@@ -83,6 +83,10 @@ class CyclePlan(Strict):
     involved: list[PersonPlan] = Field(default_factory=list, max_length=200)
     stages: dict[StageKind, StagePlan]
     interview_schedule_on: date | None = None
+    # "розпорядження міського голови від 04.10.2022 №182-р «Про заходи …»" (cited in the report)
+    open_data_order: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    # The unit that runs the consultation and announces the survey (one of `units`).
+    survey_unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
     questions: list[QuestionPlan] | None = Field(default=None, max_length=100)
 
     @model_validator(mode="after")
@@ -99,6 +103,8 @@ class CyclePlan(Strict):
                     "підготовка звіту має починатися після завершення етапу "
                     f"«{STAGE_LABELS[needed]}» ({self.stages[needed].due_on:%d.%m.%Y})"
                 )
+        if self.survey_unit and self.survey_unit not in self.units:
+            raise ValueError("підрозділ, який проводить опитування, не входить до переліку")
         for kind, stage in self.stages.items():
             if stage.skip_reason and kind != StageKind.INTERVIEWS:
                 raise ValueError("пропустити можна лише етап інтерв’ю")

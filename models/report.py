@@ -1,7 +1,7 @@
 """The audit report, its versions and their signatures."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
@@ -36,6 +36,9 @@ class Report(Timestamped, Base):
     )
     # Set when the text changed after the newest version: the flow renders a new version.
     render_requested_at: Mapped[datetime | None]
+    # The day the publication analysis describes ("станом на …"), set by the working group;
+    # None until then: the remote audit's start, frozen by the first rendered version.
+    figures_as_of: Mapped[date | None]
 
     versions: Mapped[list["ReportVersion"]] = relationship(
         lazy="raise", order_by="ReportVersion.number"
@@ -58,6 +61,7 @@ class ReportVersion(Base):
     approved_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(100))
     signed_at: Mapped[datetime | None]
+    figures_as_of: Mapped[date | None]  # the day its figures describe
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     # Deferred: listing versions must not pull megabytes of PDF.
@@ -125,8 +129,9 @@ class Signature(Base):
 
 
 class SectionKey(enum.StrEnum):
-    """The report's narrative sections written by the working group."""
+    """The report's narrative sections: drafted from the data, rewritten by the working group."""
 
+    INTRO = "intro"
     LEGAL_BASE = "legal_base"
     OPEN_DATA = "open_data"
     SERVICES = "services"
@@ -136,12 +141,13 @@ class SectionKey(enum.StrEnum):
 
 
 SECTION_LABELS = {
+    SectionKey.INTRO: "Вступ",
     SectionKey.LEGAL_BASE: "Аналіз нормативно-правової бази",
     SectionKey.OPEN_DATA: "Аналіз стану оприлюднення відкритих даних",
     SectionKey.SERVICES: "Аналіз інформаційних сервісів",
     SectionKey.CONSULTATION: "Аналіз результатів консультацій з громадськістю",
     SectionKey.REMOTE_AUDIT: "Аналіз результатів віддаленого інформаційного аудиту",
-    SectionKey.CONCLUSIONS: "Висновки (текст робочої групи)",
+    SectionKey.CONCLUSIONS: "Висновки",
 }
 
 

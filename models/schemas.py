@@ -37,6 +37,8 @@ class OrganizationCreate(Strict):
 
     name: Name
     edrpou: Annotated[str, StringConstraints(pattern=r"^\d{8}$")] | None = None
+    place: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    website: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
     units: list[UnitCreate] = Field(default_factory=list, max_length=500)
     coordinator: AccountCreate
 

@@ -369,8 +369,9 @@ def test_report_shows_publication_and_compares_with_previous_cycle(
         assert analysis.previous is not None
         assert analysis.previous.totals.published == 1
         assert analysis.totals.published == 2
+        # Figures as of the working group's date (the default would be the remote audit's start).
         context = build_report_context(
-            session, cycle_id=cycle["id"], now=at("2024-10-14"), version=1
+            session, cycle_id=cycle["id"], now=at("2024-10-14"), version=1, as_of=date(2024, 10, 14)
         )
     publication = context["publication"]
     assert publication["previous"]["label"] == "2023 рік (станом на 14.10.2023)"

@@ -155,8 +155,9 @@ def test_whole_cycle_through_api_and_flow(client: TestClient, clock: FixedClock)
         assert day in text
     assert "№212-р" in text
     assert "Пілотний етап: інтерв’ю не проводилися." in text
-    assert f"Кількість учасників опитування: {participants}" in text
-    assert f"працівники 2 з 3 підрозділів; усього подано {questionnaires} анкет" in text
+    assert f"В опитуванні взяли участь {participants} особи" in text
+    assert "анкети подали працівники 2 з них" in text
+    assert f"подали {questionnaires} анкети" in text
     assert f"отримано {systems} записи щодо інформаційних систем" in text
     for annex in ("Додаток 1", "Додаток 2", "Додаток 3", "Додаток 4"):
         assert annex in text

@@ -106,3 +106,25 @@ def test_sections_and_recommendations(client: TestClient, clock: FixedClock) -> 
     assert client.post(decide, data={"csrf_token": token, "action": "keep"}).status_code == 404
     assert _sections() == {"services": text}
     assert _recommendations() == [("Оприлюднити реєстр щомісяця.", RecommendationStatus.DROPPED)]
+
+
+def test_figures_date_is_set_in_the_console(client: TestClient, clock: FixedClock) -> None:
+    state = launched_cycle(client, clock)
+    org, cycle_id = state["org"], state["cycle_id"]
+    url = f"/console/cycles/{cycle_id}/report/text"
+    console_login(client, add_login(client, org, "working_group"))
+    page = client.get(url)
+    assert 'name="as_of" value="2024-09-23"' in page.text  # the remote audit's start
+    token = csrf_of(page.text)
+    post = f"/console/cycles/{cycle_id}/report/figures-date"
+    assert (
+        client.post(post, data={"csrf_token": "forged", "as_of": "2024-09-20"}).status_code == 403
+    )
+    bad = client.post(post, data={"csrf_token": token, "as_of": "23.09"})
+    assert bad.status_code == 422
+    assert "рррр-мм-дд" in bad.text
+    saved = client.post(
+        post, data={"csrf_token": token, "as_of": "2024-09-20"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    assert 'name="as_of" value="2024-09-20"' in client.get(url).text

@@ -235,9 +235,10 @@ def test_full_report_versions_and_mayor_download(
         "Аналіз нормативно-правової бази",
         "стаття 34 Конституції України",
         "<script>alert(1)</script>",  # shown as text
-        "Результати консультацій з громадськістю",
-        "Результати віддаленого інформаційного аудиту",
-        "Інформаційні сервіси",
+        "Аналіз результатів консультацій з громадськістю",
+        "Аналіз результатів віддаленого інформаційного аудиту",
+        "Аналіз інформаційних сервісів",
+        "Аналіз стану оприлюднення відкритих даних",
         "Інтерв’ю з посадовими особами",
         "Графік проведення інтерв’ю затверджено",
         "Журнал звернень ведеться на папері",
@@ -257,8 +258,8 @@ def test_full_report_versions_and_mayor_download(
     assert "провести наступний інформаційний аудит" not in text  # dropped
     assert "file:///etc/passwd" not in text or "![герб]" not in text
     # Figures equal the database's.
-    assert f"Кількість учасників опитування: {participants}" in text
-    assert f"усього подано {questionnaires} анкет" in text
+    assert f"В опитуванні взяли участь {participants} особи" in text
+    assert f"подали {questionnaires} анкет" in text
     assert f"отримано {systems} записи щодо інформаційних систем" in text
     assert f"та {items} записи щодо публічної інформації" in text
 
@@ -313,7 +314,7 @@ def test_approved_version_is_frozen_and_other_organizations_see_nothing(
         frozen = session.scalar(select(ReportVersion.sha256).where(ReportVersion.number == 1))
     text = " ".join(_pages(client.get(f"{base}/report/download", headers=coordinator).content))
     assert (
-        "Робоча група вирішила не проводити інтерв’ю посадових осіб: Пілотний етап аудиту." in text
+        "Робоча група вирішила не проводити інтерв’ю посадових осіб: пілотний етап аудиту." in text
     )
     assert (
         client.post(

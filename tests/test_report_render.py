@@ -281,7 +281,9 @@ def test_introduction_stages(sample_text: str) -> None:
     assert "07.10.2024 – 14.10.2024" in sample_text
     assert "30.09.2024 (пропущено)" in sample_text
     assert "потреби в інтерв’ю немає" in sample_text
-    assert "Графік проведення інтерв’ю затверджено 30.09.2024" in sample_text
+    # A planned step, never "approved" unless a schedule was (the sample has no interviews).
+    assert "затвердження графіку проведення інтерв’ю – 30.09.2024" in sample_text
+    assert "Графік проведення інтерв’ю затверджено" not in sample_text
     assert "КНП «Калуська міська лікарня Калуської міської ради»" in sample_text
 
 

@@ -5,6 +5,7 @@ Which rows are the published ones, their update dates and formats are invented (
 kalush.yaml); the per-unit counts are the seed's.
 """
 
+import itertools
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,18 +32,52 @@ def _last_update(phrase: str, observed_on: date, private: bool) -> date:
     return observed_on - timedelta(days=_AGE_DAYS[base] if base else 30)
 
 
+def _take(rows: list[int], weight: dict[int, int], total: int) -> list[int] | None:
+    """The first rows (by number) whose weights add up to exactly `total`."""
+    taken, sum_ = [], 0
+    for number in rows:
+        if sum_ + weight[number] <= total:
+            taken.append(number)
+            sum_ += weight[number]
+    return taken if sum_ == total else None
+
+
+def _states(rows: list[dict[str, Any]], figures: list[dict[str, Any]]) -> dict[int, str]:
+    """Which rows are published and which private, so that each of the seed's unit figures
+    holds with an entry counted for every unit it belongs to (as the report counts them; the
+    seed's "охорони здоров'я" line adds up its four enterprises).
+
+    A row shared by several figures is decided first (tried in every combination); then each
+    figure's own rows are taken by number: the published ones first, the private among them.
+    """
+    groups = [set(f["names"]) for f in figures]
+    weights = [{r["number"]: len(names & set(r["units"])) for r in rows} for names in groups]
+    owners = {r["number"]: [g for g in range(len(groups)) if weights[g][r["number"]]] for r in rows}
+    shared = [n for n, o in owners.items() if len(o) > 1]
+    own = {g: [n for n, o in owners.items() if o == [g]] for g in range(len(groups))}
+    for choice in itertools.product(("missing", "published", "private"), repeat=len(shared)):
+        states = dict(zip(shared, choice, strict=True))
+        for g, figure in enumerate(figures):
+            w = weights[g]
+            done = [(states[n], w[n]) for n in shared if g in owners[n]]
+            published = figure["published"] - sum(k for x, k in done if x != "missing")
+            private = figure["private"] - sum(k for x, k in done if x == "private")
+            chosen = _take(own[g], w, published) if published >= 0 else None
+            hidden = _take(chosen, w, private) if chosen is not None and private >= 0 else None
+            if chosen is None or hidden is None:
+                break
+            states.update({n: "private" if n in hidden else "published" for n in chosen})
+        else:
+            return states
+    raise ValueError("the seed's publication figures cannot all hold")
+
+
 def publication_records(seed: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     """(register number, manual entry body) for every register row of the seed."""
     section = seed["publication"]
     observed_on = date.fromisoformat(str(section["observed_on"]))
     rows = sorted(seed["register"], key=lambda r: r["number"])
-    states: dict[int, str] = {}
-    for figure in section["units"]:
-        names = set(figure["names"])
-        mine = [r["number"] for r in rows if names & set(r["units"]) and r["number"] not in states]
-        published = mine[: figure["published"]]
-        for index, number in enumerate(published):
-            states[number] = "private" if index < figure["private"] else "published"
+    states = _states(rows, section["units"])
     records = []
     for row in rows:
         state = states.get(row["number"], "missing")

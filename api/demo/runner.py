@@ -19,6 +19,7 @@ import uvicorn
 import yaml
 
 from api.app import create_app
+from api.demo.answers import questionnaires_for, survey_answers
 from api.demo.publication import publication_records
 from api.demo.signoff import approve_and_sign, write_narrative
 from models.account import Role
@@ -33,7 +34,6 @@ from models.settings import get_settings
 
 FIRST_NAMES = ["Олена", "Андрій", "Марія", "Тарас", "Ірина", "Василь", "Наталія", "Роман"]
 LAST_NAMES = ["Коваль", "Бойко", "Ткачук", "Мельник", "Савчук", "Гнатюк", "Дячук", "Стасюк"]
-SYSTEMS_PER_QUESTIONNAIRE = 5
 
 
 def load_seed() -> dict[str, Any]:
@@ -115,59 +115,6 @@ def _people() -> Iterator[str]:
         yield f"{last} {first}"
 
 
-def questionnaires_for(seed: dict[str, Any], unit: str) -> list[dict[str, Any]]:
-    """The questionnaires a unit's staff submit: the seed's services and items for that unit."""
-    systems = [
-        {
-            "name": s["name"],
-            "url": s.get("url"),
-            "basis": s.get("basis") or "",
-            "description": s.get("description") or "",
-            "owner_type": s.get("owner_type"),
-            "holds_personal_data": bool(s.get("holds_personal_data")),
-        }
-        for s in seed["services"]
-        if unit in s["units"]
-    ]
-    items = [
-        {"name": i["name"], "description": i.get("description") or ""}
-        for i in seed["information_items"]
-        if unit in i["units"]
-    ]
-    if not systems and not items:
-        return []
-    chunks = [
-        systems[i : i + SYSTEMS_PER_QUESTIONNAIRE]
-        for i in range(0, max(len(systems), 1), SYSTEMS_PER_QUESTIONNAIRE)
-    ]
-    return [{"systems": chunk, "items": items if n == 0 else []} for n, chunk in enumerate(chunks)]
-
-
-def survey_answers(
-    seed_questions: list[dict[str, Any]], questions: list[dict[str, Any]], participants: int
-) -> list[list[dict[str, Any]]]:
-    """Per respondent, answers that reproduce the seed's counts per option."""
-    answers: list[list[dict[str, Any]]] = [[] for _ in range(participants)]
-    for seed_q, question in zip(seed_questions, questions, strict=True):
-        answered = seed_q.get("answered", 0)
-        if question["kind"] == "text":
-            for respondent, text in enumerate(seed_q.get("texts", [])[:answered]):
-                answers[respondent].append({"question_id": question["id"], "text": text})
-            continue
-        chosen: list[list[int]] = [[] for _ in range(answered)]
-        offset = 0
-        for option, count in zip(question["options"], seed_q.get("counts", []), strict=False):
-            for k in range(count):
-                chosen[(offset + k) % answered].append(option["id"])
-            offset += count
-        for respondent, option_ids in enumerate(chosen):
-            if option_ids:
-                answers[respondent].append(
-                    {"question_id": question["id"], "option_ids": sorted(set(option_ids))}
-                )
-    return answers
-
-
 def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
     """Run the demo; returns the path of the written report.pdf."""
     progress = Progress(echo)
@@ -219,6 +166,8 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
                 headers=admin,
                 json={
                     "name": seed["organization"]["name"],
+                    "place": seed["organization"].get("place"),
+                    "website": seed["organization"].get("website"),
                     "units": [
                         {
                             "name": u["name"],
@@ -299,6 +248,8 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             "units": unit_names,
             "auditors": cycle_seed["auditors"],
             "interview_schedule_on": str(cycle_seed["interview_schedule_on"]),
+            "open_data_order": cycle_seed.get("open_data_order", ""),
+            "survey_unit": cycle_seed.get("survey_unit", ""),
             "stages": {
                 kind: {k: str(v) if k != "skip_reason" else v for k, v in dates.items()}
                 for kind, dates in stages.items()
@@ -335,12 +286,29 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
 
         advance(str(stages["preparation"]["starts_on"]))
 
-        remote_days = _days(stages["remote_audit"]["starts_on"], stages["remote_audit"]["due_on"])
+        remote = seed["remote_audit"]
+        accepted = _days(remote["accepted_from"], remote["accepted_to"])
         links = {link["unit"]: link["url"].rsplit("/", 1)[1] for link in cycle["links"]}
+        answering = [u for u in unit_names if questionnaires_for(seed, u)]
+        # Spread over the days questionnaires were really accepted, the first and last included.
+        days = {
+            unit: accepted[round(i * (len(accepted) - 1) / max(len(answering) - 1, 1))]
+            for i, unit in enumerate(answering)
+        }
+        extended = False
         submitted = 0
-        for index, unit in enumerate(unit_names):
+        for unit in answering:
+            if not extended and days[unit] > date.fromisoformat(str(remote["extended_on"])):
+                clock.set(at(remote["extended_on"], 16))
+                coordinator = _login(client, coordinator_email, coordinator_password)
+                _extend_remote_audit(client, cycle_id, coordinator, remote)
+                extended = True
+                progress(
+                    f"Віддалений аудит продовжено до {accepted[-1]:%d.%m.%Y}: "
+                    f"{remote['extension_reason']}"
+                )
             for questionnaire in questionnaires_for(seed, unit):
-                clock.set(at(remote_days[index % len(remote_days)], 11))
+                clock.set(at(days[unit], 11))
                 person = next(people)
                 body = {
                     "respondent": {"full_name": person, "position": "головний спеціаліст"},
@@ -373,7 +341,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             )
         progress(f"Опитування: {participants} анонімних відповідей мешканців")
 
-        advance(_next_day(stages["remote_audit"]["due_on"]))
+        advance(_next_day(remote["accepted_to"]))
         late = client.post(
             f"/api/questionnaire/{links[unit_names[0]]}",
             json={
@@ -382,10 +350,11 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             },
         )
         progress(f"Запізніла анкета: HTTP {late.status_code} — {late.json()['detail']}")
-        advance(str(stages["interviews"]["starts_on"]))
+        if str(stages["interviews"]["starts_on"]) > _next_day(remote["accepted_to"]):
+            advance(str(stages["interviews"]["starts_on"]))
         advance(str(stages["reporting"]["starts_on"]))
         coordinator = _login(client, coordinator_email, coordinator_password)
-        write_narrative(client, cycle_id, coordinator)  # the next run renders a new version
+        write_narrative(client, cycle_id, coordinator, seed)  # the next run renders a new version
         advance(_next_day(stages["reporting"]["due_on"]))
         coordinator = _login(client, coordinator_email, coordinator_password)
         approve_and_sign(client, cycle_id, coordinator, out_dir, progress)
@@ -406,6 +375,19 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             f"({len(pdf.content) // 1024} КБ) завантажено апаратом міського голови"
         )
     return report_path
+
+
+def _extend_remote_audit(
+    client: httpx.Client, cycle_id: int, headers: dict[str, str], remote: dict[str, Any]
+) -> None:
+    """The working group extends the remote audit to the day questionnaires were accepted till."""
+    _check(
+        client.post(
+            f"/api/cycles/{cycle_id}/stages/remote_audit/extend",
+            headers=headers,
+            json={"due_on": str(remote["accepted_to"]), "reason": remote["extension_reason"]},
+        )
+    )
 
 
 def _days(first: date | str, last: date | str) -> list[date]:

@@ -9,14 +9,6 @@ import httpx
 
 from api.demo.pki import make_pki
 
-LEGAL_BASE = (
-    "Право громадян на доступ до інформації гарантується **статтею 34 Конституції України**. "
-    "Порядок доступу до публічної інформації визначає Закон України «Про доступ до публічної "
-    "інформації»; стаття 10-1 Закону визначає поняття відкритих даних.\n\n"
-    "Розміщення наборів даних на Порталі відкритих даних здійснюється відповідно до постанови "
-    "КМУ від 21.10.2015 № 835 та розпорядження міського голови від 04.10.2022 №182-р «Про "
-    "заходи реалізації політики відкритих даних у Калуській міській територіальній громаді»."
-)
 SIGNER = ("Демонстраційний Підписувач", "секретар міської ради (демонстраційний сертифікат)")
 
 
@@ -30,13 +22,19 @@ def _ok(response: httpx.Response) -> Any:
     )
 
 
-def write_narrative(client: httpx.Client, cycle_id: int, headers: dict[str, str]) -> None:
-    """The working group writes the legal-base analysis: a new version will be rendered."""
+def write_narrative(
+    client: httpx.Client, cycle_id: int, headers: dict[str, str], seed: dict[str, Any]
+) -> None:
+    """The working group edits the drafted legal-base analysis, adding the council's own acts
+    from the seed: a new version will be rendered."""
+    sections = _ok(client.get(f"/api/cycles/{cycle_id}/report/sections", headers=headers))
+    draft = next(s["markdown"] for s in sections if s["key"] == "legal_base")
+    extra = "\n\n".join(p.strip() for p in seed["narrative"]["legal_base_extra"])
     _ok(
         client.put(
             f"/api/cycles/{cycle_id}/report/sections/legal_base",
             headers=headers,
-            json={"markdown": LEGAL_BASE},
+            json={"markdown": f"{draft.rstrip()}\n\n{extra}\n"},
         )
     )
 

@@ -39,8 +39,9 @@ from models.plan import CyclePlan
 from models.services.cycles import get_cycle
 from models.services.events import list_events
 from models.services.report.context import questionnaire_counts
+from models.services.report.facts import set_figures_date
 from models.services.report.versions import downloadable_version, latest_version, load_pdf
-from models.services.stages import skip_stage
+from models.services.stages import extend_stage, skip_stage
 from models.services.surveys.questions import count_responses
 from models.settings import Settings
 
@@ -231,6 +232,61 @@ def skip_interviews(
         actor=actor,
     )
     return stage_read(stage)
+
+
+class StageExtend(BaseModel):
+    """A stage's new due date and why."""
+
+    due_on: date
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+@router.post("/{cycle_id}/stages/{kind}/extend", response_model=StageRead)
+def extend(
+    kind: StageKind,
+    body: StageExtend,
+    session: DB,
+    now: Now,
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+) -> StageRead:
+    """Move a stage's due date later (the report shows it as extended, with the reason)."""
+    stage = extend_stage(
+        session,
+        cycle_id=cycle.id,
+        kind=kind,
+        due_on=body.due_on,
+        reason=body.reason,
+        now=now,
+        actor=actor,
+    )
+    return stage_read(stage)
+
+
+class FiguresDateUpdate(BaseModel):
+    """The day the report's publication figures describe («станом на»)."""
+
+    as_of: date
+
+
+class FiguresDateRead(FiguresDateUpdate):
+    """The day the report's publication figures describe, as stored."""
+
+
+@router.put("/{cycle_id}/report/figures-date", response_model=FiguresDateRead)
+def put_figures_date(
+    body: FiguresDateUpdate,
+    session: DB,
+    now: Now,
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+) -> FiguresDateRead:
+    """Set the day the publication analysis describes; a new version will be rendered."""
+    report = set_figures_date(session, cycle_id=cycle.id, as_of=body.as_of, now=now, actor=actor)
+    assert report.figures_as_of is not None
+    return FiguresDateRead(as_of=report.figures_as_of)
 
 
 @router.get("/{cycle_id}/events", response_model=list[EventRead])

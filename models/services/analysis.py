@@ -420,6 +420,7 @@ def entry_state_context(entry: EntryAssessment) -> dict[str, Any]:
         "label": entry.label(),
         "timeliness": entry.timeliness.value,
         "overdue_days": entry.overdue_days,
+        "working_days": entry.working_days,
         "last_updated": entry.last_updated,
         "machine_readable": entry.machine_readable,
         "meets_all": entry.meets_all,

@@ -79,6 +79,8 @@ def launch_cycle(
         order_date=plan.order.date,
         order_title=plan.order.title,
         interview_schedule_on=plan.interview_schedule_on,
+        open_data_order=plan.open_data_order,
+        survey_unit=plan.survey_unit,
         survey_slug=new_token(12),
         status=CycleStatus.ACTIVE,
     )

@@ -38,12 +38,19 @@ def get_organization(session: Session, *, organization_id: int) -> Organization:
 
 
 def create_organization(
-    session: Session, *, name: str, edrpou: str | None, at: datetime, actor: Actor
+    session: Session,
+    *,
+    name: str,
+    edrpou: str | None,
+    at: datetime,
+    actor: Actor,
+    place: str | None = None,
+    website: str | None = None,
 ) -> Organization:
     """Create an information holder."""
     if session.scalar(select(Organization.id).where(Organization.name == name)) is not None:
         raise Conflict(f"Організація «{name}» вже існує.", field="name")
-    organization = Organization(name=name, edrpou=edrpou)
+    organization = Organization(name=name, edrpou=edrpou, place=place, website=website)
     session.add(organization)
     session.flush()
     record_event(
@@ -57,7 +64,13 @@ def create_organization_with_coordinator(
 ) -> Organization:
     """An organization with its units and first coordinator (the API and the CLI both use it)."""
     organization = create_organization(
-        session, name=document.name, edrpou=document.edrpou, at=at, actor=actor
+        session,
+        name=document.name,
+        edrpou=document.edrpou,
+        place=document.place,
+        website=document.website,
+        at=at,
+        actor=actor,
     )
     for unit in document.units:
         add_unit(session, organization_id=organization.id, **unit.model_dump())

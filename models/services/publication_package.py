@@ -169,7 +169,9 @@ def build_package(session: Session, *, cycle_id: int, now: datetime) -> Publicat
         if pades
         else load_pdf(session, version_id=version.id)
     )
-    context = build_report_context(session, cycle_id=cycle_id, now=now, version=version.number)
+    context = build_report_context(
+        session, cycle_id=cycle_id, now=now, version=version.number, as_of=version.figures_as_of
+    )
     items = [
         g
         for g in consolidate(session, cycle_id=cycle_id, kind=ConsolidationKind.ITEM)

@@ -5,6 +5,8 @@ An approved (and signed) version never changes: once the newest version is appro
 makes a new draft version, which the page says before anything is saved.
 """
 
+from datetime import date
+
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from api.routes.console.deps import (
     console_router,
 )
 from models.account import Account
+from models.clock import Clock
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.report import (
@@ -27,6 +30,8 @@ from models.report import (
     RecommendationStatus,
     SectionKey,
 )
+from models.services.report.context import cycle_drafts
+from models.services.report.facts import figures_date, set_figures_date
 from models.services.report.narrative import (
     MAX_MARKDOWN,
     list_sections,
@@ -63,8 +68,10 @@ def _text_page(
     typed = values or {}
     error = error or {}
     sections = []
+    clock: Clock = request.app.state.clock  # the page's own clock, as Now is
+    drafts = cycle_drafts(session, cycle_id=cycle.id, now=clock.now())
     for key, section in list_sections(session, cycle_id=cycle.id).items():
-        stored = section_markdown(key, section)
+        stored = section_markdown(key, section, drafts[key])
         sections.append(
             {
                 "key": key.value,
@@ -83,6 +90,7 @@ def _text_page(
         {
             "cycle": cycle,
             "approved_notice": approved_text_notice(session, cycle_id=cycle.id),
+            "figures_as_of": figures_date(session, cycle=cycle),
             "sections": sections,
             "recommendations": list_recommendations(session, report_id=report.id),
             "status_labels": RECOMMENDATION_STATUS_LABELS,
@@ -132,6 +140,28 @@ def save_section(
             _text_page, request, session, account, cycle, key.value, exc, {"markdown": markdown}
         )
     return see_other(f"/console/cycles/{cycle.id}/report/text#section-{key.value}")
+
+
+@router.post("/console/cycles/{cycle_id}/report/figures-date")
+def save_figures_date(
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+    as_of: FormText = "",
+) -> Response:
+    """Set the day the publication figures describe; the next version shows them as of it."""
+    try:
+        try:
+            day = date.fromisoformat(as_of.strip())
+        except ValueError as exc:
+            raise Invalid("Вкажіть дату у форматі рррр-мм-дд.", field="as_of") from exc
+        set_figures_date(session, cycle_id=cycle.id, as_of=day, now=now, actor=actor)
+    except DomainError as exc:
+        return refused(_text_page, request, session, account, cycle, "figures-date", exc)
+    return see_other(f"/console/cycles/{cycle.id}/report/text#figures-date")
 
 
 @router.post("/console/cycles/{cycle_id}/report/recommendations")

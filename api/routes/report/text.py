@@ -13,6 +13,7 @@ from api.routes.report.schemas import (
     section_read,
 )
 from models.report import SectionKey
+from models.services.report.context import cycle_drafts
 from models.services.report.narrative import list_sections, section_markdown
 from models.services.report.narrative import update_section as write_section
 from models.services.report.recommendations import (
@@ -26,10 +27,11 @@ router = APIRouter(prefix="/api/cycles", tags=["звіт"])
 
 
 @router.get("/{cycle_id}/report/sections", response_model=list[SectionRead])
-def sections(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> list[SectionRead]:
-    """The narrative sections written by the working group."""
+def sections(_account: WorkingGroup, cycle: OwnCycle, session: DB, now: Now) -> list[SectionRead]:
+    """The narrative sections: the working group's text, else the draft written from the data."""
+    drafts = cycle_drafts(session, cycle_id=cycle.id, now=now)
     return [
-        section_read(key, section_markdown(key, section))
+        section_read(key, section_markdown(key, section, drafts[key]))
         for key, section in list_sections(session, cycle_id=cycle.id).items()
     ]
 

@@ -18,11 +18,22 @@ from models.questionnaire import (
     QuestionnaireSubmission,
     SubmissionStatus,
 )
+from models.report import SectionKey
 from models.services.analysis import analyse_for_cycle, entry_state_context, publication_context
 from models.services.consolidation import consolidated_items, consolidated_systems
 from models.services.cycles import get_cycle
 from models.services.interviews import interviews_context
 from models.services.register import list_register
+from models.services.report.drafts import draft_sections
+from models.services.report.facts import (
+    PersonContext,
+    RemoteAuditContext,
+    auditors,
+    end_of_day,
+    figures_date,
+    remote_audit_facts,
+    stage_rows,
+)
 from models.services.report.narrative import SectionContext, narrative_context
 from models.services.report.recommendations import Findings, recommendations_context
 from models.services.surveys.results import survey_results
@@ -33,6 +44,8 @@ class OrganizationContext(TypedDict):
     """The organization whose audit it is."""
 
     name: str
+    place: str  # "м. Калуш", or ""
+    website: str  # its official site, or ""
 
 
 class CycleContext(TypedDict):
@@ -42,7 +55,11 @@ class CycleContext(TypedDict):
     order_number: str
     order_date: date
     order_title: str
-    interview_schedule_on: date | None  # approval of the interview schedule
+    interview_schedule_on: date | None  # planned day to approve the interview schedule
+    open_data_order: str  # the holder's own act on open data, as cited, or ""
+    survey_unit: str  # the unit that runs the consultation and announces it, or ""
+    auditors: list[PersonContext]
+    involved: int  # other persons the order involves
 
 
 class UnitContext(TypedDict):
@@ -61,6 +78,9 @@ class StageContext(TypedDict):
     due_on: date
     status_label: str
     skipped_reason: str | None
+    planned_due_on: date  # the due date the order set (differs when extended)
+    extended: bool
+    extension_reason: str
 
 
 class CountsContext(TypedDict):
@@ -116,9 +136,11 @@ class ReportContext(TypedDict):
     cycle: CycleContext
     generated_at: datetime  # aware, Europe/Kyiv
     version: int
+    figures_as_of: date  # the day the publication figures describe ("станом на")
     units: list[UnitContext]
     stages: list[StageContext]
     counts: CountsContext
+    remote_audit: RemoteAuditContext
     annex1: list[RegisterEntryContext]
     publication: dict[str, Any]  # analysis.publication_context
     annex2: list[dict[str, Any]]  # consolidation.consolidated_systems
@@ -183,32 +205,48 @@ def questionnaire_counts(session: Session, *, cycle_id: int) -> dict[str, int]:
 
 
 def build_report_context(
-    session: Session, *, cycle_id: int, now: datetime, version: int
+    session: Session, *, cycle_id: int, now: datetime, version: int, as_of: date | None = None
 ) -> ReportContext:
-    """Everything the report templates show from the figures (see docs/report_context.md)."""
+    """Everything the report templates show from the figures (see docs/report_context.md).
+
+    The publication figures describe `as_of` (by default the report's frozen figures date,
+    facts.figures_date), never the day the PDF is rendered.
+    """
     cycle = get_cycle(session, cycle_id=cycle_id)
     organization = session.get(Organization, cycle.organization_id)
     assert organization is not None
     units = _audited_units(session, cycle_id=cycle_id)
     results = survey_results(session, cycle_id=cycle_id)
     register = list_register(session, organization_id=cycle.organization_id)
+    as_of = as_of or figures_date(session, cycle=cycle)
     publication = analyse_for_cycle(
-        session, organization_id=cycle.organization_id, year=cycle.year, as_of=now
+        session, organization_id=cycle.organization_id, year=cycle.year, as_of=end_of_day(as_of)
     )
+    people, involved = auditors(session, cycle_id=cycle_id)
+    stage_dates = stage_rows(session, cycle=cycle)
     participants = results[0].participants if results else 0
     proposals = sum(len(r.texts) for r in results if r.kind == "text")
     questionnaires = questionnaire_counts(session, cycle_id=cycle_id)
     return {
-        "organization": {"name": organization.name},
+        "organization": {
+            "name": organization.name,
+            "place": organization.place or "",
+            "website": organization.website or "",
+        },
         "cycle": {
             "year": cycle.year,
             "order_number": cycle.order_number,
             "order_date": cycle.order_date,
             "order_title": cycle.order_title,
             "interview_schedule_on": cycle.interview_schedule_on,
+            "open_data_order": cycle.open_data_order,
+            "survey_unit": cycle.survey_unit,
+            "auditors": people,
+            "involved": involved,
         },
         "generated_at": now.astimezone(KYIV),
         "version": version,
+        "figures_as_of": as_of,
         "units": [{"name": u.name, "kind_label": UNIT_KIND_LABELS[u.kind]} for u in units],
         "stages": [
             {
@@ -218,9 +256,13 @@ def build_report_context(
                 "due_on": stage.due_on,
                 "status_label": STAGE_STATUS_LABELS[stage.status],
                 "skipped_reason": stage.skipped_reason,
+                "planned_due_on": dates["planned_due_on"],
+                "extended": dates["extended"],
+                "extension_reason": dates["extension_reason"],
             }
-            for stage in cycle.stages
+            for stage, dates in zip(cycle.stages, stage_dates, strict=True)
         ],
+        "remote_audit": remote_audit_facts(session, cycle_id=cycle_id),
         "counts": {
             "units": len(units),
             "questionnaires": questionnaires["questionnaires"],
@@ -274,16 +316,27 @@ def report_findings(context: ReportContext) -> Findings:
         year=context["cycle"]["year"],
         register_states=[(entry["name"], entry["state"]) for entry in context["annex1"]],
         resident_texts=[t for q in context["annex3"] if q["kind"] == "text" for t in q["texts"]],
+        annex1=list(context["annex1"]),
+        private_total=int(context["publication"]["totals"]["private"]),
+        open_data_order=context["cycle"]["open_data_order"],
     )
+
+
+def cycle_drafts(session: Session, *, cycle_id: int, now: datetime) -> dict[SectionKey, str]:
+    """Each narrative section's draft from the cycle's data, as the console offers it."""
+    context = build_report_context(session, cycle_id=cycle_id, now=now, version=0)
+    interviews = interviews_context(session, cycle_id=cycle_id)
+    return draft_sections({**context, "interviews": interviews})
 
 
 def full_report_context(
     session: Session, *, cycle_id: int, now: datetime, version: int
 ) -> FullReportContext:
-    """The figures' context plus the working group's text and the interviews."""
+    """The figures' context plus the working group's text (or the drafts) and the interviews."""
     context = build_report_context(session, cycle_id=cycle_id, now=now, version=version)
-    narrative = narrative_context(session, cycle_id=cycle_id)
     interviews = interviews_context(session, cycle_id=cycle_id)
+    drafts = draft_sections({**context, "interviews": interviews})
+    narrative = narrative_context(session, cycle_id=cycle_id, drafts=drafts)
     recommendations = recommendations_context(
         session, cycle_id=cycle_id, findings=report_findings(context)
     )

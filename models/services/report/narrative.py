@@ -1,5 +1,6 @@
 """The working group's narrative sections of the report: Markdown, sanitised to HTML."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TypedDict
 
@@ -25,16 +26,6 @@ ALLOWED_TAGS = {
     "ul", "ol", "li", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "a", "hr",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
-
-DEFAULT_LEGAL_BASE = (
-    "Право громадян на доступ до інформації гарантується статтею 34 Конституції України. "
-    "Порядок здійснення та забезпечення права кожного на доступ до публічної інформації "
-    "визначається Законом України «Про доступ до публічної інформації»; стаття 10-1 Закону "
-    "визначає поняття відкритих даних та умови їх оприлюднення.\n\n"
-    "Перелік наборів даних, які підлягають оприлюдненню у формі відкритих даних, затверджено "
-    "постановою Кабінету Міністрів України від 21.10.2015 № 835 «Про затвердження Положення "
-    "про набори даних, які підлягають оприлюдненню у формі відкритих даних»."
-)
 
 
 def markdown_to_html(text: str) -> Markup:
@@ -67,11 +58,11 @@ def list_sections(session: Session, *, cycle_id: int) -> dict[SectionKey, Report
     return {key: stored.get(key) for key in SectionKey}
 
 
-def section_markdown(key: SectionKey, section: ReportSection | None) -> str:
-    """The section's Markdown; the legal base has a default text until the group writes one."""
+def section_markdown(key: SectionKey, section: ReportSection | None, default: str = "") -> str:
+    """The section's Markdown: the working group's text, else the draft from the data."""
     if section is not None:
         return section.markdown
-    return DEFAULT_LEGAL_BASE if key == SectionKey.LEGAL_BASE else ""
+    return default
 
 
 def update_section(
@@ -108,12 +99,15 @@ class SectionContext(TypedDict):
     html: Markup  # empty when not written
 
 
-def narrative_context(session: Session, *, cycle_id: int) -> dict[str, SectionContext]:
-    """Each section's sanitised HTML (empty Markup when not written) and its label."""
+def narrative_context(
+    session: Session, *, cycle_id: int, drafts: Mapping[SectionKey, str] | None = None
+) -> dict[str, SectionContext]:
+    """Each section's sanitised HTML (the draft when not written; empty Markup without one)."""
+    drafts = drafts or {}
     return {
         key.value: {
             "label": SECTION_LABELS[key],
-            "html": markdown_to_html(section_markdown(key, section)),
+            "html": markdown_to_html(section_markdown(key, section, drafts.get(key, ""))),
         }
         for key, section in list_sections(session, cycle_id=cycle_id).items()
     }

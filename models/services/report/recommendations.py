@@ -1,7 +1,8 @@
 """Recommendations proposed from the report's findings, for the working group to keep, edit
 or drop, and the ones it writes itself."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,17 +15,18 @@ from models.errors import Invalid, NotFound
 from models.organization import Unit
 from models.questionnaire import InformationSystem, QuestionnaireSubmission, SubmissionStatus
 from models.report import Recommendation, RecommendationStatus
+from models.security import sha256_hex
 from models.services.events import record_cycle_event
+from models.services.report.findings import (
+    of_datasets_ua,
+    private_summary,
+    quoted,
+    unit_actions,
+    unit_findings,
+)
 from models.services.report.rendering import request_render
 from models.services.report.versions import ensure_report
-
-MAX_NAMES = 10  # a recommendation names at most this many datasets or units
-
-
-def _names(names: list[str]) -> str:
-    shown = "; ".join(f"«{n}»" for n in names[:MAX_NAMES])
-    rest = len(names) - MAX_NAMES
-    return shown + (f" та ще {rest}" if rest > 0 else "")
+from report_templates.environment import plural_ua
 
 
 def _units_without_questionnaire(session: Session, *, cycle_id: int) -> list[str]:
@@ -73,54 +75,62 @@ class Findings:
     year: int  # the audit's year
     register_states: list[tuple[str, dict[str, Any]]]  # each register entry's name and state
     resident_texts: list[str]  # the survey's free-text answers, in order
+    annex1: list[Mapping[str, Any]] = field(default_factory=list)  # entries with their units
+    private_total: int = 0  # register entries in private mode (each once)
+    open_data_order: str = ""  # the holder's act on open data, as the order cites it
+
+
+def _key(prefix: str, name: str) -> str:
+    # Stable across syncs, short enough for the column whatever the unit's name.
+    return f"{prefix}:{sha256_hex(name.encode())[:16]}"
 
 
 def proposed_recommendations(
     session: Session, *, cycle_id: int, findings: Findings
 ) -> dict[str, str]:
-    """Recommendations that follow from the findings, keyed by the finding."""
+    """Recommendations that follow from the findings, keyed by the finding: the units with
+    most to put right first, each with what to do, then the measures for the whole holder."""
     proposals: dict[str, str] = {}
-    states = findings.register_states
-    overdue = [name for name, state in states if state.get("timeliness") == "overdue"]
-    if overdue:
-        proposals["overdue_datasets"] = (
-            f"відповідальним особам оновити набори даних, оновлення яких прострочено "
-            f"({len(overdue)}): {_names(overdue)}"
-        )
-    not_machine = [name for name, state in states if state.get("machine_readable") is False]
-    if not_machine:
-        proposals["not_machine_readable"] = (
-            "перевести у машиночитані формати (CSV, JSON, XML) ресурси наборів даних, "
-            f"оприлюднені у форматах, що не є машиночитаними ({len(not_machine)}): "
-            f"{_names(not_machine)}"
-        )
-    missing = [name for name, state in states if state.get("code") == "missing"]
-    if missing:
-        proposals["missing_datasets"] = (
-            f"оприлюднити набори даних з переліку, які не оприлюднено ({len(missing)}): "
-            f"{_names(missing)}"
-        )
+    per_unit = unit_findings(findings.annex1)
+    for found in per_unit:
+        actions = unit_actions(found)
+        if actions:
+            proposals[_key("unit", found.name)] = actions
     silent = _units_without_questionnaire(session, cycle_id=cycle_id)
     if silent:
         proposals["units_without_questionnaire"] = (
-            f"забезпечити проходження анкетування у підрозділах, які не подали анкет: "
-            f"{_names(silent)}"
+            "керівникам підрозділів, працівники яких не подали анкет, забезпечити "
+            f"проходження анкетування під час наступного аудиту: {'; '.join(silent)}"
+        )
+    _, private = private_summary(per_unit)
+    if findings.private_total:
+        proposals["private_datasets"] = (
+            "після припинення або скасування воєнного стану відновити публічний доступ до "
+            f"{of_datasets_ua(findings.private_total)} даних, оприлюднених у приватному режимі, "
+            f"та оновити їх відповідно до встановленої періодичності ({private})"
         )
     personal = _personal_data_systems(session, cycle_id=cycle_id)
     if personal:
         proposals["personal_data_systems"] = (
             "під час оприлюднення даних з інформаційних систем, що містять персональні дані, "
-            f"забезпечити їх знеособлення: {_names(personal)}"
+            f"забезпечити їх знеособлення: {quoted(personal)}"
         )
-    texts = findings.resident_texts
+    texts = [t for t in findings.resident_texts if t.strip()]
     if texts:
-        top = [t for t in texts if t.strip()][:3]
         proposals["top_proposals"] = (
-            "розглянути пропозиції мешканців, отримані під час консультацій з громадськістю, "
-            f"під час визначення пріоритетних наборів даних, зокрема: {_names(top)}"
+            f"розглянути всі {len(texts)} "
+            f"{plural_ua(len(texts), 'пропозицію', 'пропозиції', 'пропозицій')} мешканців, "
+            "отримані під час консультацій з громадськістю (Додаток 3), під час визначення "
+            f"пріоритетних наборів даних, зокрема: {quoted(texts[:3])}"
+        )
+    if findings.open_data_order:
+        proposals["open_data_order"] = (
+            f"внести за результатами інформаційного аудиту необхідні зміни до "
+            f"{findings.open_data_order}"
         )
     proposals["next_audit"] = (
-        f"провести наступний інформаційний аудит з урахуванням досвіду {findings.year} року"
+        f"розробити та затвердити план проведення наступного інформаційного аудиту "
+        f"з урахуванням досвіду {findings.year} року"
     )
     return proposals
 

@@ -1,7 +1,7 @@
 """The report's versions: which one is due, storing a rendered one, approval and what may be
 downloaded. Draft → approved (its PDF frozen; any change renders a new version) → signed."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -62,7 +62,13 @@ def render_due(session: Session, *, cycle_id: int) -> bool:
 
 
 def store_version(
-    session: Session, *, cycle_id: int, pdf: bytes, number: int, now: datetime
+    session: Session,
+    *,
+    cycle_id: int,
+    pdf: bytes,
+    number: int,
+    now: datetime,
+    figures_as_of: date | None = None,
 ) -> ReportVersion:
     """Store a rendered PDF as a new draft version of the cycle's report."""
     report = get_report(session, cycle_id=cycle_id)
@@ -75,6 +81,7 @@ def store_version(
         number=number,
         status=ReportStatus.DRAFT,
         generated_at=now,
+        figures_as_of=figures_as_of,
         sha256=sha256_hex(pdf),
         size=len(pdf),
         pdf=pdf,
