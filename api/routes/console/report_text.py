@@ -30,8 +30,8 @@ from models.report import (
     RecommendationStatus,
     SectionKey,
 )
-from models.services.report.context import cycle_drafts
 from models.services.report.facts import figures_date, set_figures_date
+from models.services.report.linter import review_text
 from models.services.report.narrative import (
     MAX_MARKDOWN,
     list_sections,
@@ -69,7 +69,8 @@ def _text_page(
     error = error or {}
     sections = []
     clock: Clock = request.app.state.clock  # the page's own clock, as Now is
-    drafts = cycle_drafts(session, cycle_id=cycle.id, now=clock.now())
+    review = review_text(session, cycle_id=cycle.id, now=clock.now())
+    drafts = review.drafts
     for key, section in list_sections(session, cycle_id=cycle.id).items():
         stored = section_markdown(key, section, drafts[key])
         sections.append(
@@ -91,6 +92,7 @@ def _text_page(
             "cycle": cycle,
             "approved_notice": approved_text_notice(session, cycle_id=cycle.id),
             "figures_as_of": figures_date(session, cycle=cycle),
+            "lint": review.findings,
             "sections": sections,
             "recommendations": list_recommendations(session, report_id=report.id),
             "status_labels": RECOMMENDATION_STATUS_LABELS,
