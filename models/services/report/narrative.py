@@ -39,9 +39,13 @@ DEFAULT_LEGAL_BASE = (
 
 def markdown_to_html(text: str) -> Markup:
     """Markdown as sanitised HTML, safe to place in the report and on pages."""
-    # Raw HTML typed by a user is escaped first, so only Markdown's own markup survives.
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    html = markdown.markdown(escaped, extensions=["tables", "sane_lists"], output_format="html")
+    # Raw HTML a user types is shown as text: Markdown's raw-HTML rules are switched off, so
+    # its serializer escapes "<" and "&" once (escaping the input first broke "> quote" and
+    # showed code spans' "<" as "&lt;"). nh3 below still removes anything not allowed.
+    md = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    html = md.convert(text)
     # Headings inside a section are demoted below the report's own h2/h3.
     for level in (3, 2, 1):
         html = html.replace(f"<h{level}>", f"<h{level + 3}>").replace(
