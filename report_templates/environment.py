@@ -185,7 +185,7 @@ def finalize(value: Any) -> Any:
     return value
 
 
-_URL_BREAK = re.compile(r"(?<=[/.?&=_-])")
+_URL_BREAK = re.compile(r"(?<=[/.?&=_:-])|(?=@)")
 
 
 def url_breaks(value: str) -> Markup:

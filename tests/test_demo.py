@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from tests.pdftext import page_text
+
 pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
 
 
@@ -27,7 +29,7 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     report = out / "report.pdf"
     assert f"Звіт: {report.resolve()}" in result.stdout
     assert "HTTP 409" in result.stdout  # the late questionnaire was refused
-    text = re.sub(r"\s+", " ", "\n".join(p.extract_text() or "" for p in PdfReader(report).pages))
+    text = re.sub(r"\s+", " ", "\n".join(page_text(p) for p in PdfReader(report).pages))
     for stage_dates in (
         "23.09.2024 – 27.09.2024",
         "23.09.2024 – 06.10.2024",

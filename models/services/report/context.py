@@ -167,11 +167,10 @@ def _publication(session: Session, organization_id: int, analysis: Any) -> dict[
     """The publication context with each unit's kind, for the separate tables of units and of
     municipal enterprises."""
     context = publication_context(analysis)
-    kinds = dict(
-        session.execute(
-            select(Unit.name, Unit.kind).where(Unit.organization_id == organization_id)
-        ).tuples()
-    )
+    rows = session.execute(
+        select(Unit.name, Unit.kind).where(Unit.organization_id == organization_id)
+    ).tuples()
+    kinds = {name: kind for name, kind in rows}
     for row in context["units"]:
         kind = kinds.get(row["name"], UnitKind.EXECUTIVE_UNIT)
         row["kind"] = (
