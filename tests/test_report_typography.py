@@ -289,10 +289,9 @@ def test_house_style(tmp_path: Path) -> None:
         Margins.parse("20 10")
     pdf = render(sample_context(), style=style)
     reader = PdfReader(io.BytesIO(pdf))
+    resources: list[Any] = [page["/Resources"] for page in reader.pages]
     fonts = " ".join(
-        str(f.get_object()["/BaseFont"])
-        for page in reader.pages
-        for f in page["/Resources"].get("/Font", {}).values()
+        str(f.get_object()["/BaseFont"]) for r in resources for f in r.get("/Font", {}).values()
     )
     assert "DejaVu-Sans-Report" in fonts
     first: Any = reader.pages[0]["/Resources"]
