@@ -188,10 +188,18 @@ def finalize(value: Any) -> Any:
 _URL_BREAK = re.compile(r"(?<=[/.?&=_:-])|(?=@)")
 
 
+URL_CHUNK = 24  # a longer run without a separator (a hash, a token) gets breaks of its own
+
+
 def url_breaks(value: str) -> Markup:
     """A URL with break opportunities after its separators: a long one wraps at "/" or "."
-    instead of being cut between two letters without a hyphen."""
-    parts = _URL_BREAK.split(str(value))
+    instead of being cut between two letters without a hyphen (report.css sets no
+    overflow-wrap on URL cells: WeasyPrint's break-word cuts a link's text greedily)."""
+    parts = [
+        part[i : i + URL_CHUNK]
+        for part in _URL_BREAK.split(str(value))
+        for i in range(0, max(len(part), 1), URL_CHUNK)
+    ]
     return Markup("<wbr>").join(escape(p) for p in parts)
 
 

@@ -200,6 +200,8 @@ def test_markdown_renders_as_markdown_and_html_stays_text() -> None:
     assert "&lt;b&gt;жирний&lt;/b&gt;" in html
     assert "<script>" not in html
     assert "<b>" not in html
+    quoted = str(markdown_to_html('Закон "Про доступ" і п\'ять `a"b` [x](https://a.ua/"q")'))
+    assert 'Закон «Про доступ» і п’ять <code>a"b</code>' in quoted
 
 
 def test_annex1_tables_by_kind_with_dates_and_officials() -> None:
