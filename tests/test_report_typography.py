@@ -298,3 +298,30 @@ def test_house_style(tmp_path: Path) -> None:
     assert "DejaVu-Sans-Report" in fonts
     first: Any = reader.pages[0]["/Resources"]
     assert "/XObject" in first  # the logo
+
+
+def test_rating_ties_in_ukrainian_order() -> None:
+    """Units with the same rating are listed alphabetically: «і» in its Ukrainian place."""
+    from models.periodicity import parse_periodicity
+    from models.publication import PublicationState
+    from models.services.analysis import Observation, assess_entry, summarise
+
+    units = ["Департамент культури", "Департамент інфраструктури", "Відділ ґрунтів", "Відділ гри"]
+    entries = [
+        assess_entry(
+            number=n,
+            name=f"Набір {n}",
+            units=(unit,),
+            periodicity=parse_periodicity("щороку"),
+            observation=Observation(state=PublicationState.MISSING),
+            today=date(2024, 10, 14),
+        )
+        for n, unit in enumerate(units, start=1)
+    ]
+    ranked, _ = summarise(entries)
+    assert [s.name for s in ranked] == [
+        "Відділ гри",
+        "Відділ ґрунтів",
+        "Департамент інфраструктури",
+        "Департамент культури",
+    ]
