@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from tests.pdftext import page_text
+from tests.pdftext import broken_words, page_text, pdftotext_lines, short_hyphen_fragments
 
 pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
 
@@ -42,3 +42,15 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     assert "Калуська міська рада" in text
     assert "Кількість учасників опитування: 38" in text
     assert "з 17 підрозділів" in text
+
+    # Issue 13's "done when", on the demo's own report: tagged, no word broken without a
+    # hyphen, and Annex 2 beginning on a page that holds its first row.
+    info = subprocess.run(["pdfinfo", str(report)], capture_output=True, text=True, check=True)
+    assert re.search(r"^Tagged:\s+yes$", info.stdout, re.M), info.stdout
+    lines = pdftotext_lines(report)
+    assert broken_words(lines) == []
+    assert short_hyphen_fragments(lines) == []
+    pages = [re.sub(r"\s+", " ", page_text(p)) for p in PdfReader(report).pages]
+    annex2 = next(p for n, p in enumerate(pages) if n > 1 and "Додаток 2. Перелік" in p)
+    header_end = annex2.index("використовують") + len("використовують")
+    assert re.match(r" 1 \S", annex2[header_end:]), annex2[header_end : header_end + 80]
