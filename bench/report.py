@@ -8,7 +8,10 @@ the same run, the baseline: the same HTML as one WeasyPrint document in one proc
 one JSON line. Targets on a 2-core machine: seconds <= 60, peak memory of the process tree
 <= 1.5 GB, seconds <= 0.6 x baseline; doubling N at most 2.2 x the time.
 
-    python bench/report.py [--rows 5000] [--no-baseline]
+    python bench/report.py [--rows 5000] [--no-baseline] [--tagged]
+
+--tagged also renders the tagged PDF (one document in one worker, report_templates/tagged.py)
+and reports its time against the parallel render.
 """
 
 import argparse
@@ -30,6 +33,7 @@ import psutil  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+from models.actor import Actor  # noqa: E402
 from models.cycle import AuditedUnit  # noqa: E402
 from models.plan import CyclePlan  # noqa: E402
 from models.questionnaire import (  # noqa: E402
@@ -111,7 +115,7 @@ def build_cycle(rows: int) -> int:
     unit_count = max(4, rows // 25)
     with session_scope() as session:
         org = create_organization(
-            session, name="Велика міська рада", edrpou=None, at=NOW, actor="bench"
+            session, name="Велика міська рада", edrpou=None, at=NOW, actor=Actor(label="bench")
         )
         units = [
             add_unit(session, organization_id=org.id, name=f"Управління № {n} міської ради")
@@ -139,7 +143,12 @@ def build_cycle(rows: int) -> int:
             }
         )
         cycle = launch_cycle(
-            session, organization_id=org.id, plan=plan, secret_key="bench", now=NOW, actor="bench"
+            session,
+            organization_id=org.id,
+            plan=plan,
+            secret_key="bench",
+            now=NOW,
+            actor=Actor(label="bench"),
         )
         add_register_entries(
             session,
@@ -270,6 +279,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000, help="register entries (N)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the one-document render")
+    parser.add_argument(
+        "--tagged", action="store_true", help="also the tagged (accessible) one-document render"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -317,6 +329,18 @@ def main() -> int:
                 "baseline_peak_memory_mb": round(baseline_memory.peak / 2**20),
                 "baseline_cpu_seconds": round(baseline_memory.cpu_seconds, 1),
                 "ratio": round(seconds / baseline, 2),
+            }
+        if args.tagged:
+            with PeakMemory() as tagged_memory:
+                started = time.monotonic()
+                tagged = render(context, memory_mb=settings.render_memory_mb, tagged=True)
+                tagged_seconds = time.monotonic() - started
+            result |= {
+                "tagged_seconds": round(tagged_seconds, 1),
+                "tagged_pages": pages(tagged),
+                "tagged_peak_memory_mb": round(tagged_memory.peak / 2**20),
+                "tagged_cpu_seconds": round(tagged_memory.cpu_seconds, 1),
+                "tagged_ratio": round(tagged_seconds / seconds, 2),
             }
     # The machine is shared: the 1-minute load average before and after tells how busy it was.
     result["load_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]

@@ -21,14 +21,35 @@ from models.services.report.versions import (
 from models.settings import Settings
 from report_templates.environment import RenderError
 from report_templates.render import render
+from report_templates.style import HouseStyle, Margins
+
+
+def house_style(settings: Settings) -> HouseStyle:
+    """The installation's house style for the report (a RenderError names a bad setting)."""
+    try:
+        return HouseStyle(
+            font=settings.report_font,
+            size_pt=settings.report_font_size_pt,
+            margins=Margins.parse(settings.report_margins_mm),
+            logo=settings.report_logo,
+        )
+    except (ValueError, OSError) as exc:
+        raise RenderError(f"Налаштування оформлення звіту (INFOAUDIT_REPORT_*): {exc}") from exc
 
 
 def render_pdf(context: FullReportContext) -> bytes:
-    """The report's PDF with the installation's render worker count and memory cap."""
+    """The report's PDF with the installation's render worker count, memory cap, tagging and
+    house style."""
     # Read when the render runs, not the process-wide cached settings: a changed cap applies
     # to the next render.
     settings = Settings()
-    return render(context, workers=settings.render_workers, memory_mb=settings.render_memory_mb)
+    return render(
+        context,
+        workers=settings.render_workers,
+        memory_mb=settings.render_memory_mb,
+        tagged=settings.render_tagged,
+        style=house_style(settings),
+    )
 
 
 def render_version(

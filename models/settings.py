@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     # Report rendering: worker processes (0: min(2, CPUs)) and each one's address-space cap.
     render_workers: int = 0
     render_memory_mb: int = 1400
+    # A tagged (accessible) PDF: laid out as one document in one worker; off, in parallel parts
+    # (report_templates/tagged.py says why the parts cannot keep the structure tree).
+    render_tagged: bool = True
+    # The council's house style for the report (README, "House style"): "serif" or "sans",
+    # the body size in points (10–14), margins "top right bottom left" in mm, a logo file.
+    report_font: str = "serif"
+    report_font_size_pt: float = 12.0
+    report_margins_mm: str = "20 10 20 30"
+    report_logo: Path | None = None
     # A CKAN API token for publishing (and for reading private datasets in snapshots).
     portal_token: str | None = None
 

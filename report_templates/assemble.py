@@ -28,15 +28,15 @@ from weasyprint import HTML
 
 from report_templates.chunking import Heading
 from report_templates.environment import TEMPLATES_DIR, RenderError, TemplateOnlyURLFetcher
+from report_templates.style import DEFAULT_STYLE, Margins
 
 PDF_VARIANT = "pdf/a-3u"
 
-# Where report.css's @page puts the page number: bottom-centre of A4 with margins
-# 22 12 20 25 mm, 9 pt, #333.
+# Where report.css's @page puts the page number: centred between the side margins of each
+# page (portrait or landscape), in the middle of the bottom margin, 9 pt, #333. The margins
+# are the house style's (report_templates/style.py).
 MM = 72 / 25.4
 NUMBER_SIZE = 9.0
-NUMBER_CENTRE_X = 25 * MM + (210 - 25 - 12) * MM / 2
-NUMBER_BASELINE_Y = 20 * MM / 2 - NUMBER_SIZE * 0.35
 
 # Catalog entries not taken from the front part: the page tree and outline are rebuilt, and
 # its named destinations point at its own anchors only.
@@ -66,7 +66,7 @@ def _digits_pdf() -> bytes:
     html = (
         '<html><head><link rel="stylesheet" href="report.css">'
         "<style>@page{size:A4;margin:0}body{margin:0;"
-        f'font-family:"DejaVu Sans Report";font-size:{NUMBER_SIZE}pt}}</style>'
+        f'font-family:"DejaVu Serif Report";font-size:{NUMBER_SIZE}pt}}</style>'
         '</head><body><p style="text-indent:0">'
         "0123456789</p></body></html>"
     )
@@ -114,9 +114,12 @@ def _digit_font(writer: PdfWriter) -> tuple[IndirectObject, dict[str, str], dict
     )
 
 
-def stamp_page_numbers(writer: PdfWriter, *, first_numbered: int = 2) -> None:
+def stamp_page_numbers(
+    writer: PdfWriter, *, first_numbered: int = 2, margins: Margins = DEFAULT_STYLE.margins
+) -> None:
     """The numbering pass: draw each page's number (from ``first_numbered`` on) at the foot."""
     font_ref, codes, widths = _digit_font(writer)
+    baseline_y = margins.bottom * MM / 2 - NUMBER_SIZE * 0.35
     opening = DecodedStreamObject()
     opening.set_data(b"q\n")
     opening_ref = writer._add_object(opening)
@@ -125,12 +128,14 @@ def stamp_page_numbers(writer: PdfWriter, *, first_numbered: int = 2) -> None:
             continue
         label = str(number)
         width = sum(widths[d] for d in label) * NUMBER_SIZE / 1000
-        x = NUMBER_CENTRE_X - width / 2
+        page_width = float(page.mediabox.width)
+        centre_x = margins.left * MM + (page_width - (margins.left + margins.right) * MM) / 2
+        x = centre_x - width / 2
         hex_codes = "".join(codes[d] for d in label)
         stamp = DecodedStreamObject()
         stamp.set_data(
             f"\nQ\nq 0.2 0.2 0.2 rg BT /FInfoauditNum {NUMBER_SIZE:g} Tf "
-            f"{x:.2f} {NUMBER_BASELINE_Y:.2f} Td <{hex_codes}> Tj ET Q\n".encode("ascii")
+            f"{x:.2f} {baseline_y:.2f} Td <{hex_codes}> Tj ET Q\n".encode("ascii")
         )
         contents = page.get("/Contents")
         existing = contents.get_object() if contents is not None else ArrayObject()
@@ -187,8 +192,9 @@ def adopt_catalog(writer: PdfWriter, reader: PdfReader) -> None:
 class Assembler:
     """Builds the report from its parts: body parts in order as they come, then the front."""
 
-    def __init__(self, catalog_pdf: bytes) -> None:
+    def __init__(self, catalog_pdf: bytes, margins: Margins = DEFAULT_STYLE.margins) -> None:
         """Start with the draft front's catalog; its pages are not used (the final front's are)."""
+        self.margins = margins
         self.writer = PdfWriter()
         adopt_catalog(self.writer, PdfReader(io.BytesIO(catalog_pdf)))
 
@@ -210,7 +216,7 @@ class Assembler:
         writer = self.writer
         for index, page in enumerate(PdfReader(io.BytesIO(front_pdf)).pages):
             writer.insert_page(page, index)
-        stamp_page_numbers(writer)
+        stamp_page_numbers(writer, margins=self.margins)
         for link in links:
             target = targets.get(link.anchor)
             if target is None:

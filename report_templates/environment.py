@@ -4,8 +4,11 @@ them too)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import mimetypes
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,7 +19,10 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from models.ukrainian import clause, collation_key, sort_names, typographic
 
 TEMPLATES_DIR: Path = Path(__file__).resolve().parent
 TEMPLATE_NAME: str = "report.html.j2"
@@ -45,6 +51,9 @@ _CONTENT_TYPES: dict[str, str] = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }
+
+
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/svg+xml"})
 
 
 class _NoHarfBuzzNotice(logging.Filter):
@@ -86,8 +95,10 @@ class TemplateOnlyURLFetcher(URLFetcher):
         return path
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
-        """Return the bytes of a templates-folder file; refuse everything else."""
+        """Return the bytes of a templates-folder file or an inline image; refuse the rest."""
         self._request = None
+        if url.startswith("data:"):
+            return self.inline_image(url)
         path = self.resolve(url)
         content_type = _CONTENT_TYPES.get(path.suffix.lower()) or (
             mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -95,6 +106,19 @@ class TemplateOnlyURLFetcher(URLFetcher):
         return URLFetcherResponse(
             path.as_uri(), path.read_bytes(), {"Content-Type": content_type}, 200
         )
+
+    @staticmethod
+    def inline_image(url: str) -> URLFetcherResponse:
+        """A base64 data: URI of an image (the house style's logo): no file, no network."""
+        header, _, payload = url[5:].partition(",")
+        media_type, _, encoding = header.partition(";")
+        if media_type not in INLINE_IMAGE_TYPES or encoding != "base64":
+            raise ResourceRefusedError(f"Refused inline resource: {url[:60]!r}")
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except binascii.Error as exc:
+            raise ResourceRefusedError("Refused malformed inline image") from exc
+        return URLFetcherResponse(url[:60], data, {"Content-Type": media_type}, 200)
 
 
 def date_ua(value: date | datetime | None) -> str:
@@ -126,6 +150,12 @@ def percent_ua(value: float | int | None) -> str:
     return f"{rounded:f}".replace(".", ",") + " %"
 
 
+def number_ua(value: float | int) -> str:
+    """A number with a decimal comma and no needless zeros: 0.25 -> «0,25», 100.0 -> «100»."""
+    text = f"{Decimal(str(value)).normalize():f}"
+    return text.replace(".", ",")
+
+
 def plural_ua(count: int, one: str, few: str, many: str) -> str:
     """Pick the Ukrainian noun form for ``count`` (1 запис, 2 записи, 5 записів)."""
     n = abs(int(count))
@@ -144,6 +174,42 @@ def is_http_url(value: Any) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
+def finalize(value: Any) -> Any:
+    """Every printed value: user text gets Ukrainian quotes, apostrophes and single stops.
+
+    Markup (the sanitised narrative, the charts, the house style) is already HTML whose
+    attributes must keep their straight quotes; it is printed as it is.
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return typographic(value)
+    return value
+
+
+_URL_BREAK = re.compile(r"(?<=[/.?&=_:-])|(?=@)")
+
+
+URL_CHUNK = 24  # a longer run without a separator (a hash, a token) gets breaks of its own
+
+
+def url_breaks(value: str) -> Markup:
+    """A URL with break opportunities after its separators: a long one wraps at "/" or "."
+    instead of being cut between two letters without a hyphen (report.css sets no
+    overflow-wrap on URL cells: WeasyPrint's break-word cuts a link's text greedily)."""
+    parts = [
+        part[i : i + URL_CHUNK]
+        for part in _URL_BREAK.split(str(value))
+        for i in range(0, max(len(part), 1), URL_CHUNK)
+    ]
+    return Markup("<wbr>").join(escape(p) for p in parts)
+
+
+def sort_ua(values: Any, attribute: str | None = None) -> list[Any]:
+    """Jinja filter: names (or items by an attribute) in Ukrainian alphabetical order."""
+    if attribute is None:
+        return sort_names(values)
+    return sorted(values, key=lambda item: collation_key(str(item[attribute])))
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """Build the (cached) Jinja environment with autoescaping and strict undefined."""
@@ -154,12 +220,17 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=finalize,
     )
     env.filters["date_ua"] = date_ua
     env.filters["date_long"] = date_long
     env.filters["datetime_ua"] = datetime_ua
     env.filters["percent_ua"] = percent_ua
     env.filters["plural_ua"] = plural_ua
+    env.filters["number_ua"] = number_ua
+    env.filters["clause"] = clause
+    env.filters["url_breaks"] = url_breaks
+    env.filters["sort_ua"] = sort_ua
     env.tests["http_url"] = is_http_url
     return env
 

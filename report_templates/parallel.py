@@ -43,6 +43,7 @@ from report_templates.environment import (
     environment,
     render_html,
 )
+from report_templates.style import DEFAULT_STYLE, Margins
 
 FULL_CSS_LINK = '<link rel="stylesheet" href="sections/full.css">'
 # Numbers come from the numbering pass; a part's first page keeps the running header.
@@ -227,18 +228,12 @@ def _pool(workers: int, memory_mb: int) -> ProcessPoolExecutor:
     )
 
 
-def render_parallel(
-    context: Mapping[str, Any], *, workers: int | None = None, memory_mb: int = DEFAULT_MEMORY_MB
-) -> bytes:
-    """The whole report as a PDF/A-3u: parts in parallel, merged, numbered, with a TOC."""
-    count = worker_count(workers)
-    with _pool(count, memory_mb) as pool:
-        # Submitting starts the fork server, which imports WeasyPrint before it forks the
-        # workers; a thread waits for that while this one builds and cuts the HTML.
-        starter = threading.Thread(target=_start_workers, args=(pool, count), daemon=True)
-        starter.start()
+@contextmanager
+def capped_pool(workers: int, memory_mb: int) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes with an address-space cap; their failures become RenderError."""
+    with _pool(workers, memory_mb) as pool:
         try:
-            return _render_with(pool, context, count)
+            yield pool
         except MemoryError as exc:
             raise RenderError(
                 "Формування звіту перевищило ліміт пам’яті процесу "
@@ -250,6 +245,23 @@ def render_parallel(
             ) from exc
 
 
+def render_parallel(
+    context: Mapping[str, Any],
+    *,
+    workers: int | None = None,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    margins: Margins = DEFAULT_STYLE.margins,
+) -> bytes:
+    """The whole report as a PDF/A-3u: parts in parallel, merged, numbered, with a TOC."""
+    count = worker_count(workers)
+    with capped_pool(count, memory_mb) as pool:
+        # Submitting starts the fork server, which imports WeasyPrint before it forks the
+        # workers; a thread waits for that while this one builds and cuts the HTML.
+        starter = threading.Thread(target=_start_workers, args=(pool, count), daemon=True)
+        starter.start()
+        return _render_with(pool, context, count, margins)
+
+
 def _warm_up() -> None:
     """Nothing: makes the pool start its workers early."""
 
@@ -259,7 +271,9 @@ def _start_workers(pool: ProcessPoolExecutor, count: int) -> None:
         pool.submit(_warm_up)
 
 
-def _render_with(pool: ProcessPoolExecutor, context: Mapping[str, Any], count: int) -> bytes:
+def _render_with(
+    pool: ProcessPoolExecutor, context: Mapping[str, Any], count: int, margins: Margins
+) -> bytes:
     started = time.monotonic()
     split = split_document(
         render_html(context),
@@ -286,7 +300,7 @@ def _render_with(pool: ProcessPoolExecutor, context: Mapping[str, Any], count: i
     ]
     log.debug("html and %d parts submitted in %.1f s", len(futures), time.monotonic() - started)
     draft_front = draft.result()
-    assembler = Assembler(draft_front.pdf)
+    assembler = Assembler(draft_front.pdf, margins)
     targets: dict[str, Target] = {}
     links: list[LinkArea] = []
     offset = draft_front.pages

@@ -18,6 +18,7 @@ from models.questionnaire import InformationItem, InformationSystem, Questionnai
 from models.report import ReportVersion
 from models.survey import Response
 from tests.factories import at, create_organization, launch, login, plan, questionnaire, token_of
+from tests.pdftext import page_text
 
 REGISTER = [
     {
@@ -50,7 +51,7 @@ def _advance(clock: FixedClock, cycle_id: int, day: str) -> dict[str, str]:
 
 
 def _pdf_text(pdf: bytes) -> str:
-    text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = "\n".join(page_text(page) for page in PdfReader(io.BytesIO(pdf)).pages)
     return re.sub(r"\s+", " ", text)
 
 

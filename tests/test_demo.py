@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from tests.pdftext import broken_words, page_text, pdftotext_lines, short_hyphen_fragments
+
 pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
 
 
@@ -27,7 +29,7 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     report = out / "report.pdf"
     assert f"Звіт: {report.resolve()}" in result.stdout
     assert "HTTP 409" in result.stdout  # the late questionnaire was refused
-    text = re.sub(r"\s+", " ", "\n".join(p.extract_text() or "" for p in PdfReader(report).pages))
+    text = re.sub(r"\s+", " ", "\n".join(page_text(p) for p in PdfReader(report).pages))
     for stage_dates in (
         "23.09.2024 – 27.09.2024",
         "23.09.2024 – 06.10.2024",
@@ -56,3 +58,15 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
         assert fact in text, fact
     assert "Графік проведення інтерв’ю затверджено" not in text  # it never was
     assert "Версія звіту" not in text  # the version is in the file name, not on the cover
+
+    # Issue 13's "done when", on the demo's own report: tagged, no word broken without a
+    # hyphen, and Annex 2 beginning on a page that holds its first row.
+    info = subprocess.run(["pdfinfo", str(report)], capture_output=True, text=True, check=True)
+    assert re.search(r"^Tagged:\s+yes$", info.stdout, re.M), info.stdout
+    lines = pdftotext_lines(report)
+    assert broken_words(lines) == []
+    assert short_hyphen_fragments(lines) == []
+    pages = [re.sub(r"\s+", " ", page_text(p)) for p in PdfReader(report).pages]
+    annex2 = next(p for n, p in enumerate(pages) if n > 1 and "Додаток 2. Перелік" in p)
+    header_end = annex2.index("використовують") + len("використовують")
+    assert re.match(r" 1 \S", annex2[header_end:]), annex2[header_end : header_end + 80]

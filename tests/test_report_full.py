@@ -31,6 +31,7 @@ from tests.factories import (
     second_organization,
     token_of,
 )
+from tests.pdftext import page_text
 
 REGISTER = [
     {
@@ -55,7 +56,7 @@ LEGAL_BASE = (
 
 
 def _pages(pdf: bytes) -> list[str]:
-    return [re.sub(r"\s+", " ", p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages]
+    return [re.sub(r"\s+", " ", page_text(p)) for p in PdfReader(io.BytesIO(pdf)).pages]
 
 
 def _advance(clock: FixedClock, cycle_id: int, day: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ from report_templates.environment import (
     plural_ua,
 )
 from report_templates.render import render, render_single
+from tests.pdftext import page_text
 
 pytestmark = pytest.mark.sqlite_only  # no database: run once, in the SQLite pass
 
@@ -198,7 +199,7 @@ def sample_context(annex1_rows: int = 3) -> dict[str, Any]:
 def pdf_text(pdf: bytes) -> str:
     """Extract the text of all pages, joined by newlines."""
     reader = PdfReader(io.BytesIO(pdf))
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+    return "\n".join(page_text(page) for page in reader.pages)
 
 
 def squash(text: str) -> str:
@@ -252,7 +253,7 @@ def test_render_returns_pdf(sample_pdf: bytes) -> None:
 
 def test_title_page_and_organization(sample_pdf: bytes) -> None:
     """The Cyrillic organization name and the order are on the title page."""
-    first = squash(PdfReader(io.BytesIO(sample_pdf)).pages[0].extract_text())
+    first = squash(page_text(PdfReader(io.BytesIO(sample_pdf)).pages[0]))
     assert ORG in first
     assert "ЗВІТ" in first
     assert "за результатами проведення інформаційного аудиту" in first
@@ -263,10 +264,10 @@ def test_title_page_and_organization(sample_pdf: bytes) -> None:
 def test_running_header_and_page_numbers(sample_pdf: bytes) -> None:
     """Pages after the title carry the running header and a page number."""
     reader = PdfReader(io.BytesIO(sample_pdf))
-    second = squash(reader.pages[1].extract_text())
+    second = squash(page_text(reader.pages[1]))
     assert "Звіт за результатами інформаційного аудиту 2024" in second
     assert ORG in second
-    last = squash(reader.pages[-1].extract_text())
+    last = squash(page_text(reader.pages[-1]))
     assert str(len(reader.pages)) in last.split()
 
 
@@ -334,9 +335,9 @@ def test_empty_annexes_say_no_data() -> None:
 
 
 def test_fonts_embedded(sample_pdf: bytes) -> None:
-    """The bundled DejaVu fonts (not a system fallback) are embedded as TrueType."""
+    """The bundled DejaVu Serif (the body face, not a system fallback) is embedded as TrueType."""
     fonts = embedded_fonts(sample_pdf)
-    dejavu = {name: keys for name, keys in fonts.items() if "DejaVu-Sans-Report" in name}
+    dejavu = {name: keys for name, keys in fonts.items() if "DejaVu-Serif-Report" in name}
     assert dejavu, fonts
     assert all("/FontFile2" in keys for keys in dejavu.values()), dejavu
     assert any("Bold" in name for name in dejavu), dejavu
@@ -438,9 +439,7 @@ def test_long_annex1_repeats_header() -> None:
     pdf = render(sample_context(annex1_rows=300))
     reader = PdfReader(io.BytesIO(pdf))
     annex_pages = [
-        squash(page.extract_text())
-        for page in reader.pages
-        if "власності, частина" in (page.extract_text() or "")
+        squash(page_text(page)) for page in reader.pages if "власності, частина" in page_text(page)
     ]
     assert len(annex_pages) >= 5
     assert all("Найменування набору даних" in page for page in annex_pages)
@@ -517,7 +516,7 @@ def test_parts_merge_into_one_pdfa_with_linked_contents(monkeypatch: pytest.Monk
     )
     pdf = render(context, workers=2)
     reader = PdfReader(io.BytesIO(pdf))
-    pages = [squash(page.extract_text()) for page in reader.pages]
+    pages = [squash(page_text(page)) for page in reader.pages]
     text = " ".join(pages)
     for row in range(1, 301):
         assert len(re.findall(rf"власності, частина {row}\b", text)) == 1, row

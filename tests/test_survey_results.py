@@ -374,7 +374,9 @@ def test_chart_escapes_labels_and_scales_bars() -> None:
     assert "&lt;script&gt;" in svg
     assert "Ні &amp; так" in svg
     assert "&lt;b&gt;" in svg
-    assert 'aria-label="Питання &#34;1&#34; &lt;b&gt;"' in svg
+    # The figure's alternative text (the tagged PDF's /Alt) names the question and each value.
+    assert 'aria-label="Діаграма: Питання &#34;1&#34; &lt;b&gt; Відповіді: &lt;script&gt;' in svg
+    assert "Ні &amp; так – 1 (25,0\xa0%); n = 4 з 10" in svg
     widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', svg)]
     assert widths == [187.5, 62.5]  # 75 % and 25 % of the 250-pixel bar area
     assert "n = 4 з 10" in svg

@@ -16,6 +16,7 @@ from models.register import RegisterEntry
 from models.services.cycles import get_cycle
 from models.services.publication import confirmed_matches, latest_snapshot, manual_states
 from models.services.register import list_register
+from models.ukrainian import collation_key
 
 TARGET_SHARE = 85.0  # % of the register meeting all criteria (seed 002, the Ministry's target)
 
@@ -231,7 +232,7 @@ def summarise(entries: list[EntryAssessment]) -> tuple[list[Summary], Summary]:
         totals.add(entry)
         for unit in entry.units:
             units.setdefault(unit, Summary(name=unit)).add(entry)
-    ranked = sorted(units.values(), key=lambda s: (-round(s.score, 6), s.name))
+    ranked = sorted(units.values(), key=lambda s: (-round(s.score, 6), collation_key(s.name)))
     for rank, summary in enumerate(ranked, start=1):
         summary.rank = rank
     return ranked, totals
@@ -405,6 +406,11 @@ def publication_context(analysis: PublicationAnalysis) -> dict[str, Any]:
         "totals": summary_row(analysis.totals),
         "target": analysis.target,
         "meets_target": analysis.meets_target,
+        "weights": {
+            "published": WEIGHT_PUBLISHED,
+            "on_time": WEIGHT_ON_TIME,
+            "machine_readable": WEIGHT_MACHINE_READABLE,
+        },
         "previous": (
             {"label": analysis.previous_label, "totals": summary_row(previous.totals)}
             if previous is not None
@@ -418,9 +424,12 @@ def entry_state_context(entry: EntryAssessment) -> dict[str, Any]:
     return {
         "code": entry.state.value,
         "label": entry.label(),
+        "state_label": PUBLICATION_STATE_LABELS[entry.state],
         "timeliness": entry.timeliness.value,
         "overdue_days": entry.overdue_days,
+        "due_on": entry.due_on,
         "working_days": entry.working_days,
+        "formats": sorted({format_key(f) for f in entry.formats}),
         "last_updated": entry.last_updated,
         "machine_readable": entry.machine_readable,
         "meets_all": entry.meets_all,

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from models.clock import KYIV
 from models.cycle import STAGE_LABELS, STAGE_STATUS_LABELS, AuditedUnit
-from models.organization import UNIT_KIND_LABELS, Organization, Unit
+from models.organization import UNIT_KIND_LABELS, Organization, Unit, UnitKind
 from models.questionnaire import (
     InformationItem,
     InformationSystem,
     QuestionnaireSubmission,
     SubmissionStatus,
 )
+from models.register import RegisterEntry
 from models.report import SectionKey
 from models.services.analysis import analyse_for_cycle, entry_state_context, publication_context
 from models.services.consolidation import consolidated_items, consolidated_systems
@@ -102,7 +103,9 @@ class RegisterEntryContext(TypedDict):
     number: int
     name: str
     units: list[str]
-    official: str
+    kind: str  # municipal_enterprise when every unit is one, else executive_unit (tables 1.1/1.2)
+    official: str  # the officials joined, as the attachments' CSV shows them
+    officials: list[str]  # each «name – position», as Annex 1 shows them
     periodicity: str
     state: dict[str, Any]  # analysis.entry_state_context
 
@@ -165,6 +168,37 @@ def _audited_units(session: Session, *, cycle_id: int) -> list[Unit]:
             .order_by(AuditedUnit.position)
         )
     )
+
+
+def _official_label(entry: RegisterEntry) -> list[str]:
+    """Every responsible official of an entry as «name – position» (the register keeps one)."""
+    official = entry.official
+    if official is None:
+        return []
+    return [" – ".join(p for p in (official.full_name, official.position) if p)]
+
+
+def _entry_kind(entry: RegisterEntry) -> str:
+    enterprise = UnitKind.MUNICIPAL_ENTERPRISE
+    if entry.units and all(u.kind == enterprise for u in entry.units):
+        return enterprise.value
+    return UnitKind.EXECUTIVE_UNIT.value
+
+
+def _publication(session: Session, organization_id: int, analysis: Any) -> dict[str, Any]:
+    """The publication context with each unit's kind, for the separate tables of units and of
+    municipal enterprises."""
+    context = publication_context(analysis)
+    rows = session.execute(
+        select(Unit.name, Unit.kind).where(Unit.organization_id == organization_id)
+    ).tuples()
+    kinds = {name: kind for name, kind in rows}
+    for row in context["units"]:
+        kind = kinds.get(row["name"], UnitKind.EXECUTIVE_UNIT)
+        row["kind"] = (
+            kind.value if kind == UnitKind.MUNICIPAL_ENTERPRISE else UnitKind.EXECUTIVE_UNIT.value
+        )
+    return context
 
 
 def _count(session: Session, model: type[Any], cycle_id: int) -> int:
@@ -278,17 +312,15 @@ def build_report_context(
                 "number": entry.number,
                 "name": entry.name,
                 "units": [u.name for u in entry.units],
-                "official": (
-                    " – ".join(p for p in (entry.official.full_name, entry.official.position) if p)
-                    if entry.official
-                    else ""
-                ),
+                "kind": _entry_kind(entry),
+                "official": "; ".join(_official_label(entry)),
+                "officials": _official_label(entry),
                 "periodicity": str(entry.periodicity),
                 "state": entry_state_context(publication.entry(entry.number)),
             }
             for entry in register
         ],
-        "publication": publication_context(publication),
+        "publication": _publication(session, cycle.organization_id, publication),
         "annex2": consolidated_systems(session, cycle_id=cycle_id),
         "annex3": [
             {

@@ -1,5 +1,6 @@
 """The working group's narrative sections of the report: Markdown, sanitised to HTML."""
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TypedDict
@@ -16,6 +17,7 @@ from models.report import SECTION_LABELS, ReportSection, SectionKey
 from models.services.events import record_cycle_event
 from models.services.report.rendering import request_render
 from models.services.report.versions import ensure_report
+from models.ukrainian import typographic
 
 MAX_MARKDOWN = 100_000
 # Markdown's HTML is reduced to text markup: no images, styles, scripts or forms, and links
@@ -30,9 +32,13 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}, "th": {"colspan", "rowspan"}, "td": {"colsp
 
 def markdown_to_html(text: str) -> Markup:
     """Markdown as sanitised HTML, safe to place in the report and on pages."""
-    # Raw HTML typed by a user is escaped first, so only Markdown's own markup survives.
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    html = markdown.markdown(escaped, extensions=["tables", "sane_lists"], output_format="html")
+    # Raw HTML a user types is shown as text: Markdown's raw-HTML rules are switched off, so
+    # its serializer escapes "<" and "&" once (escaping the input first broke "> quote" and
+    # showed code spans' "<" as "&lt;"). nh3 below still removes anything not allowed.
+    md = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    html = md.convert(text)
     # Headings inside a section are demoted below the report's own h2/h3.
     for level in (3, 2, 1):
         html = html.replace(f"<h{level}>", f"<h{level + 3}>").replace(
@@ -45,7 +51,29 @@ def markdown_to_html(text: str) -> Markup:
         url_schemes={"http", "https"},
         link_rel="noopener noreferrer",
     )
-    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+    return Markup(_typeset(clean))  # noqa: S704 - sanitised by nh3 just above
+
+
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+_VERBATIM = frozenset({"code", "pre"})
+
+
+def _typeset(html: str) -> str:
+    """Ukrainian quotes, apostrophes and single stops in the text between tags (as the
+    report's other text gets them), never inside code, nor in attributes."""
+    out: list[str] = []
+    verbatim = 0
+    for piece in _TAG_OR_TEXT.split(html):
+        if piece.startswith("<"):
+            name = piece.strip("</>").split(" ", 1)[0].lower()
+            if name in _VERBATIM:
+                verbatim += -1 if piece.startswith("</") else 1
+            out.append(piece)
+        elif verbatim or not piece:
+            out.append(piece)
+        else:
+            out.append(typographic(piece))
+    return "".join(out)
 
 
 def list_sections(session: Session, *, cycle_id: int) -> dict[SectionKey, ReportSection | None]:
