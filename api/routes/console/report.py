@@ -21,11 +21,13 @@ from api.routes.console.deps import (
     console_router,
 )
 from api.uploads import read_upload
-from models.account import Account, Role
+from models.account import EDITOR_ROLES, Account, Role
+from models.clock import Clock
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid, NotFound
 from models.kep import CHAIN_LABELS, signers_from_json
 from models.report import REPORT_STATUS_LABELS, SIGNATURE_CHECK_LABELS, ReportVersion
+from models.services.report.linter import lint_report
 from models.services.report.rendering import render_state, request_new_version
 from models.services.report.signoff import attach_p7s, sign_version_pades
 from models.services.report.versions import (
@@ -52,6 +54,7 @@ def _report(
     status_code: int = 200,
 ) -> Response:
     is_mayor = account.role == Role.MAYOR_OFFICE
+    clock: Clock = request.app.state.clock  # the page's own clock, as Now is
     versions = [
         v for v in list_versions(session, cycle_id=cycle.id) if not is_mayor or v.status in READY
     ]
@@ -71,6 +74,12 @@ def _report(
             "cycle": cycle,
             "is_mayor": is_mayor,
             "render": render_state(session, cycle_id=cycle.id),
+            # What the linter finds, said before approval (editors only: it reads the figures).
+            "lint_count": (
+                0
+                if account.role not in EDITOR_ROLES
+                else len(lint_report(session, cycle_id=cycle.id, now=clock.now()))
+            ),
             "download": download,
             "labels": SIGNATURE_CHECK_LABELS,
             "chain_labels": CHAIN_LABELS,

@@ -1,6 +1,7 @@
 """The working group's text of the report: narrative sections and recommendations."""
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from api.deps import DB, CurrentActor, Editor, Now, OwnCycle, WorkingGroup
 from api.routes.report.schemas import (
@@ -14,6 +15,7 @@ from api.routes.report.schemas import (
 )
 from models.report import SectionKey
 from models.services.report.context import cycle_drafts
+from models.services.report.linter import LintKind, lint_report
 from models.services.report.narrative import list_sections, section_markdown
 from models.services.report.narrative import update_section as write_section
 from models.services.report.recommendations import (
@@ -24,6 +26,34 @@ from models.services.report.recommendations import (
 from models.services.report.versions import ensure_report
 
 router = APIRouter(prefix="/api/cycles", tags=["звіт"])
+
+
+class LintFindingRead(BaseModel):
+    """What a careful reader would flag in the text before approval."""
+
+    section: SectionKey | None  # None: an Annex 2 service (named in `service`)
+    where: str
+    kind: LintKind
+    kind_label: str
+    message: str
+    service: str
+
+
+@router.get("/{cycle_id}/report/lint", response_model=list[LintFindingRead])
+def lint(_account: WorkingGroup, cycle: OwnCycle, session: DB, now: Now) -> list[LintFindingRead]:
+    """The report linter: another council's name or site, figures that disagree with the data,
+    empty sections, placeholders — in the text the next version would carry."""
+    return [
+        LintFindingRead(
+            section=f.section,
+            where=f.section_label,
+            kind=f.kind,
+            kind_label=f.kind_label,
+            message=f.message,
+            service=f.service,
+        )
+        for f in lint_report(session, cycle_id=cycle.id, now=now)
+    ]
 
 
 @router.get("/{cycle_id}/report/sections", response_model=list[SectionRead])

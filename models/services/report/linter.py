@@ -3,10 +3,10 @@ approves a version — another council's name or website (a paragraph copied fro
 report), figures that disagree with the data, empty sections, placeholders left in."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
@@ -32,13 +32,16 @@ KIND_LABELS: dict[LintKind, str] = {
 class LintFinding:
     """One thing to look at, in one section, said in Ukrainian."""
 
-    section: SectionKey
+    section: SectionKey | None  # None: Annex 2, the services as the units described them
     kind: LintKind
     message: str
+    service: str = ""  # in Annex 2: the service's name
 
     @property
     def section_label(self) -> str:
-        """The section's heading as the report has it."""
+        """Where it is: the section's heading, or the Annex 2 row."""
+        if self.section is None:
+            return f"Додаток 2, сервіс «{self.service}»"
         return SECTION_LABELS[self.section]
 
     @property
@@ -122,10 +125,47 @@ def _national(host: str) -> bool:
     return any(host == site or host.endswith("." + site) for site in NATIONAL_SITES)
 
 
-def lint_texts(texts: Mapping[SectionKey, str], facts: LintFacts) -> list[LintFinding]:
-    """The findings in these sections' Markdown, section by section in the report's order."""
-    findings: list[LintFinding] = []
+def _foreign(
+    text: str, facts: LintFacts, section: SectionKey | None, service: str = ""
+) -> list[LintFinding]:
+    """Another council's name or site in a text: what a paragraph copied from another report
+    leaves behind."""
+    found: list[LintFinding] = []
     own = _stem(facts.organization_name)
+    for holder in sorted({m.group(0) for m in _HOLDER.finditer(text)}):
+        if _stem(holder) != own:
+            found.append(
+                LintFinding(
+                    section,
+                    "other_holder",
+                    f"Згадано «{holder}», а звіт — про «{facts.organization_name}»: "
+                    "перевірте, чи це не фрагмент, скопійований з чужого звіту.",
+                    service,
+                )
+            )
+    for host in sorted({m.group(1).casefold() for m in _HOST.finditer(text)}):
+        if not _own_site(host, facts.website) and not _national(host):
+            found.append(
+                LintFinding(
+                    section,
+                    "other_site",
+                    f"Адреса {host} не належить ні розпоряднику"
+                    f"{f' ({_site_of(facts.website)})' if facts.website else ''}, "
+                    "ні загальнодержавним ресурсам: перевірте, чи вона тут доречна.",
+                    service,
+                )
+            )
+    return found
+
+
+def lint_texts(
+    texts: Mapping[SectionKey, str],
+    facts: LintFacts,
+    services: Sequence[Mapping[str, Any]] = (),
+) -> list[LintFinding]:
+    """The findings in these sections' Markdown, in the report's order, then in the Annex 2
+    services (their name, address, basis and description as the units gave them)."""
+    findings: list[LintFinding] = []
     for key in SectionKey:
         text = texts.get(key, "")
         if not text.strip():
@@ -133,27 +173,7 @@ def lint_texts(texts: Mapping[SectionKey, str], facts: LintFacts) -> list[LintFi
                 LintFinding(key, "empty", "Розділ порожній: у звіті буде лише заголовок.")
             )
             continue
-        for holder in sorted({m.group(0) for m in _HOLDER.finditer(text)}):
-            if _stem(holder) != own:
-                findings.append(
-                    LintFinding(
-                        key,
-                        "other_holder",
-                        f"Згадано «{holder}», а звіт — про «{facts.organization_name}»: "
-                        "перевірте, чи це не фрагмент, скопійований з чужого звіту.",
-                    )
-                )
-        for host in sorted({m.group(1).casefold() for m in _HOST.finditer(text)}):
-            if not _own_site(host, facts.website) and not _national(host):
-                findings.append(
-                    LintFinding(
-                        key,
-                        "other_site",
-                        f"Адреса {host} не належить ні розпоряднику"
-                        f"{f' ({_site_of(facts.website)})' if facts.website else ''}, "
-                        "ні загальнодержавним ресурсам: перевірте, чи вона тут доречна.",
-                    )
-                )
+        findings += _foreign(text, facts, key)
         for match in sorted({m.group(0) for m in _PLACEHOLDER.finditer(text)}):
             findings.append(
                 LintFinding(key, "placeholder", f"Незаповнене місце «{match}»: допишіть текст.")
@@ -169,6 +189,9 @@ def lint_texts(texts: Mapping[SectionKey, str], facts: LintFacts) -> list[LintFi
                             f"У тексті {number} {noun}, а за даними циклу — {expected}.",
                         )
                     )
+    for service in services:
+        text = " ".join(str(service.get(f) or "") for f in ("name", "url", "basis", "description"))
+        findings += _foreign(text, facts, None, str(service.get("name") or ""))
     return findings
 
 
@@ -201,7 +224,8 @@ def review_text(session: Session, *, cycle_id: int, now: datetime) -> TextReview
         survey_participants=counts["survey_participants"],
         register_entries=counts["register_entries"],
     )
-    return TextReview(drafts=drafts, findings=lint_texts(texts, facts))
+    findings = lint_texts(texts, facts, context["annex2"])
+    return TextReview(drafts=drafts, findings=findings)
 
 
 def lint_report(session: Session, *, cycle_id: int, now: datetime) -> list[LintFinding]:
