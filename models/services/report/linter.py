@@ -57,6 +57,7 @@ class LintFacts:
     organization_name: str
     website: str
     units: int
+    units_with_questionnaire: int
     questionnaires: int
     information_systems: int
     survey_participants: int
@@ -90,19 +91,24 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 # A figure and what it counts, in the wording reports use ("42 записи про інформаційні системи").
-_FIGURES: tuple[tuple[re.Pattern[str], str, str], ...] = (
+_FIGURES: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
     (
         re.compile(r"\b(\d+)\s+запис(?:и|ів)?\s+про\s+інформаційн", re.IGNORECASE),
-        "information_systems",
+        ("information_systems",),
         "записів про інформаційні системи",
     ),
-    (re.compile(r"\b(\d+)\s+анкет(?:а|и|у)?\b", re.IGNORECASE), "questionnaires", "анкет"),
+    (re.compile(r"\b(\d+)\s+анкет(?:а|и|у)?\b", re.IGNORECASE), ("questionnaires",), "анкет"),
     (
         re.compile(r"\b(\d+)\s+(?:учасник(?:и|ів)?|респондент(?:и|ів)?)\b", re.IGNORECASE),
-        "survey_participants",
+        ("survey_participants",),
         "учасників опитування",
     ),
-    (re.compile(r"\bу\s+(\d+)\s+підрозділах\b", re.IGNORECASE), "units", "підрозділів"),
+    # "у 17 підрозділах" (audited) or "у 13 підрозділах" (those that answered) are both true.
+    (
+        re.compile(r"\bу\s+(\d+)\s+підрозділах\b", re.IGNORECASE),
+        ("units", "units_with_questionnaire"),
+        "підрозділів",
+    ),
 )
 
 
@@ -178,10 +184,11 @@ def lint_texts(
             findings.append(
                 LintFinding(key, "placeholder", f"Незаповнене місце «{match}»: допишіть текст.")
             )
-        for pattern, field, noun in _FIGURES:
-            expected = getattr(facts, field)
+        for pattern, fields, noun in _FIGURES:
+            allowed = [getattr(facts, field) for field in fields]
+            expected = " або ".join(str(n) for n in dict.fromkeys(allowed))
             for number in sorted({int(m.group(1)) for m in pattern.finditer(text)}):
-                if number != expected:
+                if number not in allowed:
                     findings.append(
                         LintFinding(
                             key,
@@ -219,6 +226,7 @@ def review_text(session: Session, *, cycle_id: int, now: datetime) -> TextReview
         organization_name=context["organization"]["name"],
         website=context["organization"]["website"],
         units=counts["units"],
+        units_with_questionnaire=counts["units_with_questionnaire"],
         questionnaires=counts["questionnaires"],
         information_systems=counts["information_systems"],
         survey_participants=counts["survey_participants"],
