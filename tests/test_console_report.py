@@ -77,6 +77,9 @@ def test_regenerate_state_approve_sign_and_edit_after_approval(
     page = client.get(url).text
     assert "Звіт сформовано: версія 2" in page
     assert "Не вдалося" not in page
+    # What approval really does: the PDF is frozen, the text stays editable into a new draft.
+    assert "Текст звіту можна й далі редагувати" in page
+    assert "лише для читання" not in page
 
     # Approval: only the newest draft.
     old = client.post(f"{url}/versions/1/approve", data={"csrf_token": token})
