@@ -47,6 +47,21 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
     )
 
 
+def _sqlite_foreign_keys_off(connection: Connection) -> None:
+    # Batch mode rebuilds a table by dropping it, and with foreign keys on SQLite's DROP TABLE
+    # deletes the rows first, cascading to every table that refers to it. Off before any
+    # write (the pragma is a no-op inside a transaction); the engine is disposed afterwards.
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+
+
+def _sqlite_foreign_key_check(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"Migrations left rows with broken foreign keys: {broken[:5]}")
+
+
 def run_migrations_offline() -> None:
     """Emit SQL without a database."""
     _configure(url=_url())
@@ -58,16 +73,21 @@ def run_migrations_online() -> None:
     """Run against a live database."""
     connection = config.attributes.get("connection")
     if connection is not None:
+        _sqlite_foreign_keys_off(connection)
         _configure(connection=connection)
         with context.begin_transaction():
             context.run_migrations()
+            _sqlite_foreign_key_check(connection)
         return
     engine = make_engine(_url())
     try:
         with engine.connect() as conn:
+            _sqlite_foreign_keys_off(conn)
+            conn.commit()  # end the pragma's autobegun transaction: Alembic begins its own
             _configure(connection=conn)
             with context.begin_transaction():
                 context.run_migrations()
+                _sqlite_foreign_key_check(conn)
     finally:
         engine.dispose()
 

@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from models.base import Base, Timestamped
@@ -25,6 +25,15 @@ register_entry_unit = Table(
     Column("unit_id", ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# The responsible officials of an entry, in the order the register names them.
+register_entry_official = Table(
+    "register_entry_official",
+    Base.metadata,
+    Column("entry_id", ForeignKey("register_entry.id", ondelete="CASCADE"), primary_key=True),
+    Column("official_id", ForeignKey("official.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+)
+
 
 class RegisterEntry(Timestamped, Base):
     """A dataset the holder must publish, with its structured periodicity."""
@@ -38,7 +47,6 @@ class RegisterEntry(Timestamped, Base):
     )
     number: Mapped[int]
     name: Mapped[str] = mapped_column(Text)
-    official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id", ondelete="SET NULL"))
     source: Mapped[RegisterSource] = mapped_column(
         enum_column(RegisterSource), default=RegisterSource.LOCAL
     )
@@ -63,4 +71,10 @@ class RegisterEntry(Timestamped, Base):
     units: Mapped[list[Unit]] = relationship(
         secondary=register_entry_unit, lazy="raise", order_by="Unit.id"
     )
-    official: Mapped[Official | None] = relationship(lazy="raise")
+    # Written only through set_officials (the position column keeps their order).
+    officials: Mapped[list[Official]] = relationship(
+        secondary=register_entry_official,
+        lazy="raise",
+        order_by=register_entry_official.c.position,
+        viewonly=True,
+    )

@@ -1,8 +1,8 @@
 """Input documents shared by the HTTP API, the CLI and the services (XCreate)."""
 
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from models.account import Role
 from models.organization import UnitKind
@@ -57,12 +57,29 @@ class RegisterEntryCreate(Strict):
     number: int = Field(ge=1)
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
     units: list[Name] = Field(min_length=1)
-    official: OfficialRef | None = None
+    officials: list[OfficialRef] = Field(default_factory=list, max_length=50)  # in order
+    official: OfficialRef | None = Field(
+        default=None,
+        deprecated=True,
+        exclude=True,
+        description="One official (older clients): folded into officials",
+    )
     periodicity: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
     ]
     legal_basis: LongText = ""
     portal_url: Url | None = None
+
+    @model_validator(mode="after")
+    def _fold_official(self) -> Self:
+        """The old single «official» becomes the only entry of «officials»."""
+        single = self.__dict__.get("official")  # not the property: it warns as deprecated
+        if single is not None:
+            if self.officials:
+                raise ValueError("вкажіть «officials» або «official», не обидва")
+            self.officials = [single]
+            self.__dict__["official"] = None
+        return self
 
 
 class InformationSystemCreate(Strict):

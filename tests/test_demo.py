@@ -40,6 +40,17 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     for annex in ("Додаток 1", "Додаток 2", "Додаток 3", "Додаток 4"):
         assert annex in text
     assert "Калуська міська рада" in text
+    # Annex 1 names every responsible official of an entry, in the register's order: two
+    # for row 13, one per municipal enterprise for the shared row 61.
+    annex1 = PdfReader(report).attachments["annex1.csv"][0].decode("utf-8-sig")
+    assert (
+        "Кушнір Наталя Василівна – головний спеціаліст управління економічного розвитку " in annex1
+    )
+    assert "Калуської міської ради; Попович Іванна Романівна – головний спеціаліст" in annex1
+    shared = next(line for line in annex1.splitlines() if "медичне обладнання" in line)
+    surnames = ("Головата", "Дмитрук", "Білинський", "Качмар")
+    assert [shared.index(name) for name in surnames] == sorted(shared.index(n) for n in surnames)
+    assert "Попович Іванна" in text
     # The seed's real cycle: its figures where the seed states them.
     for fact in (
         "м. Калуш – 2024",

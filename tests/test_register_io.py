@@ -91,14 +91,16 @@ def test_import_csv_in_the_shape_of_annex1_and_export_it(client: TestClient) -> 
 
     rows = _export(client, org, "json").json()
     assert [r["number"] for r in rows] == [1, 2, 3]
-    assert rows[0]["official"] == {
-        "full_name": "Дячук Ганна Ігорівна",
-        "position": "спеціаліст управління комунальної власності",
-        "email": None,
-    }
+    assert rows[0]["officials"] == [
+        {
+            "full_name": "Дячук Ганна Ігорівна",
+            "position": "спеціаліст управління комунальної власності",
+            "email": None,
+        }
+    ]
     assert rows[1]["units"] == ["Загальний відділ", "Управління освіти"]  # in the units' order
     assert rows[1]["update_frequency"] == "once a quarter"
-    assert rows[2]["official"] is None
+    assert rows[2]["officials"] == []
     assert rows[2]["periodicity"] == (
         "позапланово (протягом п’яти робочих днів з моменту внесення змін); подає загальний відділ"
     )
@@ -201,7 +203,7 @@ def test_seed_register_round_trips_and_portal_structure(client: TestClient) -> N
             str(r["number"]),
             r["name"],
             "; ".join(r["units"]),
-            f"{r['official']['full_name']} – {r['official']['position']}",
+            "; ".join(f"{o['full_name']} – {o['position']}" for o in r["officials"]),
             r["periodicity"],
         ]
         for r in seed["register"]
@@ -236,7 +238,18 @@ def test_seed_register_round_trips_and_portal_structure(client: TestClient) -> N
     assert portal[0]["accrualPeriodicity"] == "щороку"
     assert portal[0]["publisherName"] == "Калуська міська рада"
     assert portal[0]["publisherId"] == "04054576"
-    assert portal[0]["contactPointName"] == seed["register"][0]["official"]["full_name"]
+    assert portal[0]["contactPointName"] == seed["register"][0]["officials"][0]["full_name"]
+    # An entry with an official per enterprise: the portal's one contact point is the first.
+    shared = next(r for r in seed["register"] if r["number"] == 61)
+    assert portal[60]["contactPointName"] == shared["officials"][0]["full_name"]
+    annex1 = client.get(
+        f"/api/organizations/{org_id}/register/export",
+        params={"format": "json"},
+        headers=headers,
+    ).json()
+    assert [o["full_name"] for o in annex1[60]["officials"]] == [
+        o["full_name"] for o in shared["officials"]
+    ]
     frequencies = {row["accrualPeriodicity"] for row in portal}
     assert frequencies <= {
         "щороку",
@@ -252,3 +265,95 @@ def test_seed_register_round_trips_and_portal_structure(client: TestClient) -> N
     )
     header = response.content.decode("utf-8-sig").splitlines()[0]
     assert header.startswith("title,description,keywords,purpose,url,accrualPeriodicity")
+
+
+def test_import_several_officials_in_order_and_export_them(client: TestClient) -> None:
+    """The officials cell may name several people, by «;» or on new lines, each
+    «ПІБ – посада»; all are kept in the register's order and exported."""
+    org = create_organization(client)
+    header = [*HEADER, "E-mail"]
+    rows = [
+        [
+            "1",
+            "Звіти про виконання фінансових планів",
+            "Управління освіти",
+            "Коваль Олена – головний спеціаліст; Аксенюк Петро – начальник відділу",
+            "щороку",
+            "olena@example.org; petro@example.org",
+        ],
+        [
+            "2",
+            "Перелік об’єктів",
+            "Загальний відділ",
+            "Яковенко Ірина – спеціаліст\nБойко Марта – головний\nспеціаліст відділу",
+            "щороку",
+            "",
+        ],
+    ]
+    response = _import(client, org, _csv([header, *rows]))
+    assert response.status_code == 201, response.text
+    exported = _export(client, org, "json").json()
+    assert exported[0]["officials"] == [
+        {
+            "full_name": "Коваль Олена",
+            "position": "головний спеціаліст",
+            "email": "olena@example.org",
+        },
+        {
+            "full_name": "Аксенюк Петро",
+            "position": "начальник відділу",
+            "email": "petro@example.org",
+        },
+    ]
+    assert [(o["full_name"], o["position"]) for o in exported[1]["officials"]] == [
+        ("Яковенко Ірина", "спеціаліст"),
+        ("Бойко Марта", "головний спеціаліст відділу"),
+    ]
+
+    table = list(csv.reader(io.StringIO(_export(client, org, "csv").content.decode("utf-8-sig"))))
+    assert table[1][3] == "Коваль Олена – головний спеціаліст; Аксенюк Петро – начальник відділу"
+    assert table[2][3] == "Яковенко Ірина – спеціаліст; Бойко Марта – головний спеціаліст відділу"
+    xlsx = openpyxl.load_workbook(io.BytesIO(_export(client, org, "xlsx").content)).active
+    assert xlsx is not None
+    assert xlsx.cell(row=2, column=4).value == table[1][3]
+
+    # The CSV imports back with both officials, in the same order.
+    csv_export = _export(client, org, "csv").content
+    assert _import(client, org, csv_export, replace="true").status_code == 201
+    again = _export(client, org, "json").json()
+    assert [[o["full_name"] for o in r["officials"]] for r in again] == [
+        ["Коваль Олена", "Аксенюк Петро"],
+        ["Яковенко Ірина", "Бойко Марта"],
+    ]
+
+
+def test_json_register_takes_officials_and_the_old_single_official(client: TestClient) -> None:
+    org = create_organization(client)
+    url = f"/api/organizations/{org['id']}/register"
+    old = {
+        "number": 1,
+        "name": "Перелік об’єктів",
+        "units": ["Загальний відділ"],
+        "official": {"full_name": "Коваль Олена", "position": "спеціаліст"},
+        "periodicity": "щороку",
+    }
+    new = {
+        "number": 2,
+        "name": "Звіти",
+        "units": ["Загальний відділ"],
+        "officials": [
+            {"full_name": "Бойко Марта", "position": "начальниця"},
+            {"full_name": "Коваль Олена", "position": "спеціаліст"},
+        ],
+        "periodicity": "щороку",
+    }
+    response = client.post(url, headers=org["coordinator"], json=[old, new])
+    assert response.status_code == 201, response.text
+    rows = _export(client, org, "json").json()
+    assert [[o["full_name"] for o in r["officials"]] for r in rows] == [
+        ["Коваль Олена"],
+        ["Бойко Марта", "Коваль Олена"],
+    ]
+    both = {**old, "number": 3, "officials": new["officials"]}
+    response = client.post(url, headers=org["coordinator"], json=[both])
+    assert response.status_code == 422

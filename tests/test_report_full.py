@@ -44,6 +44,10 @@ REGISTER = [
         "number": 2,
         "name": "Мережа закладів освіти",
         "units": ["Управління освіти"],
+        "officials": [  # two, as real registers name them
+            {"full_name": "Коваль Олена", "position": "начальниця"},
+            {"full_name": "Бойко Марта", "position": "спеціаліст"},
+        ],
         "periodicity": "щоквартально",
     },
 ]
@@ -294,6 +298,10 @@ def test_full_report_versions_and_mayor_download(
     annex1 = attachments["annex1.csv"][0].decode("utf-8-sig")
     assert "Перелік об’єктів комунальної власності" in annex1
     assert len(annex1.strip().splitlines()) == len(REGISTER) + 1
+    # Every responsible official of an entry, in the register's order.
+    assert "Коваль Олена – начальниця; Бойко Марта – спеціаліст" in annex1
+    annex_page = next(p for p in pages if "Мережа закладів освіти" in p and "Додаток 1" in p)
+    assert 0 < annex_page.index("Коваль Олена") < annex_page.index("Бойко Марта")
 
 
 @pytest.mark.slow

@@ -208,7 +208,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             {
                 k: v
                 for k, v in row.items()
-                if k in {"number", "name", "units", "official", "periodicity"}
+                if k in {"number", "name", "units", "officials", "periodicity"}
             }
             for row in seed["register"]
         ]

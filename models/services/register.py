@@ -9,10 +9,12 @@ from typing import Any
 
 import openpyxl
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.errors import Invalid
+from models.organization import Official
 from models.periodicity import (
     UPDATE_FREQUENCY_LABELS,
     PeriodicityError,
@@ -20,7 +22,7 @@ from models.periodicity import (
     split_note,
     to_update_frequency,
 )
-from models.register import RegisterEntry, RegisterSource
+from models.register import RegisterEntry, RegisterSource, register_entry_official
 from models.schemas import RegisterEntryCreate
 from models.services.organizations import get_or_create_official, units_by_name
 from models.tabular import TableError, read_table, table_format
@@ -45,7 +47,7 @@ def add_register_entries(
             "Номери рядків реєстру вже використано: " + ", ".join(map(str, repeated)) + ".",
             field="number",
         )
-    entries = []
+    entries: list[tuple[RegisterEntry, list[Official]]] = []
     for row in rows:
         phrase, note = split_note(row.periodicity)
         try:
@@ -55,23 +57,21 @@ def add_register_entries(
             raise Invalid(f"Рядок {row.number}: {exc}", field="periodicity") from exc
         except Invalid as exc:
             raise Invalid(f"Рядок {row.number}: {exc.message}", field="units") from exc
-        official = (
+        officials = [
             get_or_create_official(
                 session,
                 organization_id=organization_id,
-                full_name=row.official.full_name,
-                position=row.official.position,
-                email=row.official.email,
+                full_name=ref.full_name,
+                position=ref.position,
+                email=ref.email,
                 unit_id=units[0].id,
             )
-            if row.official
-            else None
-        )
+            for ref in row.officials
+        ]
         entry = RegisterEntry(
             organization_id=organization_id,
             number=row.number,
             name=row.name,
-            official_id=official.id if official else None,
             legal_basis=row.legal_basis,
             portal_url=row.portal_url,
             periodicity=periodicity,
@@ -79,9 +79,28 @@ def add_register_entries(
         )
         entry.units = units
         session.add(entry)
-        entries.append(entry)
+        entries.append((entry, officials))
     session.flush()
-    return entries
+    for entry, officials in entries:
+        set_officials(session, entry, officials)
+    return [entry for entry, _ in entries]
+
+
+def set_officials(session: Session, entry: RegisterEntry, officials: list[Official]) -> None:
+    """Make these the entry's responsible officials, in this order (a repeat counts once)."""
+    session.execute(
+        delete(register_entry_official).where(register_entry_official.c.entry_id == entry.id)
+    )
+    unique = list({o.id: o for o in officials}.values())
+    if unique:
+        session.execute(
+            insert(register_entry_official),
+            [
+                {"entry_id": entry.id, "official_id": o.id, "position": position}
+                for position, o in enumerate(unique)
+            ],
+        )
+    set_committed_value(entry, "officials", unique)
 
 
 def list_register(session: Session, *, organization_id: int) -> list[RegisterEntry]:
@@ -90,7 +109,7 @@ def list_register(session: Session, *, organization_id: int) -> list[RegisterEnt
         session.scalars(
             select(RegisterEntry)
             .where(RegisterEntry.organization_id == organization_id)
-            .options(selectinload(RegisterEntry.units), selectinload(RegisterEntry.official))
+            .options(selectinload(RegisterEntry.units), selectinload(RegisterEntry.officials))
             .order_by(RegisterEntry.number)
         )
     )
@@ -131,6 +150,33 @@ _SOURCE_WORDS = {
     "місцев": RegisterSource.LOCAL,
 }
 _DASH = re.compile(r"\s+[–—-]\s+")
+_DASHES = "–—-"
+
+
+def _people(officials: str, emails: str) -> list[tuple[str, str | None]]:
+    """The officials cell as its people, each «ПІБ – посада», with the e-mails in order.
+
+    People are separated by «;» or new lines; a line that starts in lower case or with a
+    dash, or follows one ending with a dash, continues the person above (a wrapped cell).
+    """
+    people: list[str] = []
+    for part in officials.split(";"):
+        lines: list[str] = []
+        for line in (" ".join(x.split()) for x in part.splitlines()):
+            if not line:
+                continue
+            continues = lines and (
+                line[0] in _DASHES or line[0].islower() or lines[-1][-1] in _DASHES
+            )
+            if continues:
+                lines[-1] = f"{lines[-1]} {line}"
+            else:
+                lines.append(line)
+        people.extend(lines)
+    addresses = [e for e in re.split(r"[;,\s]+", emails) if e]
+    return [
+        (person, addresses[i] if i < len(addresses) else None) for i, person in enumerate(people)
+    ]
 
 
 @dataclass(frozen=True)
@@ -197,21 +243,21 @@ def rows_to_entries(table: list[list[str]]) -> list[ImportedRow]:
         line = f"{offset} (№ {number_text})" if number_text else str(offset)
         if not number_text.isdigit():
             raise Invalid(f"Рядок {line}: номер має бути цілим числом.", field="number")
-        official_text = cell("official")
-        official = None
-        if official_text:
-            parts = _DASH.split(official_text, maxsplit=1)
-            official = {
+        officials = [
+            {
                 "full_name": parts[0],
                 "position": parts[1] if len(parts) > 1 else "",
-                "email": cell("email") or None,
+                "email": email,
             }
+            for person, email in _people(cell("official"), cell("email"))
+            for parts in [_DASH.split(person, maxsplit=1)]
+        ]
         try:
             row = RegisterEntryCreate(
                 number=int(number_text),
                 name=" ".join(cell("name").split()),
                 units=[u.strip() for u in re.split(r"[;\n]", cell("units")) if u.strip()],
-                official=official,  # type: ignore[arg-type]
+                officials=officials,  # type: ignore[arg-type]
                 periodicity=" ".join(cell("periodicity").split()),
                 legal_basis=cell("legal_basis"),
                 portal_url=cell("portal_url") or None,
@@ -290,6 +336,11 @@ SOURCE_PURPOSES = {
 }
 
 
+def official_label(official: Official) -> str:
+    """An official as Annex 1 names them: «name – position»."""
+    return " – ".join(p for p in (official.full_name, official.position) if p)
+
+
 def _periodicity_text(entry: RegisterEntry) -> str:
     text = entry.periodicity.to_ukrainian()
     return f"{text}; {entry.periodicity_note}" if entry.periodicity_note else text
@@ -302,15 +353,10 @@ def annex1_rows(entries: list[RegisterEntry]) -> list[dict[str, Any]]:
             "number": entry.number,
             "name": entry.name,
             "units": [u.name for u in entry.units],
-            "official": (
-                {
-                    "full_name": entry.official.full_name,
-                    "position": entry.official.position,
-                    "email": entry.official.email,
-                }
-                if entry.official
-                else None
-            ),
+            "officials": [
+                {"full_name": o.full_name, "position": o.position, "email": o.email}
+                for o in entry.officials
+            ],
             "periodicity": _periodicity_text(entry),
             "update_frequency": to_update_frequency(entry.periodicity).value,
             "source": entry.source.value,
@@ -328,11 +374,7 @@ def annex1_table(entries: list[RegisterEntry]) -> list[list[Any]]:
             entry.number,
             entry.name,
             "; ".join(u.name for u in entry.units),
-            (
-                " – ".join(p for p in (entry.official.full_name, entry.official.position) if p)
-                if entry.official
-                else ""
-            ),
+            "; ".join(official_label(o) for o in entry.officials),
             _periodicity_text(entry),
         ]
         for entry in entries
@@ -360,8 +402,9 @@ def portal_register_rows(
             "distributionFormat": formats.get(entry.number, ""),
             "publisherName": publisher_name,
             "publisherId": publisher_id,
-            "contactPointName": entry.official.full_name if entry.official else "",
-            "contactPointEmail": (entry.official.email or "") if entry.official else "",
+            # The portal's structure has one contact point: the first official.
+            "contactPointName": entry.officials[0].full_name if entry.officials else "",
+            "contactPointEmail": (entry.officials[0].email or "") if entry.officials else "",
         }
         for entry in entries
     ]

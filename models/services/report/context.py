@@ -24,7 +24,7 @@ from models.services.analysis import analyse_for_cycle, entry_state_context, pub
 from models.services.consolidation import consolidated_items, consolidated_systems
 from models.services.cycles import get_cycle
 from models.services.interviews import interviews_context
-from models.services.register import list_register
+from models.services.register import list_register, official_label
 from models.services.report.drafts import draft_sections
 from models.services.report.facts import (
     PersonContext,
@@ -171,11 +171,8 @@ def _audited_units(session: Session, *, cycle_id: int) -> list[Unit]:
 
 
 def _official_label(entry: RegisterEntry) -> list[str]:
-    """Every responsible official of an entry as «name – position» (the register keeps one)."""
-    official = entry.official
-    if official is None:
-        return []
-    return [" – ".join(p for p in (official.full_name, official.position) if p)]
+    """Every responsible official of an entry as «name – position», in the register's order."""
+    return [official_label(o) for o in entry.officials]
 
 
 def _entry_kind(entry: RegisterEntry) -> str:
