@@ -40,11 +40,16 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         session.close()  # after a failure: rolls back (one short round trip)
 
 
-# The trivial dependencies are async so they run on the event loop, not in a worker thread.
-async def get_clock(request: Request) -> Clock:
-    """The app's clock (injectable for tests and the demo)."""
+def app_clock(request: Request) -> Clock:
+    """The app's clock (injectable for tests and the demo), for code that holds the request."""
     clock: Clock = request.app.state.clock
     return clock
+
+
+# The trivial dependencies are async so they run on the event loop, not in a worker thread.
+async def get_clock(request: Request) -> Clock:
+    """The app's clock as a dependency."""
+    return app_clock(request)
 
 
 async def get_now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:

@@ -17,11 +17,6 @@ class Actor:
         """The actor of a logged-in account."""
         return cls(label=f"account:{account.id}", account_id=account.id)
 
-    @property
-    def is_system(self) -> bool:
-        """Whether no person acted (a flow, a scheduled sweep)."""
-        return self.account_id is None and self.label == SYSTEM_LABEL
-
 
 SYSTEM_LABEL = "system"
 SYSTEM = Actor(label=SYSTEM_LABEL)

@@ -11,7 +11,16 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.cycle_launch import survey_url
-from api.deps import DB, AppSettings, CurrentActor, Editor, Now, OwnCycle, WorkingGroup
+from api.deps import (
+    DB,
+    AppSettings,
+    CurrentActor,
+    Editor,
+    Now,
+    OwnCycle,
+    WorkingGroup,
+    app_clock,
+)
 from api.openapi import inline_refs
 from api.schemas import Read
 from api.survey_access import NOTICE, client_ip_hash, rate_limit_of
@@ -152,7 +161,7 @@ async def respond(slug: str, request: Request) -> Response:
             answers=[AnswerInput(a.question_id, list(a.option_ids), a.text) for a in body.answers],
             idempotency_key=body.idempotency_key or idempotency_key or new_token(16),
             ip_hash=client_ip_hash(request, settings),
-            now=request.app.state.clock.now(),
+            now=app_clock(request).now(),
             invitation_code=invitation_code,
             **rate_limit_of(settings),
         )

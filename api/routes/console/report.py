@@ -11,7 +11,7 @@ from fastapi import File, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.deps import DB, AppSettings, Now
+from api.deps import DB, AppSettings, Now, app_clock
 from api.routes.console.common import FormText, page, refused, see_other
 from api.routes.console.deps import (
     ConsoleActor,
@@ -22,11 +22,15 @@ from api.routes.console.deps import (
 )
 from api.uploads import read_upload
 from models.account import EDITOR_ROLES, Account, Role
-from models.clock import Clock
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid, NotFound
 from models.kep import CHAIN_LABELS, signers_from_json
-from models.report import REPORT_STATUS_LABELS, SIGNATURE_CHECK_LABELS, ReportVersion
+from models.report import (
+    REPORT_STATUS_LABELS,
+    SIGNATURE_CHECK_LABELS,
+    ReportStatus,
+    ReportVersion,
+)
 from models.services.report.linter import lint_report
 from models.services.report.rendering import render_state, request_new_version
 from models.services.report.signoff import attach_p7s, sign_version_pades
@@ -54,7 +58,6 @@ def _report(
     status_code: int = 200,
 ) -> Response:
     is_mayor = account.role == Role.MAYOR_OFFICE
-    clock: Clock = request.app.state.clock  # the page's own clock, as Now is
     versions = [
         v for v in list_versions(session, cycle_id=cycle.id) if not is_mayor or v.status in READY
     ]
@@ -65,6 +68,20 @@ def _report(
     except NotFound:
         download = None
     signatures = {v.id: signatures_of(session, version_id=v.id) for v in versions}
+    render = render_state(session, cycle_id=cycle.id)
+    # The linter reads the cycle's figures: only where the page offers approval (an editor,
+    # the newest version a draft, nothing left to render).
+    approvable = (
+        account.role in EDITOR_ROLES
+        and render.status == "done"
+        and render.latest is not None
+        and render.latest.status == ReportStatus.DRAFT
+    )
+    lint_count = (
+        len(lint_report(session, cycle_id=cycle.id, now=app_clock(request).now()))
+        if approvable
+        else 0
+    )
     return page(
         request,
         session,
@@ -73,13 +90,8 @@ def _report(
         {
             "cycle": cycle,
             "is_mayor": is_mayor,
-            "render": render_state(session, cycle_id=cycle.id),
-            # What the linter finds, said before approval (editors only: it reads the figures).
-            "lint_count": (
-                0
-                if account.role not in EDITOR_ROLES
-                else len(lint_report(session, cycle_id=cycle.id, now=clock.now()))
-            ),
+            "render": render,
+            "lint_count": lint_count,
             "download": download,
             "labels": SIGNATURE_CHECK_LABELS,
             "chain_labels": CHAIN_LABELS,

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.deps import DB, Now
+from api.deps import DB, Now, app_clock
 from api.routes.console.common import FormText, page, refused, see_other
 from api.routes.console.deps import (
     ConsoleActor,
@@ -21,7 +21,6 @@ from api.routes.console.deps import (
     console_router,
 )
 from models.account import Account
-from models.clock import Clock
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
 from models.report import (
@@ -68,8 +67,7 @@ def _text_page(
     typed = values or {}
     error = error or {}
     sections = []
-    clock: Clock = request.app.state.clock  # the page's own clock, as Now is
-    review = review_text(session, cycle_id=cycle.id, now=clock.now())
+    review = review_text(session, cycle_id=cycle.id, now=app_clock(request).now())
     drafts = review.drafts
     for key, section in list_sections(session, cycle_id=cycle.id).items():
         stored = section_markdown(key, section, drafts[key])

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import load_der_x509_certificate
 
 from models.errors import Invalid
-from models.kep.algorithms import rsa_or_ecdsa_valid
+from models.kep.algorithms import ALGORITHM_NAMES, UKRAINIAN, rsa_or_ecdsa_valid
 from models.report import SignatureCheck
 
 HOW_TO_VERIFY = (
@@ -42,15 +42,6 @@ _CRYPTO_HASHES: dict[str, hashes.HashAlgorithm] = {
     "sha512": hashes.SHA512(),
 }
 # Ukrainian national algorithms (DSTU 4145 signatures, GOST 34.311 / DSTU 7564 hashes).
-UKRAINIAN_OIDS = {
-    "1.2.804.2.1.1.1.1.2.1": "ГОСТ 34.311-95",
-    "1.2.804.2.1.1.1.1.2.2.1": "ДСТУ 7564:2014 (Купина-256)",
-    "1.2.804.2.1.1.1.1.2.2.2": "ДСТУ 7564:2014 (Купина-384)",
-    "1.2.804.2.1.1.1.1.2.2.3": "ДСТУ 7564:2014 (Купина-512)",
-    "1.2.804.2.1.1.1.1.3.1.1": "ДСТУ 4145-2002",
-    "1.2.804.2.1.1.1.1.3.1.2": "ДСТУ 4145-2002",
-}
-
 log = logging.getLogger("infoaudit.signoff")
 
 
@@ -152,8 +143,8 @@ def _signer_certificate(signed_data: cms.SignedData, signer_info: cms.SignerInfo
 
 def _algorithm_name(algorithm: Any) -> str:
     dotted = algorithm["algorithm"].dotted
-    if dotted in UKRAINIAN_OIDS:
-        return UKRAINIAN_OIDS[dotted]
+    if dotted in UKRAINIAN:
+        return ALGORITHM_NAMES[dotted]
     try:
         return str(algorithm["algorithm"].native)
     except ValueError:
@@ -297,7 +288,7 @@ def inspect_p7s(p7s: bytes, *, pdf: bytes, trusted: list[bytes] | None = None) -
             "ймовірно, підписано інший файл або іншу версію звіту.",
             field="p7s",
         )
-    if cert is None or signer_info["signature_algorithm"]["algorithm"].dotted in UKRAINIAN_OIDS:
+    if cert is None or signer_info["signature_algorithm"]["algorithm"].dotted in UKRAINIAN:
         return SignatureFacts(
             **base,
             check=SignatureCheck.NOT_VERIFIED,

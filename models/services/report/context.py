@@ -351,11 +351,17 @@ def report_findings(context: ReportContext) -> Findings:
     )
 
 
+def drafts_of(session: Session, context: ReportContext, *, cycle_id: int) -> dict[SectionKey, str]:
+    """Each narrative section's draft, from the cycle's context already built (and its
+    interviews)."""
+    interviews = interviews_context(session, cycle_id=cycle_id)
+    return draft_sections({**context, "interviews": interviews})
+
+
 def cycle_drafts(session: Session, *, cycle_id: int, now: datetime) -> dict[SectionKey, str]:
     """Each narrative section's draft from the cycle's data, as the console offers it."""
     context = build_report_context(session, cycle_id=cycle_id, now=now, version=0)
-    interviews = interviews_context(session, cycle_id=cycle_id)
-    return draft_sections({**context, "interviews": interviews})
+    return drafts_of(session, context, cycle_id=cycle_id)
 
 
 def full_report_context(

@@ -12,9 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from models.report import SECTION_LABELS, SectionKey
-from models.services.interviews import interviews_context
-from models.services.report.context import build_report_context
-from models.services.report.drafts import draft_sections
+from models.services.report.context import build_report_context, drafts_of
 from models.services.report.narrative import list_sections, section_markdown
 
 LintKind = Literal["other_holder", "other_site", "figure", "empty", "placeholder"]
@@ -214,9 +212,7 @@ def review_text(session: Session, *, cycle_id: int, now: datetime) -> TextReview
     """The drafts from the data, and the findings in the text the next version would carry
     (the working group's, else the drafts), from one reading of the cycle's figures."""
     context = build_report_context(session, cycle_id=cycle_id, now=now, version=0)
-    drafts = draft_sections(
-        {**context, "interviews": interviews_context(session, cycle_id=cycle_id)}
-    )
+    drafts = drafts_of(session, context, cycle_id=cycle_id)
     texts = {
         key: section_markdown(key, section, drafts[key])
         for key, section in list_sections(session, cycle_id=cycle_id).items()
