@@ -4,6 +4,7 @@ Pages are plain HTML forms that work without JavaScript. Every form carries a CS
 the double-submit cookie holds a random value, the form holds HMAC(secret key, that value).
 """
 
+import base64
 import hmac
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CSRF_COOKIE = "infoaudit_csrf"
 CSRF_FIELD = "csrf_token"
+NOTICE_COOKIE = "infoaudit_notice"
 CSRF_REFUSAL = (
     "Форма застаріла або надіслана не з цього сайту. Оновіть сторінку й спробуйте ще раз."
 )
@@ -105,17 +107,50 @@ def verify_csrf(request: Request, submitted: str | None) -> None:
         raise Forbidden(CSRF_REFUSAL)
 
 
+def set_notice(request: Request, response: Response, text: str) -> None:
+    """Carry a confirmation ("Збережено.") to the next page the browser shows, once.
+
+    Signed, so no other site can put its own text into our pages."""
+    value = base64.urlsafe_b64encode(text.encode()).decode()
+    signature = derive_token(_secret(request), "notice", value)
+    response.set_cookie(
+        NOTICE_COOKIE,
+        f"{value}.{signature}",
+        httponly=True,
+        samesite="lax",
+        secure=is_secure(request),
+        max_age=120,
+    )
+
+
+def take_notice(request: Request) -> str | None:
+    """The confirmation the previous action left for this page, if any and if genuine."""
+    value, _, signature = request.cookies.get(NOTICE_COOKIE, "").partition(".")
+    if not value or len(value) > 2000:
+        return None
+    if not hmac.compare_digest(signature, derive_token(_secret(request), "notice", value)):
+        return None
+    try:
+        return base64.urlsafe_b64decode(value.encode()).decode()
+    except ValueError:
+        return None
+
+
 def render_page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    """Render a page with a CSRF token in its context, setting the cookie when needed."""
+    """Render a page with a CSRF token in its context, setting the cookie when needed, and the
+    confirmation the previous action left (shown once)."""
     token, new_cookie = csrf_token(request)
+    notice = take_notice(request)
     response = templates.TemplateResponse(
         request,
         name,
-        {**context, "csrf_token": token, "csrf_field": CSRF_FIELD},
+        {**context, "csrf_token": token, "csrf_field": CSRF_FIELD, "notice": notice},
         status_code=status_code,
     )
+    if NOTICE_COOKIE in request.cookies:
+        response.delete_cookie(NOTICE_COOKIE)
     if new_cookie:
         response.set_cookie(
             CSRF_COOKIE,

@@ -6,7 +6,7 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.web import render_page
+from api.web import render_page, set_notice
 from models.account import EDITOR_ROLES, Account, Role
 from models.cycle import AuditCycle
 from models.errors import DomainError
@@ -46,6 +46,14 @@ def page(
 def see_other(url: str) -> RedirectResponse:
     """The redirect after a successful post (303: the browser follows it with a GET)."""
     return RedirectResponse(url, status_code=303)
+
+
+def done(request: Request, url: str, notice: str) -> RedirectResponse:
+    """The redirect after a successful action, with the confirmation the next page shows once
+    ("Збережено.", "Версію 2 затверджено.")."""
+    response = see_other(url)
+    set_notice(request, response, notice)
+    return response
 
 
 class CyclePage(Protocol):

@@ -4,7 +4,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api.deps import DB, SESSION_COOKIE, AppSettings, Now, bearer_token
-from api.routes.console.common import FormText, page, see_other
+from api.routes.console.common import FormText, done, page, see_other
 from api.routes.console.deps import console_router
 from models.errors import TooManyAttempts, Unauthorized
 from models.services.accounts import authenticate, logout
@@ -53,6 +53,6 @@ def log_out(request: Request, session: DB) -> Response:
     token = bearer_token(request)
     if token:
         logout(session, token=token)
-    response = see_other("/login")
+    response = done(request, "/login", "Ви вийшли із системи.")
     response.delete_cookie(SESSION_COOKIE)
     return response
