@@ -4,13 +4,14 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from swagger_ui_bundle import swagger_ui_path
 
+from api.deps import ids_in_range
 from api.errors import install_error_handlers
 from api.i18n import install_translations
 from api.routes import (
@@ -54,6 +55,7 @@ def create_app(
         docs_url=None,  # served below from local files: no page loads anything from a CDN
         redoc_url=None,
         lifespan=_lifespan,
+        dependencies=[Depends(ids_in_range)],
     )
     app.state.settings = settings
     install_translations(templates.env, settings.language)

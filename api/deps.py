@@ -47,6 +47,18 @@ def app_clock(request: Request) -> Clock:
 
 
 # The trivial dependencies are async so they run on the event loop, not in a worker thread.
+# The largest id a row can have (a signed 64-bit integer, in SQLite and PostgreSQL alike).
+MAX_ID = 2**63 - 1
+
+
+async def ids_in_range(request: Request) -> None:
+    """A path number no row can have names nothing: 404, before it reaches the database (where
+    SQLite's driver would overflow)."""
+    for value in request.path_params.values():
+        if isinstance(value, str) and value.isdigit() and int(value) > MAX_ID:
+            raise NotFound("Сторінку не знайдено.")
+
+
 async def get_clock(request: Request) -> Clock:
     """The app's clock as a dependency."""
     return app_clock(request)

@@ -94,10 +94,20 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, _exc: RecursionError) -> Response:
+        message = "Дані вкладені надто глибоко: спростіть їх структуру."
+        if wants_html(request):
+            return error_page(request, 400, message)
+        return JSONResponse(status_code=400, content={"detail": message})
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        # The detail goes to the log (path only: no bodies, no personal data), not to the user.
-        log.exception("Unhandled error on %s %s", request.method, request.url.path)
+        # The detail goes to the log, not to the user: the route's pattern, never the path
+        # itself (a unit's secret link is a path), no bodies, no personal data.
+        route = request.scope.get("route")
+        where = getattr(route, "path", None) or "(немає маршруту)"
+        log.exception("Unhandled error on %s %s", request.method, where)
         message = "Внутрішня помилка сервера. Спробуйте пізніше."
         if wants_html(request):
             return error_page(request, 500, message)

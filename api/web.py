@@ -146,7 +146,7 @@ def render_page(
     response = templates.TemplateResponse(
         request,
         name,
-        {**context, "csrf_token": token, "csrf_field": CSRF_FIELD, "notice": notice},
+        {**context, "csrf_token": token, "csrf_field": CSRF_FIELD, "confirmation": notice},
         status_code=status_code,
     )
     if NOTICE_COOKIE in request.cookies:

@@ -40,11 +40,20 @@ def read_csv(content: bytes) -> list[list[str]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = content.decode("cp1251")
+        try:
+            text = content.decode("cp1251")
+        except UnicodeDecodeError:
+            raise TableError("Файл CSV не в кодуванні UTF-8 чи Windows-1251.") from None
     # The header line decides: csv.Sniffer guesses wrong on short Cyrillic headers.
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error:
+        raise TableError(
+            "Таблицю CSV не вдалося прочитати: клітинка довша за 131 072 символи "
+            "або лапки не закрито."
+        ) from None
 
 
 def open_xlsx(content: bytes) -> Workbook:

@@ -5,7 +5,6 @@ A DSTU 4145 signature (the usual Ukrainian qualified e-signature) cannot be veri
 libraries: it comes out as "not verified" with how to verify it, never as valid. No session here.
 """
 
-import base64
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from cryptography.x509 import load_der_x509_certificate
 
 from models.errors import Invalid
 from models.kep.algorithms import ALGORITHM_NAMES, UKRAINIAN, rsa_or_ecdsa_valid
+from models.kep.certificates import unarmor
 from models.report import SignatureCheck
 
 HOW_TO_VERIFY = (
@@ -80,23 +80,12 @@ def describe_certificate(cert: x509.Certificate) -> str:
 
 def load_cms(data: bytes) -> cms.ContentInfo:
     """A CMS SignedData from DER, PEM or bare base64 bytes (Invalid when unreadable)."""
-    # DER is binary: never strip it (a signature may well end in a byte that looks like space).
-    raw = data
-    text = data.strip()
-    if text.startswith(b"-----BEGIN"):
-        body = b"".join(line for line in text.splitlines() if not line.startswith(b"-----"))
-        raw = base64.b64decode(body)
-    elif data[:1] != b"\x30":  # not DER: maybe bare base64
-        try:
-            raw = base64.b64decode(text, validate=False)
-        except ValueError:
-            pass
     try:
-        info = cms.ContentInfo.load(raw)
+        info = cms.ContentInfo.load(unarmor(data))
         if info["content_type"].native != "signed_data":
             raise ValueError("not signed data")
         info["content"].native  # noqa: B018 - parse everything now, fail early
-    except Exception as exc:  # asn1crypto raises ValueError/TypeError on malformed input
+    except Exception as exc:  # asn1crypto: ValueError/TypeError; unarmor: a damaged PEM
         log.warning("Unreadable .p7s upload: %s: %s", type(exc).__name__, exc)
         raise Invalid(
             "Файл не є підписом CAdES/PKCS#7 (.p7s): не вдалося його прочитати.", field="p7s"

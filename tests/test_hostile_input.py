@@ -1,0 +1,91 @@
+"""Hostile input gets a clear 4xx in Ukrainian, never a server error."""
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from models.clock import FixedClock
+from models.errors import Invalid
+from models.services.report.cades import load_cms
+from tests.console_pages import launched_cycle
+
+
+@pytest.fixture
+def lenient(app: FastAPI) -> TestClient:
+    """A client that sees the 500 a server error would give (instead of the exception)."""
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def state(lenient: TestClient, clock: FixedClock) -> dict[str, Any]:
+    return launched_cycle(lenient, clock)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/cycles/209006032015470428160/report",
+        "/api/cycles/9223372036854775808",
+        "/console/cycles/99999999999999999999999",
+    ],
+)
+def test_an_id_no_row_can_have_is_not_found(
+    lenient: TestClient, state: dict[str, Any], path: str
+) -> None:
+    response = lenient.get(path, headers=state["org"]["coordinator"])
+
+    assert response.status_code == 404
+    assert "не знайдено" in response.text
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", "[" * 100_000 + "]" * 100_000),
+        ("application/yaml", "order: " + "[" * 100_000 + "]" * 100_000),
+    ],
+    ids=["json", "yaml"],
+)
+def test_deeply_nested_plans_are_refused_plainly(
+    lenient: TestClient, state: dict[str, Any], content_type: str, body: str
+) -> None:
+    response = lenient.post(
+        "/api/cycles",
+        headers={**state["org"]["coordinator"], "content-type": content_type},
+        content=body,
+    )
+
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["detail"]
+
+
+def test_a_csv_cell_over_the_parsers_limit_is_named(
+    lenient: TestClient, state: dict[str, Any]
+) -> None:
+    org = state["org"]
+    table = "Назва,Періодичність\n" + '"' + "x" * 140_000 + '",щороку\n'
+
+    response = lenient.post(
+        f"/api/organizations/{org['id']}/register/import?format=csv",
+        headers={**org["coordinator"], "content-type": "text/csv"},
+        content=table.encode(),
+    )
+
+    assert response.status_code == 422, response.text
+    assert "131 072 символи" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"-----BEGIN PKCS7-----\n@@@=\n-----END PKCS7-----\n",
+        b"-----BEGIN PKCS7-----\nMIIB=\n-----END PKCS7-----\n",
+        b"-----BEGIN PKCS7-----\nMQ\n-----END PKCS7-----",
+    ],
+    ids=["bad base64", "bad padding", "odd length"],
+)
+def test_a_damaged_pem_signature_is_invalid_not_a_crash(data: bytes) -> None:
+    with pytest.raises(Invalid, match="не вдалося його прочитати"):
+        load_cms(data)
