@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.i18n import SOURCE_LANGUAGE, install_translations
@@ -36,6 +37,17 @@ templates.env.autoescape = True  # user text is always escaped, whatever the fil
 # over several lines is one line in the catalogue (api/locale/babel.cfg says the same).
 templates.env.policies["ext.i18n.trimmed"] = True
 install_translations(templates.env, SOURCE_LANGUAGE)
+
+
+@pass_context
+def _local_url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+    """Links in pages as paths: never built from the request's Host header (which anyone can
+    set), so a forged Host cannot point our pages at another site."""
+    request: Request = context["request"]
+    return str(request.url_for(name, **path_params).path)
+
+
+templates.env.globals["url_for"] = _local_url_for
 templates.env.filters["date_ua"] = lambda d: d.strftime("%d.%m.%Y") if d else ""
 templates.env.filters["datetime_ua"] = lambda t: t.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
 
@@ -56,6 +68,18 @@ _ENCODED_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADER
 _DOCS_HEADERS = [(k, v) for k, v in _ENCODED_HEADERS if k != b"content-security-policy"]
 
 
+# What a logged-in person sees is theirs: no browser or proxy cache keeps it.
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+def _authenticated(scope: Scope) -> bool:
+    """A request carrying a bearer token or the console's session cookie."""
+    for name, value in scope.get("headers", []):
+        if name == b"authorization" or (name == b"cookie" and b"infoaudit_session=" in value):
+            return True
+    return False
+
+
 class SecurityHeaders:
     """Adds the security headers to every response (plain ASGI: no per-request task overhead)."""
 
@@ -68,6 +92,9 @@ class SecurityHeaders:
             return
         # Swagger UI at /docs loads its own inline script: no CSP there.
         extra = _DOCS_HEADERS if scope["path"].startswith("/docs") else _ENCODED_HEADERS
+
+        if _authenticated(scope):
+            extra = [*extra, _NO_STORE]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

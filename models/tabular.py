@@ -48,7 +48,8 @@ def read_csv(content: bytes) -> list[list[str]]:
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        return [[unescape_formula(cell) for cell in row] for row in reader]
     except csv.Error:
         raise TableError(
             "Таблицю CSV не вдалося прочитати: клітинка довша за 131 072 символи "
@@ -71,16 +72,29 @@ def read_table(content: bytes, filename: str = "") -> list[list[str]]:
     workbook = open_xlsx(content)
     try:
         sheet = workbook.worksheets[0]
-        return [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        return [
+            [unescape_formula(cell_text(value)) for value in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
     finally:
         workbook.close()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def spreadsheet_safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    """Text that a spreadsheet would run as a formula is kept as text (CSV formula injection)."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
+
+
+def unescape_formula(text: str) -> str:
+    """What spreadsheet_safe wrote, read back: an export imports unchanged."""
+    if text[:1] == "'" and text[1:2] in FORMULA_STARTS and text[1:2]:
+        return text[1:]
+    return text
 
 
 def style_header_row(sheet: Any, widths: Sequence[int]) -> None:

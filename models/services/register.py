@@ -25,7 +25,7 @@ from models.periodicity import (
 from models.register import RegisterEntry, RegisterSource, register_entry_official
 from models.schemas import RegisterEntryCreate
 from models.services.organizations import get_or_create_official, units_by_name
-from models.tabular import TableError, read_table, table_format
+from models.tabular import TableError, read_table, spreadsheet_safe, table_format
 from models.validation import error_message
 
 
@@ -418,7 +418,9 @@ def table_of(rows: list[dict[str, str]], fields: tuple[str, ...]) -> list[list[A
 def to_csv(table: list[list[Any]]) -> bytes:
     """A table as CSV in UTF-8 with a BOM (so spreadsheet programs read Cyrillic right)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(table)
+    csv.writer(buffer, lineterminator="\r\n").writerows(
+        [[spreadsheet_safe(value) for value in row] for row in table]
+    )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -429,7 +431,7 @@ def to_xlsx(table: list[list[Any]], *, sheet: str) -> bytes:
     assert worksheet is not None
     worksheet.title = sheet[:31]
     for row in table:
-        worksheet.append(row)
+        worksheet.append([spreadsheet_safe(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
