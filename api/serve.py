@@ -7,9 +7,24 @@ from contextlib import ExitStack
 
 import uvicorn
 
+from api import access_log
 from api.app import create_app
 from models.migrate import upgrade_database
-from models.settings import get_settings
+from models.settings import Settings, get_settings
+
+
+def web_config(settings: Settings, *, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's settings for the web app."""
+    # X-Forwarded-For decides the survey's rate limit: believed only from the proxies the
+    # administrator names (none by default), never from whoever connects.
+    proxies = settings.trusted_proxies.strip()
+    return uvicorn.Config(
+        create_app(settings=settings),
+        host=host,
+        port=port,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 def serve(*, host: str, port: int, interval_seconds: int | None = None) -> None:
@@ -26,7 +41,8 @@ def serve(*, host: str, port: int, interval_seconds: int | None = None) -> None:
             api_url = stack.enter_context(local_prefect_server(settings.data_dir.resolve()))
             # Set before Prefect reads its settings (the flows are imported below).
             os.environ["PREFECT_API_URL"] = api_url
-        server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port))
+        access_log.install()
+        server = uvicorn.Server(web_config(settings, host=host, port=port))
         web = threading.Thread(target=server.run, name="uvicorn", daemon=True)
         web.start()
         stack.callback(web.join, 10)

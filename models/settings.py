@@ -7,6 +7,7 @@ from pydantic import ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
+MIN_SECRET_KEY = 32
 
 
 class Settings(BaseSettings):
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     report_font_size_pt: float = 12.0
     report_margins_mm: str = "20 10 20 30"
     report_logo: Path | None = None
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses;
+    # empty: none, the connecting address is the client's).
+    trusted_proxies: str = ""
     # A CKAN API token for publishing (and for reading private datasets in snapshots).
     portal_token: str | None = None
 
@@ -73,6 +77,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "INFOAUDIT_SECRET_KEY має бути задано поза середовищем розробки "
                 "(INFOAUDIT_ENVIRONMENT=development)."
+            )
+        # A short key can be guessed, and every unit link and session is derived from it.
+        if self.environment != "development" and len(self.secret_key.strip()) < MIN_SECRET_KEY:
+            raise ValueError(
+                f"INFOAUDIT_SECRET_KEY закороткий: потрібно щонайменше {MIN_SECRET_KEY} символи "
+                "(створіть його один раз: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')."
             )
         return self
 

@@ -1,0 +1,43 @@
+"""Secrets stay out of logs, proxies are believed only when named, keys are long enough."""
+
+import logging
+
+import pytest
+from pydantic import ValidationError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from api.access_log import RedactSecrets, redact
+from api.serve import web_config
+from models.settings import Settings
+
+
+def test_unit_links_and_codes_never_reach_the_access_log() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/q/Zk3-secret_Token/template.xlsx?code=K7QF-92MD", "1.1", 200),
+        None,
+    )  # fmt: skip
+
+    assert RedactSecrets().filter(record)
+
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /q/…/template.xlsx?code=… HTTP/1.1" 200'
+    assert redact("/survey/kalush-2024?lang=uk&code=ABCD") == "/survey/kalush-2024?lang=uk&code=…"
+
+
+def test_forwarded_headers_are_believed_only_from_named_proxies(database_url: str) -> None:
+    settings = Settings(database_url=database_url)
+    default = web_config(settings, host="127.0.0.1", port=8000)
+    default.load()
+    assert not isinstance(default.loaded_app, ProxyHeadersMiddleware)
+
+    behind = web_config(
+        settings.model_copy(update={"trusted_proxies": "10.0.0.5"}), host="127.0.0.1", port=8000
+    )
+    behind.load()
+    assert isinstance(behind.loaded_app, ProxyHeadersMiddleware)
+
+
+@pytest.mark.parametrize("key", ["", "          ", "short-key-of-31-characters-xxxx"])
+def test_a_short_or_empty_secret_key_is_refused_in_production(key: str) -> None:
+    with pytest.raises(ValidationError, match="INFOAUDIT_SECRET_KEY закороткий"):
+        Settings(environment="production", secret_key=key)
