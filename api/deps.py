@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from api.web import verify_csrf
 from models.account import EDITOR_ROLES, READ_ROLES, WORKING_GROUP_ROLES, Account, Role
 from models.actor import Actor
 from models.clock import Clock
@@ -112,11 +113,22 @@ def bearer_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+
+
 def current_account(request: Request, session: DB, now: Now) -> Account:
-    """The logged-in account, or 401."""
+    """The logged-in account, or 401.
+
+    The API takes the console's session cookie too, but a change made with the cookie alone
+    must carry the page's CSRF token in `X-CSRF-Token`: a browser sends the cookie with any
+    other site's form, and no other site can read the token or set the header."""
     token = bearer_token(request)
     if not token:
         raise Unauthorized("Потрібно увійти до системи.")
+    by_cookie = not request.headers.get("authorization", "").lower().startswith("bearer ")
+    if by_cookie and request.method not in SAFE_METHODS:
+        verify_csrf(request, request.headers.get(CSRF_HEADER))
     return account_for_token(session, token=token, now=now)
 
 

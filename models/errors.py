@@ -44,6 +44,12 @@ class Invalid(DomainError):
     status_code = 422
 
 
+class UnsupportedMediaType(DomainError):
+    """A body in a format the endpoint does not take."""
+
+    status_code = 415
+
+
 class Unavailable(DomainError):
     """A service the request depends on (a time-stamping authority) did not answer."""
 

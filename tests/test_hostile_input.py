@@ -1,5 +1,6 @@
 """Hostile input gets a clear 4xx in Ukrainian, never a server error."""
 
+import json
 from typing import Any
 
 import pytest
@@ -9,7 +10,9 @@ from fastapi.testclient import TestClient
 from models.clock import FixedClock
 from models.errors import Invalid
 from models.services.report.cades import load_cms
-from tests.console_pages import launched_cycle
+from tests.console_pages import console_login, launched_cycle
+from tests.doubles.html import csrf_of
+from tests.factories import plan
 
 
 @pytest.fixture
@@ -108,3 +111,27 @@ def test_what_a_logged_in_person_sees_is_not_cached(
         "cache-control"
     ] == ("no-store")
     assert "cache-control" not in lenient.get("/login").headers
+
+
+def test_the_api_refuses_a_cookie_only_change_and_a_plan_as_plain_text(
+    lenient: TestClient, state: dict[str, Any]
+) -> None:
+    org = state["org"]
+    console_login(lenient, org["coordinator_email"])
+    token = csrf_of(lenient.get("/console").text)
+    register = f"/api/organizations/{org['id']}/register/import?format=csv&replace=true"
+    table = "Назва,Періодичність\nНабір,щороку\n".encode()
+
+    forged = lenient.post(register, content=table, headers={"content-type": "text/plain"})
+    assert forged.status_code == 403
+    with_token = lenient.post(register, content=table, headers={"x-csrf-token": token})
+    assert with_token.status_code != 403
+
+    lenient.cookies.clear()
+    as_text = lenient.post(
+        "/api/cycles",
+        content=json.dumps(plan(year=2025)),
+        headers={**org["coordinator"], "content-type": "text/plain"},
+    )
+    assert as_text.status_code == 415
+    assert "application/json" in as_text.json()["detail"]

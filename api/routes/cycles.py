@@ -34,7 +34,7 @@ from models.cycle import (
     StageKind,
     StageStatus,
 )
-from models.errors import Invalid
+from models.errors import Invalid, UnsupportedMediaType
 from models.plan import CyclePlan
 from models.services.cycles import get_cycle
 from models.services.events import list_events
@@ -149,6 +149,10 @@ def _plan_from_body(request: Request, body: bytes) -> CyclePlan | Response:
     if len(body) > MAX_PLAN_BYTES:
         raise Invalid("План завеликий.", field="body")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in YAML_TYPES and content_type != "application/json":
+        raise UnsupportedMediaType(
+            "План надсилають як application/json або application/yaml.", field="body"
+        )
     try:
         if content_type in YAML_TYPES:
             data = yaml.safe_load(body.decode("utf-8"))
