@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from api.uploads import megabytes
 from api.web import verify_csrf
 from models.account import EDITOR_ROLES, READ_ROLES, WORKING_GROUP_ROLES, Account, Role
 from models.actor import Actor
 from models.clock import Clock
 from models.cycle import AuditCycle
-from models.errors import Forbidden, NotFound, Unauthorized
+from models.errors import Forbidden, NotFound, TooLarge, Unauthorized
 from models.organization import Organization
 from models.services.accounts import account_for_token
 from models.services.cycles import get_own_cycle
@@ -79,9 +80,22 @@ async def get_app_settings(request: Request) -> Settings:
 # The body and the form are read here, on the event loop, so that the routes that take them can
 # be plain `def`s: their database work and file parsing then run in a worker thread instead of
 # holding up every other request (residents' survey submissions among them).
+MAX_BODY = 5_000_000
+
+
 async def read_body(request: Request) -> bytes:
-    """The request's raw body."""
-    return await request.body()
+    """The request's raw body, read no further than MAX_BODY (413 naming the limit)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise TooLarge(f"Запит завеликий: більше {megabytes(MAX_BODY)}.", field="body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise TooLarge(f"Запит завеликий: більше {megabytes(MAX_BODY)}.", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def form_reader(

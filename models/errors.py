@@ -44,6 +44,12 @@ class Invalid(DomainError):
     status_code = 422
 
 
+class TooLarge(DomainError):
+    """A body or file over its size limit (the message names the limit)."""
+
+    status_code = 413
+
+
 class UnsupportedMediaType(DomainError):
     """A body in a format the endpoint does not take."""
 

@@ -5,6 +5,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from typing import Any
 
 from openpyxl import load_workbook
@@ -49,7 +50,9 @@ def read_csv(content: bytes) -> list[list[str]]:
     delimiter = max((";", ",", "\t"), key=first_line.count)
     try:
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        return [[unescape_formula(cell) for cell in row] for row in reader]
+        return check_row_count(
+            [[unescape_formula(cell) for cell in row] for row in islice(reader, MAX_TABLE_ROWS + 1)]
+        )
     except csv.Error:
         raise TableError(
             "Таблицю CSV не вдалося прочитати: клітинка довша за 131 072 символи "
@@ -57,8 +60,37 @@ def read_csv(content: bytes) -> list[list[str]]:
         ) from None
 
 
+# What an uploaded workbook may unpack to: a real register or questionnaire is far smaller, and
+# a "zip bomb" of a few hundred kilobytes would otherwise unpack to gigabytes in memory.
+MAX_INFLATED_BYTES = 32 * 1024 * 1024
+MAX_PARTS = 500
+MAX_TABLE_ROWS = 20_000
+
+
+def check_xlsx_container(content: bytes) -> None:
+    """Refuse a workbook before parsing it when its parts would unpack too far, or use an
+    unusual compression (LZMA, bzip2: slow to unpack, never written by spreadsheet programs).
+
+    zipfile never reads past a part's declared size (a part that lies fails its CRC check),
+    so the declared sizes bound what parsing can unpack."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise TableError("Файл не вдалося прочитати як таблицю XLSX.") from None
+    if len(parts) > MAX_PARTS:
+        raise TableError(f"Таблиця XLSX має забагато частин (понад {MAX_PARTS}).")
+    if any(p.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for p in parts):
+        raise TableError("Таблицю XLSX стиснуто незвичним способом: збережіть її ще раз.")
+    if sum(p.file_size for p in parts) > MAX_INFLATED_BYTES:
+        raise TableError(
+            f"Таблиця XLSX після розпакування завелика: понад {MAX_INFLATED_BYTES // 2**20} МБ."
+        )
+
+
 def open_xlsx(content: bytes) -> Workbook:
-    """An XLSX workbook, read-only; a damaged file is a TableError."""
+    """An XLSX workbook, read-only; a damaged or oversized file is a TableError. Its XML is
+    parsed without entity expansion (openpyxl uses defusedxml when it is installed)."""
+    check_xlsx_container(content)
     try:
         return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
@@ -71,13 +103,23 @@ def read_table(content: bytes, filename: str = "") -> list[list[str]]:
         return read_csv(content)
     workbook = open_xlsx(content)
     try:
-        sheet = workbook.worksheets[0]
-        return [
-            [unescape_formula(cell_text(value)) for value in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
+        rows = workbook.worksheets[0].iter_rows(values_only=True, max_row=MAX_TABLE_ROWS + 1)
+        table = [[unescape_formula(cell_text(value)) for value in row] for row in rows]
+    except (ValueError, KeyError, zipfile.BadZipFile, SyntaxError):
+        # defusedxml's refusals are ValueErrors; broken XML is a SyntaxError (ParseError)
+        raise TableError("Файл не вдалося прочитати як таблицю XLSX.") from None
     finally:
         workbook.close()
+    return check_row_count(table)
+
+
+def check_row_count(table: list[list[str]]) -> list[list[str]]:
+    """A table within MAX_TABLE_ROWS rows (an import is all or nothing, so it is bounded)."""
+    if len(table) > MAX_TABLE_ROWS:
+        raise TableError(
+            f"У таблиці забагато рядків: не більше {MAX_TABLE_ROWS:_}.".replace("_", " ")
+        )
+    return table
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

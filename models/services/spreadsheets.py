@@ -307,10 +307,16 @@ def import_spreadsheet(content: bytes, *, filename: str = "") -> ImportResult:
                     f"У файлі немає аркушів «{SYSTEMS_SHEET}» чи «{ITEMS_SHEET}». "
                     "Скористайтеся шаблоном з форми анкети."
                 )
+        except (ValueError, KeyError, SyntaxError):
+            # defusedxml's refusals are ValueErrors; broken XML is a SyntaxError (ParseError)
+            raise SpreadsheetRejected("Файл не вдалося прочитати як таблицю XLSX.") from None
         finally:
             workbook.close()
         return result
-    rows = read_csv(content)
+    try:
+        rows = read_csv(content)
+    except TableError as exc:
+        raise SpreadsheetRejected(str(exc)) from None
     if not rows:
         raise SpreadsheetRejected("Файл порожній.")
     header = {normalize_name(_text(h)) for h in rows[0]}
