@@ -135,7 +135,7 @@ def test_a_request_commits_before_its_response_is_sent(live_server: str) -> None
             f"{live_server}/api/organizations",
             json={
                 "name": "Рада, що чекає на коміт",
-                "coordinator": {"email": "commit@example.org", "password": "password-123"},
+                "coordinator": {"email": "commit@example.org", "password": "correct-horse-battery"},
             },
             timeout=30,
         )

@@ -11,12 +11,11 @@ from models.account import Account, Role
 from models.actor import Actor
 from models.errors import Conflict, Forbidden, Invalid, NotFound
 from models.organization import Official, Organization, Unit, UnitKind
+from models.passwords import check_password
 from models.schemas import OrganizationCreate, UnitCreate
 from models.security import hash_password
 from models.services.events import record_event
 from models.validation import error_message
-
-MIN_PASSWORD_LENGTH = 10
 
 
 def count_organizations(session: Session) -> int:
@@ -175,10 +174,7 @@ def create_account(
     full_name: str = "",
 ) -> Account:
     """Create a login (recorded in the audit trail); the password is stored only as a hash."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"Пароль має містити щонайменше {MIN_PASSWORD_LENGTH} символів.", field="password"
-        )
+    check_password(password, personal=(email, full_name))
     if role != Role.ADMIN and organization_id is None:
         raise Invalid("Обліковий запис має належати організації.", field="organization_id")
     email = email.strip().lower()
