@@ -1,6 +1,7 @@
 """Login lockout through both interfaces, and the audit trail recording the same event with the
 same account id whichever interface an action came through."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -179,3 +180,20 @@ def test_approving_the_interview_schedule_records_who_approved(
         assert response.status_code == 303
     [(actor, account_id, _details)] = _events("interviews.schedule_approved")
     assert (actor, account_id) == (f"account:{coordinator_id}", coordinator_id)
+
+
+def test_a_login_takes_as_long_whether_the_account_exists_or_not(client: TestClient) -> None:
+    org = create_organization(client)
+
+    def seconds(email: str) -> float:
+        started = time.perf_counter()
+        response = client.post("/api/auth/login", json={"email": email, "password": "x" * 12})
+        assert response.status_code == 401
+        assert response.json()["detail"] == "Невірна адреса електронної пошти або пароль."
+        return time.perf_counter() - started
+
+    seconds("nobody@example.org")  # the stand-in hash is made once
+    existing = min(seconds(org["mayor_email"]) for _ in range(2))
+    missing = min(seconds("nobody@example.org") for _ in range(2))
+    # argon2 dominates both; without the stand-in check a missing account answers far sooner
+    assert missing > existing * 0.5, (missing, existing)

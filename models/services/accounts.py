@@ -1,6 +1,7 @@
 """Logging in and out."""
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Session
 from models.account import Account, AccountSession
 from models.clock import KYIV
 from models.errors import TooManyAttempts, Unauthorized
-from models.security import new_token, sha256_hex, verify_password
+from models.security import hash_password, new_token, sha256_hex, verify_password
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -21,6 +22,8 @@ def authenticate(
     """Check the password and open a session; returns the token (shown once) and the session."""
     account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
     if account is None or not account.is_active:
+        # As long as a wrong password takes: the answer's time tells no one who has an account.
+        verify_password(_stand_in_hash(), password)
         raise Unauthorized(BAD_LOGIN)
     if account.locked_until is not None and account.locked_until > now:
         raise _locked(account.locked_until, now)
@@ -41,6 +44,12 @@ def authenticate(
     session.add(login)
     session.flush()
     return token, login
+
+
+@cache
+def _stand_in_hash() -> str:
+    """A hash no password matches, made with the same parameters as the accounts' own."""
+    return hash_password(new_token())
 
 
 def _record_failed_login(session: Session, *, account_id: int, now: datetime) -> datetime | None:
