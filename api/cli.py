@@ -5,6 +5,7 @@ import getpass
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -18,14 +19,47 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
+# Prefect's temporary server gets 20 s to start by default: too few on a busy machine.
+DEMO_PREFECT_STARTUP_SECONDS = "180"
+
+
 def _demo(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    # Everything the demo makes stays under --out, Prefect's own database included (set before
+    # Prefect is first imported: it reads its settings then).
+    os.environ.setdefault("PREFECT_HOME", str((out / "prefect").resolve()))
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", DEMO_PREFECT_STARTUP_SECONDS
+    )
     from api.demo.runner import run_demo
 
     started = time.monotonic()
-    path = run_demo(Path(args.out))
+    try:
+        path = run_demo(out)
+    except (DomainError, ValidationError):
+        raise
+    except Exception as exc:  # the demo's user gets what to do, the traceback goes to a file
+        return _demo_failed(out, exc)
     print(f"Звіт: {path.resolve()}")
     print(f"Тривалість: {time.monotonic() - started:.1f} с")
     return 0
+
+
+def _demo_failed(out: Path, exc: Exception) -> int:
+    log = out / "demo-error.log"
+    out.mkdir(parents=True, exist_ok=True)
+    log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    if "ephemeral" in str(exc).lower() or "prefect api" in str(exc).lower():
+        advice = (
+            "Тимчасовий сервер Prefect не запустився вчасно: машина, мабуть, перевантажена. "
+            "Запустіть демонстрацію ще раз, коли навантаження спаде, або дайте серверу більше "
+            "часу: PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=600 infoaudit demo …"
+        )
+    else:
+        advice = "Запустіть демонстрацію ще раз; якщо помилка повториться, надішліть файл журналу."
+    print(f"Помилка: демонстрацію перервано ({type(exc).__name__}). {advice}", file=sys.stderr)
+    print(f"Подробиці для розробників: {log.resolve()}", file=sys.stderr)
+    return 1
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -1,5 +1,10 @@
 """The command line a new installation starts with: an organization and its coordinator."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -55,3 +60,27 @@ def test_organization_create_refuses_bad_input_in_ukrainian(
     assert "Організація «Рада» вже існує." in capsys.readouterr().err
     with session_scope() as session:
         assert len(session.scalars(select(Organization)).all()) == 1
+
+
+def test_a_failed_demo_says_what_to_do_in_ukrainian_never_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INFOAUDIT_", "PREFECT_"))}
+    out = tmp_path / "report"
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "demo", "--out", str(out)],
+        cwd=tmp_path,
+        env={
+            **env,
+            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+            "INFOAUDIT_DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/demo.db",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert "Помилка: демонстрацію перервано" in result.stderr
+    assert "Traceback" not in result.stderr
+    log = out / "demo-error.log"
+    assert f"Подробиці для розробників: {log.resolve()}" in result.stderr
+    assert "Traceback" in log.read_text(encoding="utf-8")

@@ -26,6 +26,7 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
         timeout=240,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert (out / "prefect").is_dir()  # Prefect's files stay under --out, not in ~/.prefect
     report = out / "report.pdf"
     assert f"Звіт: {report.resolve()}" in result.stdout
     assert "HTTP 409" in result.stdout  # the late questionnaire was refused
