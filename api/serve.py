@@ -1,9 +1,11 @@
 """`infoaudit serve`: the web app and the scheduled sweep in one process tree."""
 
 import os
+import sys
 import threading
 import time
 from contextlib import ExitStack
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -11,6 +13,22 @@ from api import access_log
 from api.app import create_app
 from models.migrate import upgrade_database
 from models.settings import Settings, get_settings
+
+
+def production_warnings(settings: Settings) -> list[str]:
+    """What an administrator should fix before people use this installation."""
+    if settings.environment == "development":
+        return []
+    host = urlsplit(settings.base_url).hostname or ""
+    warnings = []
+    if host in ("127.0.0.1", "localhost", "::1") or host.startswith("127."):
+        warnings.append(
+            f"INFOAUDIT_BASE_URL={settings.base_url}: посилання в листах і QR-коді вестимуть на "
+            "цей комп’ютер. Задайте адресу, за якою сайт бачать люди (https://…)."
+        )
+    if urlsplit(settings.base_url).scheme != "https":
+        warnings.append("INFOAUDIT_BASE_URL не починається з https://: паролі підуть відкрито.")
+    return warnings
 
 
 def web_config(settings: Settings, *, host: str, port: int) -> uvicorn.Config:
@@ -30,6 +48,8 @@ def web_config(settings: Settings, *, host: str, port: int) -> uvicorn.Config:
 def serve(*, host: str, port: int, interval_seconds: int | None = None) -> None:
     """Serve the app (uvicorn, in a thread) and the sweep deployment (Prefect, main thread)."""
     settings = get_settings()
+    for warning in production_warnings(settings):
+        print(f"Увага: {warning}", file=sys.stderr, flush=True)
     upgrade_database(settings.database_url)
     interval = interval_seconds or settings.advance_interval_seconds
     with ExitStack() as stack:

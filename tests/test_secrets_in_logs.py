@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.access_log import RedactSecrets, redact
-from api.serve import web_config
+from api.serve import production_warnings, web_config
 from models.settings import Settings
 
 
@@ -41,3 +41,17 @@ def test_forwarded_headers_are_believed_only_from_named_proxies(database_url: st
 def test_a_short_or_empty_secret_key_is_refused_in_production(key: str) -> None:
     with pytest.raises(ValidationError, match="INFOAUDIT_SECRET_KEY закороткий"):
         Settings(environment="production", secret_key=key)
+
+
+def test_serve_warns_of_a_loopback_or_plain_http_base_url_in_production() -> None:
+    key = "k" * 40
+    loopback = Settings(environment="production", secret_key=key)
+    assert [w.split(":")[0] for w in production_warnings(loopback)] == [
+        "INFOAUDIT_BASE_URL=http",
+        "INFOAUDIT_BASE_URL не починається з https",
+    ]
+    public = Settings(
+        environment="production", secret_key=key, base_url="https://audit.example.org"
+    )
+    assert production_warnings(public) == []
+    assert production_warnings(Settings()) == []  # development: no nagging
