@@ -97,14 +97,20 @@ def accept_late(
     return audited
 
 
-def late_unit_ids(session: Session, *, cycle_id: int, now: datetime) -> set[int]:
-    """Audited units late with their questionnaire: none submitted after the due date, or one
-    accepted late."""
+def late_unit_ids(
+    session: Session, *, cycle_id: int, now: datetime, outstanding_only: bool = False
+) -> set[int]:
+    """Audited units late with their questionnaire: none submitted after the due date, or (unless
+    `outstanding_only`) one accepted late."""
     stage = get_stage(session, cycle_id=cycle_id, kind=StageKind.REMOTE_AUDIT)
-    accepted = set(
-        session.scalars(
-            select(AuditedUnit.id).where(
-                AuditedUnit.cycle_id == cycle_id, AuditedUnit.late_accepted_at.is_not(None)
+    accepted = (
+        set()
+        if outstanding_only
+        else set(
+            session.scalars(
+                select(AuditedUnit.id).where(
+                    AuditedUnit.cycle_id == cycle_id, AuditedUnit.late_accepted_at.is_not(None)
+                )
             )
         )
     )

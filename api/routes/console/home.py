@@ -24,7 +24,7 @@ def dashboard(request: Request, session: DB, now: Now, account: ConsoleReader) -
         cycle_summary(
             c,
             now,
-            late_units=len(late_unit_ids(session, cycle_id=c.id, now=now)),
+            late_units=len(late_unit_ids(session, cycle_id=c.id, now=now, outstanding_only=True)),
             units=count_audited_units(session, cycle_id=c.id),
         )
         for c in cycles
