@@ -172,7 +172,7 @@ def test_a_late_unit_is_accepted_its_draft_counts_and_the_letter_names_the_coord
     )
     assert again.status_code == 409
     index = client.get("/console")
-    assert "анкети: 2 з 3 підрозділів" in index.text
+    assert "анкети не подали: 2 з 3 підрозділів" in index.text
 
 
 def test_console_reopen_refusal_keeps_input_and_success_confirms(

@@ -146,6 +146,8 @@ def record(
 ) -> InterviewRead:
     """Record an interview as held (`held_at`, by default its scheduled time; not in the
     future), with its notes and findings (auditors too)."""
+    if body.held_at is not None and body.held_at.tzinfo is None:
+        raise Invalid("Вкажіть час з часовим поясом (наприклад, +03:00).", field="held_at")
     interview = record_interview(
         session,
         cycle_id=cycle.id,

@@ -35,7 +35,7 @@ def cycle_summary(
     current = [s for s in cycle.stages if s.status == StageStatus.OPEN]
     late = [f"{STAGE_LABELS[s.kind]}: {lateness(s, now)}" for s in cycle.stages if lateness(s, now)]
     if late_units:
-        late.append(f"анкети: {late_units} з {units} підрозділів")
+        late.append(f"анкети не подали: {late_units} з {units} підрозділів")
     return {
         "cycle": cycle,
         "current": ", ".join(STAGE_LABELS[s.kind] for s in current) or "—",
