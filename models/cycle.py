@@ -75,6 +75,10 @@ class AuditCycle(Timestamped, Base):
     open_data_order: Mapped[str] = mapped_column(Text, default="")
     # The unit the order charges with the public consultation and its announcement.
     survey_unit: Mapped[str] = mapped_column(String(300), default="")
+    # Whom units contact about the audit (overdue letters name them): the coordinator.
+    contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
     status: Mapped[CycleStatus] = mapped_column(
         enum_column(CycleStatus), default=CycleStatus.ACTIVE
     )
@@ -146,6 +150,11 @@ class AuditedUnit(Timestamped, Base):
     position: Mapped[int]
     link_salt: Mapped[str] = mapped_column(String(64))
     link_lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    # The working group's acceptance of this unit's late questionnaire: its drafts count, and
+    # its link takes answers after the remote audit's due date.
+    late_accepted_at: Mapped[datetime | None]
+    late_accepted_by: Mapped[str | None] = mapped_column(String(100))
+    late_reason: Mapped[str | None] = mapped_column(Text)
 
     cycle: Mapped[AuditCycle] = relationship(lazy="raise")
     unit: Mapped[Unit] = relationship(lazy="raise")

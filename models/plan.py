@@ -37,6 +37,14 @@ class PersonPlan(Strict):
     email: Email | None = None
 
 
+class ContactPlan(Strict):
+    """Whom units contact about the audit (the coordinator), named in overdue letters."""
+
+    full_name: Name
+    email: Email | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
+
+
 class StagePlan(Strict):
     """A stage's dates, inclusive."""
 
@@ -88,6 +96,8 @@ class CyclePlan(Strict):
     # The unit that runs the consultation and announces the survey (one of `units`).
     survey_unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
     questions: list[QuestionPlan] | None = Field(default=None, max_length=100)
+    # Without it, the launching coordinator's name and e-mail.
+    contact: ContactPlan | None = None
 
     @model_validator(mode="after")
     def _schedule_is_coherent(self) -> "CyclePlan":

@@ -13,7 +13,7 @@ from models.event import AuditEvent
 from models.interview import Interview
 from tests.console_pages import add_login, console_login, launched_cycle
 from tests.doubles.html import csrf_of
-from tests.factories import login, second_organization
+from tests.factories import at, login, second_organization
 
 
 def _interviews() -> list[Interview]:
@@ -79,7 +79,9 @@ def test_schedule_is_proposed_approved_and_recorded(client: TestClient, clock: F
     assert interview.approved_by.startswith("account:")
     assert "затверджено 20.09.2024" in client.get(url).text
 
-    # An auditor records notes and findings, but neither proposes nor approves.
+    # An auditor records notes and findings once it is held, but neither proposes nor approves.
+    clock.set(at("2024-09-30", 16))
+    org["coordinator"] = login(client, org["coordinator_email"])
     console_login(client, add_login(client, org, "auditor"))
     page = client.get(url)
     assert page.status_code == 200

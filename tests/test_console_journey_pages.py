@@ -41,6 +41,24 @@ def test_interviews_and_report_regeneration_in_chromium(
     page.goto(f"{live_server}/console/cycles/{cycle_id}")
     assert serious_violations(page) == []
 
+    # The closed remote audit is reopened for late questionnaires: asked first, then confirmed.
+    stage = page.locator("#stage-remote_audit")
+    stage.locator("summary").click()
+    stage.locator("input[name=reason]").fill("Анкети п’яти підрозділів не надійшли")
+    stage.locator("input[name=due_on]").fill("2024-10-09")
+    questions: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+    stage.get_by_role("button", name="Відкрити повторно").click()
+    page.wait_for_url(re.compile(r".*#stage-remote_audit$"))
+    assert questions
+    assert "повторно" in questions[0]
+    assert "Етап відкрито повторно." in page.inner_text("main")
+
     # The interview schedule: propose, approve, record.
     page.get_by_role("link", name=re.compile("Інтерв’ю посадових осіб")).click()
     page.wait_for_url(re.compile(r".*/interviews$"))
@@ -48,7 +66,7 @@ def test_interviews_and_report_regeneration_in_chromium(
     page.select_option("#unit_id", label="Управління освіти")
     page.fill("#officials", "Коваль Олена, начальниця управління")
     page.select_option("#auditor_id", index=1)
-    page.fill("#day", "2024-10-08")
+    page.fill("#day", "2024-09-30")  # within the interview stage, and already past
     page.fill("#at_time", "11:00")
     page.fill("#place", "Кабінет 12")
     page.get_by_role("button", name="Додати до графіка").click()

@@ -100,11 +100,11 @@ def test_ukrainian_plural_forms_are_chosen_by_number() -> None:
     assert chosen[21].endswith("до 21 символу.")  # not English "one/other"
     assert translations.plural(5) == 2  # the rule comes from the catalogue's header
     # The cycle page's progress line, through the gettext installed in the templates.
-    line = "Анкет подано: %(submitted)s від %(num)d підрозділу"
-    plural = "Анкет подано: %(submitted)s від %(num)d підрозділів"
+    line = "Анкети подали %(submitted)s з %(num)d підрозділу"
+    plural = "Анкети подали %(submitted)s з %(num)d підрозділів"
     rendered = templates.env.from_string("{{ ngettext(line, plural, n, submitted=3) }}")
-    assert rendered.render(line=line, plural=plural, n=2) == "Анкет подано: 3 від 2 підрозділів"
-    assert rendered.render(line=line, plural=plural, n=31) == "Анкет подано: 3 від 31 підрозділу"
+    assert rendered.render(line=line, plural=plural, n=8) == "Анкети подали 3 з 8 підрозділів"
+    assert rendered.render(line=line, plural=plural, n=31) == "Анкети подали 3 з 31 підрозділу"
 
 
 def untranslated(source: str) -> list[tuple[int, str]]:

@@ -163,6 +163,8 @@ def test_full_report_versions_and_mayor_download(
     org, cycle_id, coordinator = state["org"], state["cycle"]["id"], state["coordinator"]
     base = f"/api/cycles/{cycle_id}"
     mayor = login(client, org["mayor_email"])
+    clock.set(at("2024-10-01"))  # the interview (30.09) is recorded once held
+    coordinator = login(client, org["coordinator_email"])
     _write_text_and_interviews(client, cycle_id, org, coordinator)
 
     # Reporting opens: version 1 is rendered by the flow.

@@ -32,7 +32,9 @@ def responses() -> int:
 
 @pytest.fixture
 def survey(client: TestClient, clock: FixedClock) -> dict[str, Any]:
-    """A cycle with QUESTIONS; the clock inside the consultation (23.09–06.10.2024)."""
+    """A cycle with QUESTIONS launched before the consultation (23.09–06.10.2024); the clock
+    inside it."""
+    clock.set(at("2024-09-20", 9))
     org = create_organization(client)
     cycle = launch(client, org["coordinator"], plan(questions=QUESTIONS))
     clock.set(at("2024-09-24", 12))

@@ -38,10 +38,12 @@ from models.errors import Invalid, UnsupportedMediaType
 from models.plan import CyclePlan
 from models.services.cycles import get_cycle
 from models.services.events import list_events
+from models.services.late_units import accept_late
 from models.services.report.context import questionnaire_counts
 from models.services.report.facts import set_figures_date
 from models.services.report.versions import downloadable_version, latest_version, load_pdf
-from models.services.stages import extend_stage, skip_stage
+from models.services.stage_actions import extend_stage, reopen_stage
+from models.services.stages import skip_stage
 from models.services.surveys.questions import count_responses
 from models.settings import Settings
 
@@ -266,6 +268,72 @@ def extend(
         actor=actor,
     )
     return stage_read(stage)
+
+
+@router.post("/{cycle_id}/stages/{kind}/reopen", response_model=StageRead)
+def reopen(
+    kind: StageKind,
+    body: StageExtend,
+    session: DB,
+    now: Now,
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+) -> StageRead:
+    """Open a closed (or skipped) stage again until `due_on`, with the reason; refused once
+    a later stage forbids it (an approved report, a completed cycle)."""
+    stage = reopen_stage(
+        session,
+        cycle_id=cycle.id,
+        kind=kind,
+        due_on=body.due_on,
+        reason=body.reason,
+        now=now,
+        actor=actor,
+    )
+    return stage_read(stage)
+
+
+class LateAcceptance(BaseModel):
+    """Why a unit's late questionnaire is accepted."""
+
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class LateUnitRead(BaseModel):
+    """A unit whose late questionnaire the working group accepted."""
+
+    unit_id: int
+    late_accepted_at: datetime
+    late_reason: str
+
+
+@router.post("/{cycle_id}/units/{unit_id}/accept-late", response_model=LateUnitRead)
+def accept_late_questionnaire(
+    unit_id: int,
+    body: LateAcceptance,
+    session: DB,
+    now: Now,
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+) -> LateUnitRead:
+    """Accept one unit's late questionnaire: its drafts count, its link takes answers."""
+    audited = accept_late(
+        session,
+        cycle_id=cycle.id,
+        unit_id=unit_id,
+        reason=body.reason,
+        now=now,
+        actor=actor,
+    )
+    assert audited.late_accepted_at is not None
+    assert audited.late_reason is not None
+    return LateUnitRead(
+        unit_id=audited.unit_id,
+        late_accepted_at=audited.late_accepted_at,
+        late_reason=audited.late_reason,
+    )
 
 
 class FiguresDateUpdate(BaseModel):

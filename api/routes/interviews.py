@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from api.deps import DB, CurrentActor, Editor, Now, OwnCycle, WorkingGroup
@@ -13,6 +13,8 @@ from models.services.interviews import (
     list_interviews,
     propose_interview,
     record_interview,
+    remove_interview,
+    update_interview,
 )
 
 router = APIRouter(prefix="/api/cycles", tags=["звіт"])
@@ -59,6 +61,18 @@ def interviews(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> list[Int
     return [InterviewRead.model_validate(i) for i in list_interviews(session, cycle_id=cycle.id)]
 
 
+def _plan(body: InterviewCreate) -> InterviewPlan:
+    if body.scheduled_at.tzinfo is None:
+        raise Invalid("Вкажіть час з часовим поясом (наприклад, +03:00).", field="scheduled_at")
+    return InterviewPlan(
+        unit_id=body.unit_id,
+        officials=body.officials,
+        scheduled_at=body.scheduled_at,
+        place=body.place,
+        auditor_id=body.auditor_id,
+    )
+
+
 @router.post("/{cycle_id}/interviews", status_code=201, response_model=InterviewRead)
 def propose(
     _account: Editor,
@@ -69,22 +83,46 @@ def propose(
     now: Now,
 ) -> InterviewRead:
     """Propose an interview (unit, officials, auditor, date and time, place)."""
-    if body.scheduled_at.tzinfo is None:
-        raise Invalid("Вкажіть час з часовим поясом (наприклад, +03:00).", field="scheduled_at")
     interview = propose_interview(
+        session, cycle_id=cycle.id, plan=_plan(body), now=now, actor=actor
+    )
+    return InterviewRead.model_validate(interview)
+
+
+@router.put("/{cycle_id}/interviews/{interview_id}/plan", response_model=InterviewRead)
+def change(
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+    interview_id: int,
+    body: InterviewCreate,
+    session: DB,
+    now: Now,
+) -> InterviewRead:
+    """Change an interview not yet held (a changed approved one needs approval again)."""
+    interview = update_interview(
         session,
         cycle_id=cycle.id,
-        plan=InterviewPlan(
-            unit_id=body.unit_id,
-            officials=body.officials,
-            scheduled_at=body.scheduled_at,
-            place=body.place,
-            auditor_id=body.auditor_id,
-        ),
+        interview_id=interview_id,
+        plan=_plan(body),
         now=now,
         actor=actor,
     )
     return InterviewRead.model_validate(interview)
+
+
+@router.delete("/{cycle_id}/interviews/{interview_id}", status_code=204)
+def remove(
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+    interview_id: int,
+    session: DB,
+    now: Now,
+) -> Response:
+    """Remove an interview not yet held from the schedule."""
+    remove_interview(session, cycle_id=cycle.id, interview_id=interview_id, now=now, actor=actor)
+    return Response(status_code=204)
 
 
 @router.post("/{cycle_id}/interviews/approve", response_model=list[InterviewRead])
@@ -106,7 +144,10 @@ def record(
     session: DB,
     now: Now,
 ) -> InterviewRead:
-    """Record an interview's notes and findings (auditors too)."""
+    """Record an interview as held (`held_at`, by default its scheduled time; not in the
+    future), with its notes and findings (auditors too)."""
+    if body.held_at is not None and body.held_at.tzinfo is None:
+        raise Invalid("Вкажіть час з часовим поясом (наприклад, +03:00).", field="held_at")
     interview = record_interview(
         session,
         cycle_id=cycle.id,

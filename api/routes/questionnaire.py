@@ -27,6 +27,7 @@ from models.services.consolidation import (
 )
 from models.services.cycles import questionnaire_url
 from models.services.inventory_export import inventory_csv, inventory_xlsx
+from models.services.late_units import ensure_unit_accepting
 from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
     PROGRESS_LABELS,
@@ -37,7 +38,7 @@ from models.services.questionnaires import (
     submit_questionnaire,
     unit_progress,
 )
-from models.services.stages import ensure_accepting, get_stage
+from models.services.stages import get_stage
 
 router = APIRouter(prefix="/api/questionnaire", tags=["анкетування"])
 review_router = APIRouter(prefix="/api/cycles", tags=["анкетування: огляд робочою групою"])
@@ -77,7 +78,7 @@ def form(token: str, session: DB, now: Now) -> QuestionnaireFormRead:
     assert organization is not None
     stage = get_stage(session, cycle_id=cycle.id, kind=StageKind.REMOTE_AUDIT)
     try:
-        ensure_accepting(stage, now=now, what="Анкетування")
+        ensure_unit_accepting(session, audited=audited, stage=stage, now=now)
         accepting = True
     except Conflict:
         accepting = False

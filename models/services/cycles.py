@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from models.account import Account
 from models.actor import Actor
 from models.clock import local_date
 from models.cycle import (
@@ -25,7 +26,7 @@ from models.plan import CyclePlan, QuestionPlan
 from models.security import derive_token, new_token, sha256_hex
 from models.services.events import record_event
 from models.services.organizations import units_by_name
-from models.services.stages import skip_stage
+from models.services.stages import advance_stage, skip_stage
 from models.services.surveys.questions import add_questions, default_questions
 
 UNIT_LINK_PURPOSE = "unit-link"
@@ -81,6 +82,7 @@ def launch_cycle(
         interview_schedule_on=plan.interview_schedule_on,
         open_data_order=plan.open_data_order,
         survey_unit=plan.survey_unit,
+        **_contact(session, plan, actor),
         survey_slug=new_token(12),
         status=CycleStatus.ACTIVE,
     )
@@ -144,7 +146,23 @@ def launch_cycle(
             now=now,
             actor=actor,
         )
+    # Stages starting today open now, not at the next sweep (reporting waits for the others).
+    for kind in STAGE_ORDER[:-1]:
+        advance_stage(session, cycle_id=cycle.id, kind=kind, now=now)
     return cycle
+
+
+def _contact(session: Session, plan: CyclePlan, actor: Actor) -> dict[str, str]:
+    if plan.contact is not None:
+        return {
+            "contact_name": plan.contact.full_name,
+            "contact_email": plan.contact.email or "",
+            "contact_phone": plan.contact.phone,
+        }
+    account = session.get(Account, actor.account_id) if actor.account_id else None
+    if account is None:
+        return {}
+    return {"contact_name": account.full_name, "contact_email": account.email}
 
 
 def get_cycle(session: Session, *, cycle_id: int) -> AuditCycle:
@@ -175,6 +193,14 @@ def list_cycles(session: Session, *, organization_id: int) -> list[AuditCycle]:
             .options(selectinload(AuditCycle.stages))
             .order_by(AuditCycle.id.desc())
         )
+    )
+
+
+def count_audited_units(session: Session, *, cycle_id: int) -> int:
+    """How many units a cycle audits."""
+    return (
+        session.scalar(select(func.count(AuditedUnit.id)).where(AuditedUnit.cycle_id == cycle_id))
+        or 0
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models.account import Account, Role
 from models.actor import Actor
 from models.clock import local_date
 from models.cycle import AuditCycle, AuditedUnit, StageKind, StageStatus
@@ -82,17 +83,41 @@ def reminder_point(*, today: date, due_on: date, days_before: Sequence[int]) -> 
     return None
 
 
+def cycle_contact(session: Session, cycle: AuditCycle) -> str:
+    """Whom units contact: the cycle's contact, else the organization's coordinator."""
+    name, email, phone = cycle.contact_name, cycle.contact_email, cycle.contact_phone
+    if not (name or email or phone):
+        account = session.scalar(
+            select(Account)
+            .where(
+                Account.organization_id == cycle.organization_id,
+                Account.role == Role.COORDINATOR,
+                Account.is_active.is_(True),
+            )
+            .order_by(Account.id)
+            .limit(1)
+        )
+        if account is not None:
+            name, email = account.full_name, account.email
+    parts = [name] if name else []
+    parts += [f"ел. пошта {email}"] if email else []
+    parts += [f"тел. {phone}"] if phone else []
+    return ", ".join(parts)
+
+
 def _reminder_text(
-    *, point: str, organization: str, unit: str, due_on: date, url: str
+    *, point: str, organization: str, unit: str, due_on: date, url: str, contact: str
 ) -> tuple[str, str]:
     due = f"{due_on:%d.%m.%Y}"
     if point == OVERDUE_POINT:
+        whom = f": {contact}" if contact else ""
         subject = f"Строк подання анкети інформаційного аудиту минув {due}"
         body = (
             "Шановні колеги!\n\n"
             f"Строк подання анкет віддаленого інформаційного аудиту ({organization}) минув {due}, "
             f"а анкету від підрозділу «{unit}» не отримано.\n\n"
-            "Просимо якнайшвидше зв’язатися з робочою групою з інформаційного аудиту.\n\n"
+            "Робоча група з інформаційного аудиту може прийняти анкету вашого підрозділу із "
+            f"запізненням. Просимо якнайшвидше звернутися до координатора робочої групи{whom}.\n\n"
             "Це повідомлення надіслано автоматично, відповідати на нього не потрібно.\n"
         )
         return subject, body
@@ -133,6 +158,7 @@ def enqueue_reminders(
     assert cycle is not None
     organization = session.get(Organization, cycle.organization_id)
     assert organization is not None
+    contact = cycle_contact(session, cycle)
     recorded = 0
     for audited in units_without_submission(session, cycle_id=cycle_id):
         unit = session.get(Unit, audited.unit_id)
@@ -148,6 +174,7 @@ def enqueue_reminders(
             unit=unit.name,
             due_on=stage.due_on,
             url=url,
+            contact=contact,
         )
         message = enqueue(
             session,

@@ -28,7 +28,8 @@ from models.questionnaire import (
 from models.schemas import QuestionnaireCreate
 from models.security import sha256_hex
 from models.services.events import record_event
-from models.services.stages import ensure_accepting, get_stage
+from models.services.late_units import ensure_unit_accepting
+from models.services.stages import get_stage
 
 # No 0/O or 1/I: the code is read off a screen and typed on a phone.
 RESUME_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -171,7 +172,7 @@ def save_questionnaire(
     """
     audited = audited_unit_for_token(session, token=token)
     stage = get_stage(session, cycle_id=audited.cycle_id, kind=StageKind.REMOTE_AUDIT)
-    ensure_accepting(stage, now=now, what="Анкетування")
+    ensure_unit_accepting(session, audited=audited, stage=stage, now=now)
     if resume_code:
         submission = find_by_resume_code(session, audited=audited, code=resume_code)
         created = False

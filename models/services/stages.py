@@ -20,7 +20,7 @@ from models.cycle import (
     StageKind,
     StageStatus,
 )
-from models.errors import Conflict, Invalid, NotFound
+from models.errors import Conflict, NotFound
 from models.interview import Interview
 from models.services.events import record_event
 
@@ -37,7 +37,7 @@ def get_stage(session: Session, *, cycle_id: int, kind: StageKind) -> Stage:
     return stage
 
 
-def _move(
+def move_stage(
     session: Session,
     stage: Stage,
     *,
@@ -73,12 +73,13 @@ def _move(
         at=now,
         actor=actor,
         details={"stage": stage.kind.value, **({"reason": reason} if reason else {})},
-        dedup_key=f"stage:{stage.id}:{new.value}" if actor == SYSTEM else None,
+        # The due date is in the key: a stage reopened and closed again is recorded again.
+        dedup_key=f"stage:{stage.id}:{new.value}:{stage.due_on}" if actor == SYSTEM else None,
     )
     return True
 
 
-def _prerequisites_final(session: Session, *, cycle_id: int) -> bool:
+def prerequisites_final(session: Session, *, cycle_id: int) -> bool:
     pending = session.scalar(
         select(func.count(Stage.id)).where(
             Stage.cycle_id == cycle_id,
@@ -109,8 +110,8 @@ def advance_stage(
     today = local_date(now)
     org = cycle.organization_id
     if stage.status == StageStatus.PLANNED and today >= stage.starts_on:
-        if kind != StageKind.REPORTING or _prerequisites_final(session, cycle_id=cycle_id):
-            _move(
+        if kind != StageKind.REPORTING or prerequisites_final(session, cycle_id=cycle_id):
+            move_stage(
                 session,
                 stage,
                 old=(StageStatus.PLANNED,),
@@ -119,8 +120,11 @@ def advance_stage(
                 organization_id=org,
             )
     if stage.status == StageStatus.OPEN and today > stage.due_on:
-        if kind != StageKind.REPORTING or report_ready:
-            _move(
+        # Reporting also waits for a stage reopened while it runs.
+        if kind != StageKind.REPORTING or (
+            report_ready and prerequisites_final(session, cycle_id=cycle_id)
+        ):
+            move_stage(
                 session,
                 stage,
                 old=(StageStatus.OPEN,),
@@ -184,7 +188,7 @@ def skip_stage(
     if cycle is None:
         raise NotFound("Цикл аудиту не знайдено.")
     stage = get_stage(session, cycle_id=cycle_id, kind=kind)
-    moved = _move(
+    moved = move_stage(
         session,
         stage,
         old=(StageStatus.PLANNED, StageStatus.OPEN),
@@ -221,129 +225,3 @@ def ensure_accepting(stage: StageWindow, *, now: datetime, what: str) -> None:
         )
     if stage.status == StageStatus.PLANNED and today < stage.starts_on:
         raise Conflict(f"{what} ще не розпочато: відповіді приймаються {period}.")
-
-
-def _working_group_action(
-    session: Session, *, cycle_id: int, kind: StageKind
-) -> tuple[AuditCycle, Stage]:
-    cycle = session.get(AuditCycle, cycle_id)
-    if cycle is None:
-        raise NotFound("Цикл аудиту не знайдено.")
-    return cycle, get_stage(session, cycle_id=cycle_id, kind=kind)
-
-
-def _require_reason(reason: str) -> str:
-    reason = reason.strip()
-    if len(reason) < 3:
-        raise Invalid("Вкажіть причину (щонайменше 3 символи).", field="reason")
-    return reason
-
-
-# What an early transition may start from, how it is recorded, and the refusal otherwise.
-_EARLY = {
-    StageStatus.OPEN: ((StageStatus.PLANNED,), "stage.opened_early", "уже розпочато або завершено"),
-    StageStatus.CLOSED: (
-        (StageStatus.OPEN,),
-        "stage.closed_early",
-        "не триває: закрити його не можна",
-    ),
-}
-
-
-def change_stage_early(
-    session: Session,
-    *,
-    cycle_id: int,
-    kind: StageKind,
-    to: StageStatus,
-    reason: str,
-    now: datetime,
-    actor: Actor,
-) -> Stage:
-    """Open a planned stage before its start, or close an open one before its due date."""
-    reason = _require_reason(reason)
-    cycle, stage = _working_group_action(session, cycle_id=cycle_id, kind=kind)
-    if to == StageStatus.OPEN and kind == StageKind.REPORTING:
-        if not _prerequisites_final(session, cycle_id=cycle_id):
-            raise Conflict(
-                "Підготовку звіту можна почати лише після завершення консультацій, анкетування "
-                "та інтерв’ю."
-            )
-    old, action, refusal = _EARLY[to]
-    moved = _move(
-        session,
-        stage,
-        old=old,
-        new=to,
-        now=now,
-        organization_id=cycle.organization_id,
-        actor=actor,
-    )
-    if not moved:
-        raise Conflict(f"Етап «{STAGE_LABELS[kind]}» {refusal}.")
-    _note(session, cycle, stage, action, reason, now, actor)
-    return stage
-
-
-def extend_stage(
-    session: Session,
-    *,
-    cycle_id: int,
-    kind: StageKind,
-    due_on: date,
-    reason: str,
-    now: datetime,
-    actor: Actor,
-) -> Stage:
-    """Move a stage's due date later (recorded with the old date and the reason)."""
-    reason = _require_reason(reason)
-    cycle, stage = _working_group_action(session, cycle_id=cycle_id, kind=kind)
-    if stage.status in FINAL:
-        raise Conflict(f"Етап «{STAGE_LABELS[kind]}» уже завершено: продовжити його не можна.")
-    if due_on <= stage.due_on:
-        raise Invalid(
-            f"Нова дата завершення має бути пізнішою за {stage.due_on:%d.%m.%Y}.", field="due_on"
-        )
-    if kind != StageKind.REPORTING:
-        reporting = get_stage(session, cycle_id=cycle_id, kind=StageKind.REPORTING)
-        if kind in REPORTING_NEEDS and due_on >= reporting.starts_on:
-            raise Invalid(
-                "Етап не може тривати після початку підготовки звіту "
-                f"({reporting.starts_on:%d.%m.%Y}); спершу перенесіть підготовку звіту.",
-                field="due_on",
-            )
-    old = stage.due_on
-    stage.due_on = due_on
-    session.flush()
-    _note(
-        session,
-        cycle,
-        stage,
-        "stage.extended",
-        reason,
-        now,
-        actor,
-        extra={"from": old.isoformat(), "to": due_on.isoformat()},
-    )
-    return stage
-
-
-def _note(
-    session: Session,
-    cycle: AuditCycle,
-    stage: Stage,
-    action: str,
-    reason: str,
-    now: datetime,
-    actor: Actor,
-    extra: dict[str, str] | None = None,
-) -> None:
-    record_event(
-        session,
-        organization_id=cycle.organization_id,
-        cycle_id=cycle.id,
-        action=action,
-        at=now,
-        actor=actor,
-        details={"stage": stage.kind.value, "reason": reason, **(extra or {})},
-    )

@@ -9,27 +9,30 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.deps import DB, AppSettings, Now
-from api.routes.console.common import FormText, page, see_other
+from api.deps import DB, AppSettings, Now, app_clock
+from api.routes.console.common import FormText, done, page, refused, see_other
 from api.routes.console.deps import (
     ConsoleActor,
     ConsoleCoordinator,
     ConsoleCycle,
+    ConsoleEditor,
     ConsoleReader,
     console_router,
 )
-from api.routes.console.presenters import stage_rows
-from models.account import Role
-from models.cycle import StageKind, StageStatus
-from models.errors import DomainError
+from api.routes.console.presenters import stage_rows, unit_lateness
+from models.account import Account, Role
+from models.cycle import AuditCycle, StageKind, StageStatus
+from models.errors import DomainError, Invalid
 from models.security import new_token
 from models.services.cycles import questionnaire_url, survey_url, unit_links
 from models.services.events import list_events
+from models.services.late_units import accept_late, late_unit_ids
 from models.services.mail import enqueue_unit_links
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
 from models.services.report.context import questionnaire_counts
 from models.services.report.versions import latest_version
-from models.services.stages import change_stage_early, extend_stage, skip_stage
+from models.services.stage_actions import change_stage_early, extend_stage, reopen_stage
+from models.services.stages import skip_stage
 from models.services.surveys.questions import count_responses
 from models.settings import Settings
 
@@ -48,19 +51,24 @@ def _links(session: Session, cycle_id: int, settings: Settings) -> list[dict[str
     ]
 
 
-@router.get("/console/cycles/{cycle_id}")
-def cycle_page(
+def _cycle_page(
     request: Request,
-    session: DB,
-    now: Now,
-    settings: AppSettings,
-    account: ConsoleReader,
-    cycle: ConsoleCycle,
+    session: Session,
+    account: Account,
+    cycle: AuditCycle,
+    *,
+    error: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
-    """A cycle's timeline, figures, links, report and audit trail."""
+    """A cycle's timeline, figures, links, report and audit trail (with a refused form's error)."""
+    settings = request.app.state.settings
+    now = app_clock(request).now()
     url = survey_url(settings.base_url, cycle.survey_slug)
     # The mayor's office reads the cycle, but the units' secret links are not theirs to see.
     show_links = account.role != Role.MAYOR_OFFICE
+    progress = unit_progress(session, cycle_id=cycle.id)
+    late = late_unit_ids(session, cycle_id=cycle.id, now=now)
     return page(
         request,
         session,
@@ -70,8 +78,10 @@ def cycle_page(
             "cycle": cycle,
             "stages": stage_rows(cycle, now),
             "counts": questionnaire_counts(session, cycle_id=cycle.id),
-            "progress": unit_progress(session, cycle_id=cycle.id),
+            "progress": progress,
             "progress_labels": PROGRESS_LABELS,
+            "units_submitted": sum(1 for row in progress if row.submitted),
+            "late_units": unit_lateness(session, cycle_id=cycle.id, late=late),
             "participants": count_responses(session, cycle_id=cycle.id),
             "links": _links(session, cycle.id, settings) if show_links else [],
             "survey_url": url,
@@ -80,8 +90,19 @@ def cycle_page(
             "request_key": new_token(12),
             "sent": request.query_params.get("sent"),
             "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
+            "error": error or {},
+            "values": values or {},
         },
+        status_code,
     )
+
+
+@router.get("/console/cycles/{cycle_id}")
+def cycle_page(
+    request: Request, session: DB, account: ConsoleReader, cycle: ConsoleCycle
+) -> Response:
+    """A cycle's timeline, figures, links, report and audit trail."""
+    return _cycle_page(request, session, account, cycle)
 
 
 @router.post("/console/cycles/{cycle_id}/links")
@@ -108,19 +129,29 @@ def send_links(
     return see_other(f"/console/cycles/{cycle.id}?sent={count}#links")
 
 
+_STAGE_DONE = {
+    "open": "Етап розпочато.",
+    "close": "Етап завершено.",
+    "skip": "Рішення не проводити етап записано.",
+    "extend": "Строк етапу продовжено.",
+    "reopen": "Етап відкрито повторно.",
+}
+
+
 @router.post("/console/cycles/{cycle_id}/stages/{kind}")
 def stage_action(
     kind: StageKind,
+    request: Request,
     session: DB,
     now: Now,
-    _coordinator: ConsoleCoordinator,
+    account: ConsoleCoordinator,
     cycle: ConsoleCycle,
     actor: ConsoleActor,
     action: FormText = "",
     reason: FormText = "",
     due_on: FormText = "",
 ) -> Response:
-    """Open or close a stage early, extend its due date, or skip interviews — with a reason."""
+    """Open or close a stage early, extend or reopen it, or skip interviews — with a reason."""
     common: dict[str, Any] = {
         "cycle_id": cycle.id,
         "kind": kind,
@@ -128,17 +159,58 @@ def stage_action(
         "now": now,
         "actor": actor,
     }
-    if action in ("open", "close"):
-        to = StageStatus.OPEN if action == "open" else StageStatus.CLOSED
-        change_stage_early(session, to=to, **common)
-    elif action == "skip":
-        skip_stage(session, **common)
-    elif action == "extend":
-        try:
-            new_due = date.fromisoformat(due_on)
-        except ValueError as exc:
-            raise DomainError("Нова дата: має бути датою у форматі РРРР-ММ-ДД.") from exc
-        extend_stage(session, due_on=new_due, **common)
-    else:
-        raise DomainError("Невідома дія.")
-    return see_other(f"/console/cycles/{cycle.id}#stages")
+    values = {"kind": kind.value, "reason": reason, "due_on": due_on}
+    try:
+        if len(reason) > 2000:
+            raise Invalid("Причина: не більше 2000 символів.", field="reason")
+        if action in ("open", "close"):
+            to = StageStatus.OPEN if action == "open" else StageStatus.CLOSED
+            change_stage_early(session, to=to, **common)
+        elif action == "skip":
+            skip_stage(session, **common)
+        elif action in ("extend", "reopen"):
+            try:
+                new_due = date.fromisoformat(due_on)
+            except ValueError as exc:
+                raise Invalid(
+                    "Нова дата завершення: вкажіть дату (РРРР-ММ-ДД).", field="due_on"
+                ) from exc
+            change = extend_stage if action == "extend" else reopen_stage
+            change(session, due_on=new_due, **common)
+        else:
+            raise Invalid("Невідома дія.")
+    except DomainError as exc:
+        return refused(
+            _cycle_page, request, session, account, cycle, f"stage-{kind.value}", exc, values
+        )
+    return done(request, f"/console/cycles/{cycle.id}#stage-{kind.value}", _STAGE_DONE[action])
+
+
+@router.post("/console/cycles/{cycle_id}/units/{unit_id}/accept-late")
+def accept_late_form(
+    unit_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+    reason: FormText = "",
+) -> Response:
+    """Accept one unit's late questionnaire, with the reason."""
+    try:
+        if len(reason) > 2000:
+            raise Invalid("Причина: не більше 2000 символів.", field="reason")
+        accept_late(
+            session, cycle_id=cycle.id, unit_id=unit_id, reason=reason, now=now, actor=actor
+        )
+    except DomainError as exc:
+        values = {"unit_id": str(unit_id), "reason": reason}
+        return refused(
+            _cycle_page, request, session, account, cycle, f"late-{unit_id}", exc, values
+        )
+    return done(
+        request,
+        f"/console/cycles/{cycle.id}#progress",
+        "Анкету підрозділу прийнято із запізненням.",
+    )

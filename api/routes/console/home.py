@@ -7,7 +7,8 @@ from api.deps import DB, Now
 from api.routes.console.common import page
 from api.routes.console.deps import ConsoleReader, console_router
 from api.routes.console.presenters import cycle_summary
-from models.services.cycles import list_cycles
+from models.services.cycles import count_audited_units, list_cycles
+from models.services.late_units import late_unit_ids
 from models.services.organizations import list_units
 
 router = console_router()
@@ -19,10 +20,19 @@ def dashboard(request: Request, session: DB, now: Now, account: ConsoleReader) -
     assert account.organization_id is not None
     cycles = list_cycles(session, organization_id=account.organization_id)
     units = list_units(session, organization_id=account.organization_id)
+    rows = [
+        cycle_summary(
+            c,
+            now,
+            late_units=len(late_unit_ids(session, cycle_id=c.id, now=now, outstanding_only=True)),
+            units=count_audited_units(session, cycle_id=c.id),
+        )
+        for c in cycles
+    ]
     return page(
         request,
         session,
         account,
         "console/index.html",
-        {"cycles": [cycle_summary(c, now) for c in cycles], "units": units},
+        {"cycles": rows, "units": units},
     )

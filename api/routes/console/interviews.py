@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import DB, Now
-from api.routes.console.common import FormText, page, refused, see_other
+from api.deps import DB, Now, app_clock
+from api.routes.console.common import FormText, done, page, refused
 from api.routes.console.deps import (
     ConsoleActor,
     ConsoleCycle,
@@ -21,9 +21,10 @@ from api.routes.console.deps import (
     console_router,
 )
 from models.account import WORKING_GROUP_ROLES, Account
-from models.clock import KYIV
+from models.clock import KYIV, local_date
 from models.cycle import AuditCycle, AuditedUnit, Auditor, StageKind, StageStatus
 from models.errors import DomainError, Invalid
+from models.interview import Interview
 from models.organization import Unit
 from models.services.interviews import (
     InterviewPlan,
@@ -31,6 +32,8 @@ from models.services.interviews import (
     list_interviews,
     propose_interview,
     record_interview,
+    remove_interview,
+    update_interview,
 )
 from models.services.stages import get_stage, skip_stage
 
@@ -48,6 +51,18 @@ def _moment(day: str, clock_time: str, *, field: str, required: bool) -> datetim
     except ValueError as exc:
         raise Invalid("Дата і час: вкажіть дату (РРРР-ММ-ДД) і час (ГГ:ХХ).", field=field) from exc
     return datetime.combine(parsed_day, parsed_time, tzinfo=KYIV)
+
+
+def _form_moments(interview: Interview) -> dict[str, str]:
+    """The scheduled and held moments as the forms' Kyiv date and time values."""
+    scheduled = interview.scheduled_at.astimezone(KYIV) if interview.scheduled_at else None
+    held = interview.held_at.astimezone(KYIV) if interview.held_at else scheduled
+    return {
+        "day": f"{scheduled:%Y-%m-%d}" if scheduled else "",
+        "at_time": f"{scheduled:%H:%M}" if scheduled else "",
+        "held_on": f"{held:%Y-%m-%d}" if held else "",
+        "held_time": f"{held:%H:%M}" if held else "",
+    }
 
 
 def _interviews(
@@ -91,11 +106,13 @@ def _interviews(
                     "interview": i,
                     "unit": unit_names.get(i.unit_id, "—"),
                     "auditor": auditor_names.get(i.auditor_id or 0, ""),
+                    **_form_moments(i),
                 }
                 for i in interviews
             ],
             "pending": sum(1 for i in interviews if i.approved_at is None),
             "can_record": account.role in WORKING_GROUP_ROLES,
+            "today": local_date(app_clock(request).now()).isoformat(),
             "error": error or {},
             "values": values or {},
         },
@@ -139,28 +156,100 @@ def propose(
         "place": place,
     }
     try:
-        if not unit_id.isdigit():
-            raise Invalid("Оберіть підрозділ.", field="unit_id")
-        if len(officials) > 2000 or len(place) > 300:
-            raise Invalid("Задовгий текст: посадові особи до 2000, місце до 300 символів.")
-        scheduled_at = _moment(day, at_time, field="day", required=True)
-        assert scheduled_at is not None
-        propose_interview(
+        plan = _plan(values)
+        propose_interview(session, cycle_id=cycle.id, plan=plan, now=now, actor=actor)
+    except DomainError as exc:
+        return refused(
+            _interviews, request, session, account, cycle, "propose", _day_field(exc), values
+        )
+    return done(request, f"/console/cycles/{cycle.id}/interviews#schedule", "Інтерв’ю додано.")
+
+
+def _plan(values: dict[str, str]) -> InterviewPlan:
+    """An interview plan from the propose or edit form (field names as in the form)."""
+    if not values["unit_id"].isdigit():
+        raise Invalid("Оберіть підрозділ.", field="unit_id")
+    if len(values["officials"]) > 2000 or len(values["place"]) > 300:
+        raise Invalid("Задовгий текст: посадові особи до 2000, місце до 300 символів.")
+    scheduled_at = _moment(values["day"], values["at_time"], field="day", required=True)
+    assert scheduled_at is not None
+    return InterviewPlan(
+        unit_id=int(values["unit_id"]),
+        officials=values["officials"],
+        scheduled_at=scheduled_at,
+        place=values["place"],
+        auditor_id=int(values["auditor_id"]) if values["auditor_id"].isdigit() else None,
+    )
+
+
+def _day_field(exc: DomainError) -> DomainError:
+    # The service names the plan's field; the form's is the date.
+    if exc.field == "scheduled_at":
+        exc.field = "day"
+    elif exc.field == "held_at":
+        exc.field = "held_on"
+    return exc
+
+
+@router.post("/console/cycles/{cycle_id}/interviews/{interview_id}/plan")
+def change(
+    interview_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+    unit_id: FormText = "",
+    officials: FormText = "",
+    auditor_id: FormText = "",
+    day: FormText = "",
+    at_time: FormText = "",
+    place: FormText = "",
+) -> Response:
+    """Change an interview not yet held (a changed approved one needs approval again)."""
+    values = {
+        "unit_id": unit_id,
+        "officials": officials,
+        "auditor_id": auditor_id,
+        "day": day,
+        "at_time": at_time,
+        "place": place,
+    }
+    try:
+        update_interview(
             session,
             cycle_id=cycle.id,
-            plan=InterviewPlan(
-                unit_id=int(unit_id),
-                officials=officials,
-                scheduled_at=scheduled_at,
-                place=place,
-                auditor_id=int(auditor_id) if auditor_id.isdigit() else None,
-            ),
+            interview_id=interview_id,
+            plan=_plan(values),
             now=now,
             actor=actor,
         )
     except DomainError as exc:
-        return refused(_interviews, request, session, account, cycle, "propose", exc, values)
-    return see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
+        form = f"edit-{interview_id}"
+        return refused(_interviews, request, session, account, cycle, form, _day_field(exc), values)
+    return done(request, f"/console/cycles/{cycle.id}/interviews#schedule", "Інтерв’ю змінено.")
+
+
+@router.post("/console/cycles/{cycle_id}/interviews/{interview_id}/remove")
+def remove(
+    interview_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+) -> Response:
+    """Remove an interview not yet held from the schedule."""
+    try:
+        remove_interview(
+            session, cycle_id=cycle.id, interview_id=interview_id, now=now, actor=actor
+        )
+    except DomainError as exc:
+        form = f"edit-{interview_id}"
+        return refused(_interviews, request, session, account, cycle, form, exc, {})
+    return done(request, f"/console/cycles/{cycle.id}/interviews#schedule", "Інтерв’ю видалено.")
 
 
 @router.post("/console/cycles/{cycle_id}/interviews/approve")
@@ -177,7 +266,7 @@ def approve(
         approve_schedule(session, cycle_id=cycle.id, now=now, actor=actor)
     except DomainError as exc:
         return refused(_interviews, request, session, account, cycle, "approve", exc, {})
-    return see_other(f"/console/cycles/{cycle.id}/interviews#schedule")
+    return done(request, f"/console/cycles/{cycle.id}/interviews#schedule", "Графік затверджено.")
 
 
 @router.post("/console/cycles/{cycle_id}/interviews/skip")
@@ -206,7 +295,7 @@ def skip(
         return refused(
             _interviews, request, session, account, cycle, "skip", exc, {"reason": reason}
         )
-    return see_other(f"/console/cycles/{cycle.id}/interviews")
+    return done(request, f"/console/cycles/{cycle.id}/interviews", "Рішення записано.")
 
 
 @router.post("/console/cycles/{cycle_id}/interviews/{interview_id}")
@@ -223,13 +312,13 @@ def record(
     held_on: FormText = "",
     held_time: FormText = "",
 ) -> Response:
-    """Record an approved interview's notes and findings (auditors too)."""
+    """Record an approved interview as held on the given day, with its notes and findings."""
     form = f"record-{interview_id}"
     values = {"notes": notes, "findings": findings, "held_on": held_on, "held_time": held_time}
     try:
         if len(notes) > MAX_TEXT or len(findings) > MAX_TEXT:
             raise Invalid(f"Нотатки і висновки: не більше {MAX_TEXT} символів кожне.")
-        held_at = _moment(held_on, held_time, field="held_on", required=False)
+        held_at = _moment(held_on, held_time, field="held_on", required=True)
         record_interview(
             session,
             cycle_id=cycle.id,
@@ -241,5 +330,7 @@ def record(
             actor=actor,
         )
     except DomainError as exc:
-        return refused(_interviews, request, session, account, cycle, form, exc, values)
-    return see_other(f"/console/cycles/{cycle.id}/interviews#interview-{interview_id}")
+        return refused(_interviews, request, session, account, cycle, form, _day_field(exc), values)
+    return done(
+        request, f"/console/cycles/{cycle.id}/interviews#interview-{interview_id}", "Збережено."
+    )

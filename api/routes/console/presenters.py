@@ -3,8 +3,18 @@
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from models.clock import local_date
-from models.cycle import STAGE_LABELS, STAGE_STATUS_LABELS, AuditCycle, Stage, StageStatus
+from models.cycle import (
+    STAGE_LABELS,
+    STAGE_STATUS_LABELS,
+    AuditCycle,
+    AuditedUnit,
+    Stage,
+    StageStatus,
+)
 
 
 def lateness(stage: Stage, now: datetime) -> str | None:
@@ -17,13 +27,32 @@ def lateness(stage: Stage, now: datetime) -> str | None:
     return None
 
 
-def cycle_summary(cycle: AuditCycle, now: datetime) -> dict[str, Any]:
-    """A cycle's line on the home page: its open stages and how many stages are late."""
+def cycle_summary(
+    cycle: AuditCycle, now: datetime, *, late_units: int = 0, units: int = 0
+) -> dict[str, Any]:
+    """A cycle's line on the home page: its open stages, and what is late (stages behind their
+    dates, units without a questionnaire after the remote audit's due date)."""
     current = [s for s in cycle.stages if s.status == StageStatus.OPEN]
+    late = [f"{STAGE_LABELS[s.kind]}: {lateness(s, now)}" for s in cycle.stages if lateness(s, now)]
+    if late_units:
+        late.append(f"анкети не подали: {late_units} з {units} підрозділів")
     return {
         "cycle": cycle,
         "current": ", ".join(STAGE_LABELS[s.kind] for s in current) or "—",
-        "late": sum(1 for s in cycle.stages if lateness(s, now)),
+        "late": "; ".join(late),
+    }
+
+
+def unit_lateness(session: Session, *, cycle_id: int, late: set[int]) -> dict[int, dict[str, Any]]:
+    """Per audited unit: its unit id, whether it is late, and its accepted late questionnaire."""
+    return {
+        audited.id: {
+            "unit_id": audited.unit_id,
+            "late": audited.id in late,
+            "accepted_at": audited.late_accepted_at,
+            "reason": audited.late_reason,
+        }
+        for audited in session.scalars(select(AuditedUnit).where(AuditedUnit.cycle_id == cycle_id))
     }
 
 
