@@ -13,12 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.web import CSRF_COOKIE
 from flows.portal_jobs import run_portal_jobs
 from models.actor import CLI
 from models.clock import FixedClock
 from models.db import session_scope
+from models.errors import Conflict
 from models.event import AuditEvent
-from models.portal_job import PortalJob, PortalJobStatus
+from models.portal_job import PortalJob, PortalJobKind, PortalJobStatus
 from models.publication import DatasetMatch, MatchMethod
 from models.register import RegisterEntry
 from models.services.analysis import analyse_publication, entry_state_context
@@ -97,8 +99,14 @@ def _events(prefix: str) -> list[tuple[str, dict[str, Any]]]:
         return [(e.action, dict(e.details)) for e in events]
 
 
+_TOKENS: dict[str, str] = {}  # per CSRF cookie: its form token, read from a page once
+
+
 def _post(client: TestClient, page: str, url: str, **data: Any) -> Any:
-    token = csrf_of(client.get(page).text)
+    token = _TOKENS.get(client.cookies.get(CSRF_COOKIE) or "")
+    if token is None:
+        token = csrf_of(client.get(page).text)
+        _TOKENS[client.cookies.get(CSRF_COOKIE) or ""] = token
     return client.post(url, data={"csrf_token": token, **data}, follow_redirects=False)
 
 
@@ -296,6 +304,13 @@ def test_publish_and_monitoring_requested_from_the_console(
         "portal.publish_done",
     ]
 
+    api = client.get(
+        f"/api/cycles/{cycle_id}/open-data/jobs/{card}",
+        headers=login(client, org["coordinator_email"]),
+    ).json()
+    assert api["status"] == "done"
+    assert api["kind"] == "monitoring"
+
     # A refused token: the request fails with the portal's Ukrainian message.
     monkeypatch.setenv("INFOAUDIT_PORTAL_TOKEN", "wrong")
     assert _post(client, base, f"{base}/publish").status_code == 303
@@ -339,7 +354,6 @@ def test_matches_page_in_chromium(
     assert entries is not None
     assert datasets is not None
     assert datasets["y"] > entries["y"]
-    page.screenshot(path="/tmp/review-matches-360.png", full_page=True)
 
     page.get_by_role("button", name="Підтвердити всі показані").click()
     page.wait_for_load_state()
@@ -349,9 +363,28 @@ def test_matches_page_in_chromium(
     page.wait_for_url(re.compile(r".*/open-data$"))
     assert serious_violations(page) == []
     assert page.evaluate(no_sideways)
-    page.screenshot(path="/tmp/review-state-360.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path="/tmp/review-state-1280.png", full_page=True)
-    page.go_back()
-    page.screenshot(path="/tmp/review-matches-1280.png", full_page=True)
     context.close()
+
+
+def test_a_request_cut_short_does_not_block_the_next(client: TestClient, clock: FixedClock) -> None:
+    from datetime import timedelta
+
+    from models.services.portal_jobs import ABANDONED, request_job, start_job
+
+    cycle_id = launched_cycle(client, clock)["cycle_id"]
+    monitoring = PortalJobKind.MONITORING
+    with session_scope() as session:
+        first = request_job(session, cycle_id=cycle_id, kind=monitoring, actor=CLI, now=clock.now())
+        start_job(session, job_id=first.id, now=clock.now())
+        first_id = first.id
+    with session_scope() as session, pytest.raises(Conflict):
+        request_job(session, cycle_id=cycle_id, kind=monitoring, actor=CLI, now=clock.now())
+    later = clock.now() + timedelta(hours=3)  # the server was restarted meanwhile
+    with session_scope() as session:
+        request_job(session, cycle_id=cycle_id, kind=monitoring, actor=CLI, now=later)
+    with session_scope() as session:
+        jobs = session.scalars(select(PortalJob).order_by(PortalJob.id)).all()
+        assert [(j.id == first_id, j.status, j.message) for j in jobs] == [
+            (True, PortalJobStatus.FAILED, ABANDONED),
+            (False, PortalJobStatus.REQUESTED, ""),
+        ]

@@ -2,7 +2,7 @@
 from the console: the request is recorded here, the sweep runs it (flows/portal_jobs.py) and
 records the outcome, and the console shows where it stands."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,6 +19,9 @@ from models.services.report.versions import downloadable_version
 
 UNFINISHED = (PortalJobStatus.REQUESTED, PortalJobStatus.RUNNING)
 INTERNAL_ERROR = "Внутрішня помилка; зверніться до адміністратора (подробиці — у журналі сервера)."
+ABANDONED = "Виконання перервано (сервер перезапущено?); запит можна подати знову."
+# A publication takes minutes at most; one running longer was cut short.
+ABANDON_AFTER = timedelta(hours=2)
 _ACTIONS = {PortalJobKind.PUBLISH: "portal.publish", PortalJobKind.MONITORING: "portal.monitoring"}
 
 
@@ -29,13 +32,16 @@ def request_job(
     and a publication without a portal or before the report is approved."""
     cycle = get_cycle(session, cycle_id=cycle_id)
     unfinished = session.scalar(
-        select(PortalJob.id).where(
+        select(PortalJob).where(
             PortalJob.cycle_id == cycle_id,
             PortalJob.kind == kind,
             PortalJob.status.in_(UNFINISHED),
         )
     )
-    if unfinished is not None:
+    if unfinished is not None and _abandoned(unfinished, now):
+        # The process running it stopped (a restart): it would otherwise block every new request.
+        fail_job(session, job_id=unfinished.id, message=ABANDONED, now=now)
+    elif unfinished is not None:
         raise Conflict("Попередній запит ще не виконано: дочекайтеся його результату.")
     if kind == PortalJobKind.PUBLISH:
         if get_portal_source(session, organization_id=cycle.organization_id) is None:
@@ -61,6 +67,14 @@ def request_job(
     session.flush()
     _record(session, job, "requested", now, actor)
     return job
+
+
+def _abandoned(job: PortalJob, now: datetime) -> bool:
+    return (
+        job.status == PortalJobStatus.RUNNING
+        and job.started_at is not None
+        and now - job.started_at > ABANDON_AFTER
+    )
 
 
 def _record(
