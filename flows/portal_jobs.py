@@ -45,7 +45,7 @@ def _publish(cycle_id: int, organization_id: int, now: datetime) -> tuple[str, d
     resources = [
         {"name": str(r.get("name", "")), "url": str(r.get("url", ""))}
         for r in current.get("resources", [])
-        if r.get("url")
+        if str(r.get("url", "")).startswith(("https://", "http://"))  # links the page shows
     ]
     message = (
         f"Оприлюднено на порталі: завантажено файлів {len(result.uploaded)}, "
