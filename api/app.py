@@ -18,6 +18,7 @@ from api.routes import (
     auth,
     cycles,
     interviews,
+    open_data,
     organizations,
     questionnaire,
     questionnaire_pages,
@@ -74,6 +75,7 @@ def create_app(
     app.include_router(report.router)
     app.include_router(interviews.router)
     app.include_router(kep_router)
+    app.include_router(open_data.router)
 
     install_console(app)
     _install_docs(app)

@@ -10,6 +10,7 @@ from models import (  # noqa: F401  (imported for their tables)
     interview,
     organization,
     outbox,
+    portal_job,
     publication,
     questionnaire,
     register,

@@ -14,6 +14,7 @@ from models.periodicity import Periodicity, next_deadline
 from models.publication import PUBLICATION_STATE_LABELS, PortalSnapshot, PublicationState
 from models.register import RegisterEntry
 from models.services.cycles import get_cycle
+from models.services.match_review import PENDING_MATCH_LABEL, pending_match_entry_ids
 from models.services.publication import confirmed_matches, latest_snapshot, manual_states
 from models.services.register import list_register
 from models.ukrainian import collation_key
@@ -65,6 +66,7 @@ class Observation:
     source_changed_on: date | None = None
     source: str = "none"  # "portal" | "manual" | "none"
     url: str | None = None
+    pending_match: bool = False  # not published as far as known, but a proposal awaits a decision
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class EntryAssessment:
     formats: tuple[str, ...]
     machine_readable: bool | None  # None: no formats known
     url: str | None
+    pending_match: bool = False  # missing, with a proposed portal dataset awaiting an auditor
 
     @property
     def published(self) -> bool:
@@ -98,9 +101,15 @@ class EntryAssessment:
             self.published and self.timeliness == Timeliness.ON_TIME and bool(self.machine_readable)
         )
 
+    def state_label(self) -> str:
+        """The state alone; a pending proposal is said, not passed off as "не оприлюднено"."""
+        if self.pending_match and not self.published:
+            return PENDING_MATCH_LABEL
+        return PUBLICATION_STATE_LABELS[self.state]
+
     def label(self) -> str:
         """The state in Ukrainian, as Annex 1 shows it."""
-        parts = [PUBLICATION_STATE_LABELS[self.state]]
+        parts = [self.state_label()]
         if not self.published:
             return parts[0]
         if self.timeliness == Timeliness.OVERDUE:
@@ -167,6 +176,7 @@ def assess_entry(
         formats=formats,
         machine_readable=machine_readable,
         url=observation.url,
+        pending_match=observation.pending_match,
     )
 
 
@@ -287,6 +297,7 @@ def observe(
     matches = confirmed_matches(session, organization_id=organization_id)
     datasets = {d.portal_id: d for d in snapshot.datasets} if snapshot else {}
     snapshot_day = local_date(snapshot.taken_at) if snapshot else None
+    pending = pending_match_entry_ids(session, organization_id=organization_id)
     observations: dict[int, Observation] = {}
     for entry in entries:
         record = manual.get(entry.id)
@@ -306,8 +317,9 @@ def observe(
         elif dataset is not None:
             observations[entry.id] = _portal_observation(dataset)
         else:
+            source = "portal" if snapshot else "none"
             observations[entry.id] = Observation(
-                state=PublicationState.MISSING, source="portal" if snapshot else "none"
+                PublicationState.MISSING, source=source, pending_match=entry.id in pending
             )
     return observations
 
@@ -424,7 +436,8 @@ def entry_state_context(entry: EntryAssessment) -> dict[str, Any]:
     return {
         "code": entry.state.value,
         "label": entry.label(),
-        "state_label": PUBLICATION_STATE_LABELS[entry.state],
+        "state_label": entry.state_label(),
+        "pending_match": entry.pending_match,
         "timeliness": entry.timeliness.value,
         "overdue_days": entry.overdue_days,
         "due_on": entry.due_on,

@@ -16,6 +16,8 @@ from api.routes.console import (
     interviews,
     launch,
     login,
+    open_data,
+    open_data_matches,
     report,
     report_text,
     survey,
@@ -37,6 +39,8 @@ PAGES = (
     interviews,
     survey,
     consolidation,
+    open_data,
+    open_data_matches,
 )
 
 

@@ -1,0 +1,100 @@
+"""The console's requests to publish a cycle's package or take the monitoring card, run by the
+sweep (`advance_active_cycles`) outside web requests; each request records its outcome."""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+
+from flows.monitoring import quarterly_monitoring
+from flows.publish import prepare_package, publish_package
+from models.clock import SystemClock
+from models.db import session_scope
+from models.errors import DomainError
+from models.portal.ckan import CkanPublisher, PortalError
+from models.portal_job import PortalJobKind
+from models.services.portal_jobs import fail_job, finish_job, requested_job_ids, start_job
+from models.services.publication import get_portal_source
+from models.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _publish(cycle_id: int, organization_id: int, now: datetime) -> tuple[str, dict[str, Any]]:
+    # Read as the job runs (not the process-wide cached settings), as the CLI does; the token
+    # is never a flow parameter (Prefect stores those).
+    settings = Settings()
+    out_dir = settings.data_dir.resolve() / "publication" / str(cycle_id)
+    package = prepare_package(cycle_id, out_dir, now)
+    with session_scope() as session:
+        source = get_portal_source(session, organization_id=organization_id)
+        if source is None:
+            raise PortalError("Портал відкритих даних для організації не налаштовано.")
+        portal_url, owner_org = source.portal_url, source.portal_organization
+    token = settings.portal_token or ""
+    result = publish_package(package, portal_url=portal_url, token=token, owner_org=owner_org)
+    # The resources' own links, as the portal now has them (published already if this fails).
+    ckan = CkanPublisher(portal_url, token=token)
+    try:
+        current = ckan.find_package(package.name) or {}
+    except PortalError:
+        current = {}
+    finally:
+        ckan.close()
+    resources = [
+        {"name": str(r.get("name", "")), "url": str(r.get("url", ""))}
+        for r in current.get("resources", [])
+        if str(r.get("url", "")).startswith(("https://", "http://"))  # links the page shows
+    ]
+    message = (
+        f"Оприлюднено на порталі: завантажено файлів {len(result.uploaded)}, "
+        f"без змін {len(result.unchanged)}."
+    )
+    return message, {
+        "dataset_url": result.dataset_url,
+        "created": result.created,
+        "resources": resources,
+    }
+
+
+def _monitoring(organization_id: int, now: datetime) -> tuple[str, dict[str, Any]]:
+    out_dir = Settings().data_dir.resolve() / "monitoring" / str(organization_id)
+    outcome = quarterly_monitoring(organization_id, now, str(out_dir))
+    return str(outcome["message"]), {"snapshot": outcome["snapshot"], "files": outcome["files"]}
+
+
+def run_job(job_id: int, now: datetime) -> str | None:
+    """Carry out one request if nobody has taken it; returns its final status."""
+    with session_scope() as session:
+        job = start_job(session, job_id=job_id, now=now)
+        if job is None:
+            return None
+        kind, cycle_id, organization_id = job.kind, job.cycle_id, job.organization_id
+    error: str | None = None
+    try:
+        if kind == PortalJobKind.PUBLISH:
+            message, result = _publish(cycle_id, organization_id, now)
+        else:
+            message, result = _monitoring(organization_id, now)
+    except (PortalError, DomainError) as exc:  # their messages are for people (Ukrainian)
+        error = exc.message
+    except Exception:
+        logger.exception("Portal job %s failed", job_id)  # the cause stays in the log
+        error = ""
+    if error is not None:
+        with session_scope() as session:
+            fail_job(session, job_id=job_id, message=error or None, now=now)
+        return "failed"
+    with session_scope() as session:
+        finish_job(session, job_id=job_id, message=message, result=result, now=now)
+    return "done"
+
+
+@flow(name="portal_jobs", log_prints=False)
+def run_portal_jobs(now: datetime | None = None) -> dict[int, str | None]:
+    """Every request waiting, oldest first."""
+    moment = now if now is not None else SystemClock().now()
+    with session_scope() as session:
+        job_ids = requested_job_ids(session)
+    return {job_id: run_job(job_id, moment) for job_id in job_ids}

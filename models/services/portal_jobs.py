@@ -1,0 +1,168 @@
+"""Publishing a cycle's open-data package and taking the quarterly monitoring card, asked for
+from the console: the request is recorded here, the sweep runs it (flows/portal_jobs.py) and
+records the outcome, and the console shows where it stands."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models.account import Role
+from models.actor import SYSTEM, Actor
+from models.errors import Conflict, NotFound
+from models.portal_job import PortalJob, PortalJobKind, PortalJobStatus
+from models.services.cycles import get_cycle
+from models.services.events import record_event
+from models.services.publication import get_portal_source
+from models.services.report.versions import downloadable_version
+
+UNFINISHED = (PortalJobStatus.REQUESTED, PortalJobStatus.RUNNING)
+INTERNAL_ERROR = "Внутрішня помилка; зверніться до адміністратора (подробиці — у журналі сервера)."
+ABANDONED = "Виконання перервано (сервер перезапущено?); запит можна подати знову."
+# A publication takes minutes at most; one running longer was cut short.
+ABANDON_AFTER = timedelta(hours=2)
+_ACTIONS = {PortalJobKind.PUBLISH: "portal.publish", PortalJobKind.MONITORING: "portal.monitoring"}
+
+
+def request_job(
+    session: Session, *, cycle_id: int, kind: PortalJobKind, actor: Actor, now: datetime
+) -> PortalJob:
+    """Record the request (the sweep runs it); refused while one of the kind is unfinished,
+    and a publication without a portal or before the report is approved."""
+    cycle = get_cycle(session, cycle_id=cycle_id)
+    unfinished = session.scalar(
+        select(PortalJob).where(
+            PortalJob.cycle_id == cycle_id,
+            PortalJob.kind == kind,
+            PortalJob.status.in_(UNFINISHED),
+        )
+    )
+    if unfinished is not None and _abandoned(unfinished, now):
+        # The process running it stopped (a restart): it would otherwise block every new request.
+        fail_job(session, job_id=unfinished.id, message=ABANDONED, now=now)
+    elif unfinished is not None:
+        raise Conflict("Попередній запит ще не виконано: дочекайтеся його результату.")
+    if kind == PortalJobKind.PUBLISH:
+        if get_portal_source(session, organization_id=cycle.organization_id) is None:
+            raise Conflict("Портал відкритих даних для організації не налаштовано.")
+        try:
+            # What the mayor's office may download: an approved or signed version.
+            downloadable_version(session, cycle_id=cycle_id, role=Role.MAYOR_OFFICE)
+        except NotFound as exc:
+            raise Conflict(
+                "Оприлюднити можна лише затверджений або підписаний звіт: спершу затвердьте звіт."
+            ) from exc
+    job = PortalJob(
+        organization_id=cycle.organization_id,
+        cycle_id=cycle_id,
+        kind=kind,
+        status=PortalJobStatus.REQUESTED,
+        requested_at=now,
+        requested_by=actor.label,
+        message="",
+        result={},
+    )
+    session.add(job)
+    session.flush()
+    _record(session, job, "requested", now, actor)
+    return job
+
+
+def _abandoned(job: PortalJob, now: datetime) -> bool:
+    return (
+        job.status == PortalJobStatus.RUNNING
+        and job.started_at is not None
+        and now - job.started_at > ABANDON_AFTER
+    )
+
+
+def _record(
+    session: Session, job: PortalJob, what: str, now: datetime, actor: Actor = SYSTEM
+) -> None:
+    details: dict[str, Any] = {"job": job.id}
+    if what == "failed":
+        details["error"] = job.message
+    record_event(
+        session,
+        organization_id=job.organization_id,
+        cycle_id=job.cycle_id,
+        action=f"{_ACTIONS[job.kind]}_{what}",
+        at=now,
+        actor=actor,
+        details=details,
+    )
+
+
+def latest_job(session: Session, *, cycle_id: int, kind: PortalJobKind) -> PortalJob | None:
+    """The newest request of the kind for the cycle."""
+    return session.scalar(
+        select(PortalJob)
+        .where(PortalJob.cycle_id == cycle_id, PortalJob.kind == kind)
+        .order_by(PortalJob.id.desc())
+        .limit(1)
+    )
+
+
+def get_job(session: Session, *, cycle_id: int, job_id: int) -> PortalJob:
+    """A request of this cycle (404 otherwise)."""
+    job = session.get(PortalJob, job_id)
+    if job is None or job.cycle_id != cycle_id:
+        raise NotFound("Запит не знайдено.")
+    return job
+
+
+def requested_job_ids(session: Session) -> list[int]:
+    """Requests waiting for the sweep, oldest first."""
+    return list(
+        session.scalars(
+            select(PortalJob.id)
+            .where(PortalJob.status == PortalJobStatus.REQUESTED)
+            .order_by(PortalJob.id)
+        )
+    )
+
+
+def start_job(session: Session, *, job_id: int, now: datetime) -> PortalJob | None:
+    """Take a waiting request; None when another run took it first."""
+    taken = session.execute(
+        update(PortalJob)
+        .where(PortalJob.id == job_id, PortalJob.status == PortalJobStatus.REQUESTED)
+        .values(status=PortalJobStatus.RUNNING, started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        return None
+    job = session.get(PortalJob, job_id, populate_existing=True)
+    assert job is not None
+    _record(session, job, "started", now)
+    return job
+
+
+def finish_job(
+    session: Session, *, job_id: int, message: str, result: dict[str, Any], now: datetime
+) -> None:
+    """The request was carried out: its message and results (links, files)."""
+    job = session.get(PortalJob, job_id)
+    assert job is not None
+    job.status, job.finished_at, job.message, job.result = (
+        PortalJobStatus.DONE,
+        now,
+        message,
+        result,
+    )
+    session.flush()
+    _record(session, job, "done", now)
+
+
+def fail_job(session: Session, *, job_id: int, message: str | None, now: datetime) -> None:
+    """The request failed: `message` is for people (None: internal, the log has it)."""
+    job = session.get(PortalJob, job_id)
+    assert job is not None
+    job.status, job.finished_at, job.message = (
+        PortalJobStatus.FAILED,
+        now,
+        message or INTERNAL_ERROR,
+    )
+    session.flush()
+    _record(session, job, "failed", now)
