@@ -51,13 +51,6 @@ class OfficialRef(Strict):
     full_name: Name
     position: ShortText = ""
     email: Email | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        """+380XXXXXXXXX, as infoAudit's dataUserTelephone wants it."""
-        return normalize_phone(value)
 
 
 class RegisterEntryCreate(Strict):

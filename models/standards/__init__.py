@@ -8,6 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from models.periodicity import BasePeriod, Periodicity
+
 FOLDER = Path(__file__).parent
 INFO_AUDIT = "infoAudit"
 REGISTER = "register"
@@ -47,3 +49,46 @@ def normalize_phone(text: str) -> str:
             )
         numbers.append("+" + digits)
     return ",".join(numbers)
+
+
+# register's accrualPeriodicity (its seven values) and data.gov.ua's update_frequency codes.
+ACCRUAL_PERIODICITY = {
+    BasePeriod.DAILY: "Щодня",
+    BasePeriod.WEEKLY: "Щотижня",
+    BasePeriod.MONTHLY: "Щомісяця",
+    BasePeriod.QUARTERLY: "Щокварталу",
+    BasePeriod.SEMIANNUAL: "Кожного півріччя",
+    BasePeriod.ANNUAL: "Щороку",
+}
+PORTAL_FREQUENCY = {
+    BasePeriod.DAILY: "once a day",
+    BasePeriod.WEEKLY: "once a week",
+    BasePeriod.MONTHLY: "once a month",
+    BasePeriod.QUARTERLY: "once a quarter",
+    BasePeriod.SEMIANNUAL: "once a half year",
+    BasePeriod.ANNUAL: "once a year",
+}
+PORTAL_FREQUENCY_CODES = (
+    "more than once a day",
+    *PORTAL_FREQUENCY.values(),
+    "immediately after making changes",
+    "no longer updated",
+)
+PORTAL_LANGUAGE = "ua"  # data.gov.ua's code for Ukrainian (not ISO's "uk")
+PORTAL_PURPOSE_MAX = 512
+
+
+def accrual_periodicity(periodicity: Periodicity) -> str:
+    """One of the register's seven values. Only "on change" or "as needed" (no regular period):
+    the 2019 value «Відразу після внесення змін» is gone, so the register says «Щороку», the
+    period the portal itself checks such sets by."""
+    if periodicity.base is None:
+        return ACCRUAL_PERIODICITY[BasePeriod.ANNUAL]
+    return ACCRUAL_PERIODICITY[periodicity.base]
+
+
+def portal_frequency(periodicity: Periodicity) -> str:
+    """data.gov.ua's update_frequency code: the regular period, else "on change"."""
+    if periodicity.base is None:
+        return "immediately after making changes"
+    return PORTAL_FREQUENCY[periodicity.base]
