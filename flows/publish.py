@@ -1,12 +1,13 @@
 """`infoaudit publish <cycle>`: the open-data package pushed to a CKAN portal (data.gov.ua).
 
 Writes go through CKAN's action API (data.gov.ua runs CKAN 2.7.2) with the user's API key in
-the `Authorization` header (and `X-CKAN-API-Key`, which 2.7's multipart uploads read): `package_show` then `package_create` or
-`package_update`, and per file `resource_create` or `resource_update`. Each is a Prefect task
-that Prefect retries after a timeout, a lost connection or a 5xx. Every retry first reads the
-portal's current state, so a retry after a timeout (the portal may have done the work anyway)
-finds the dataset or resource by its name and never creates a duplicate; a resource whose hash
-is unchanged is not uploaded again.
+the `Authorization` header (and `X-CKAN-API-Key`, which 2.7's multipart uploads read):
+`package_show` then `package_create` or `package_update`, and per file `resource_create` or
+`resource_update` (the file uploaded as multipart). Each is a Prefect task that Prefect
+retries after a timeout, a lost connection or a 5xx. Every retry first reads the portal's
+current state, so a retry after a timeout (the portal may have done the work anyway) finds the
+dataset or resource by its name and never creates a duplicate; a resource whose hash is
+unchanged is not uploaded again.
 """
 
 from dataclasses import dataclass, field
@@ -24,13 +25,13 @@ from models.db import session_scope
 from models.portal.ckan import TOKEN_VARIABLE, CkanPublisher, PublishError  # the CLI's too
 from models.services.cycles import get_cycle
 from models.services.publication import get_portal_source
-from models.standards import PORTAL_LANGUAGE, PORTAL_PURPOSE_MAX
 from models.services.publication_package import (
     PackageFile,
     PublicationPackage,
     build_package,
     validate_package,
 )
+from models.standards import PORTAL_LANGUAGE, PORTAL_PURPOSE_MAX
 
 
 @dataclass

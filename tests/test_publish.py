@@ -241,7 +241,7 @@ def test_package_is_valid_and_publish_never_duplicates(
     late = client.post(
         f"/api/organizations/{org_id}/register/2/publication",
         headers=login(client, coordinator_email),
-        json={"state": "published", "observed_on": "2024-10-01", "formats": ["csv"]},
+        json={"state": "published", "observed_on": "2024-09-22", "formats": ["csv"]},
     )
     assert late.status_code == 201, late.text
     clock.set(at("2025-06-01"))
