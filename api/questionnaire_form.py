@@ -19,8 +19,14 @@ BOOL_FIELDS = {c.field for c in (*SYSTEM_COLUMNS, *ITEM_COLUMNS) if c.kind == "b
 LABELS = {
     "systems": {c.field: c.header for c in SYSTEM_COLUMNS},
     "items": {c.field: c.header for c in ITEM_COLUMNS},
-    "respondent": {"full_name": "Прізвище, ім’я", "position": "Посада", "email": "E-mail"},
+    "respondent": {
+        "full_name": "Прізвище, ім’я",
+        "position": "Посада",
+        "email": "E-mail",
+        "phone": "Телефон",
+    },
 }
+RESPONDENT_FIELDS = ("full_name", "position", "email", "phone")
 MAX_ROWS = 300
 
 
@@ -66,8 +72,7 @@ def state_from_form(form: Mapping[str, Any]) -> FormState:
     """The form's fields as rows (field names like systems-0-url)."""
     return FormState(
         respondent={
-            name: str(form.get(f"respondent-{name}") or "").strip()
-            for name in ("full_name", "position", "email")
+            name: str(form.get(f"respondent-{name}") or "").strip() for name in RESPONDENT_FIELDS
         },
         systems=_rows(form, "systems", SYSTEM_FIELDS),
         items=_rows(form, "items", ITEM_FIELDS),
@@ -87,7 +92,7 @@ def state_from_data(data: Mapping[str, Any]) -> FormState:
 
     respondent = data.get("respondent") or {}
     return FormState(
-        respondent={k: str(respondent.get(k) or "") for k in ("full_name", "position", "email")},
+        respondent={k: str(respondent.get(k) or "") for k in RESPONDENT_FIELDS},
         systems=[row(s, SYSTEM_FIELDS) for s in data.get("systems", [])],
         items=[row(i, ITEM_FIELDS) for i in data.get("items", [])],
     )
@@ -120,6 +125,8 @@ def _document(state: FormState) -> tuple[dict[str, Any], dict[str, list[int]]]:
                 "secret_explanation": row["secret_explanation"] or None,
                 "approx_records": row["approx_records"].replace(" ", "") or None,
                 "url": row["url"] or None,
+                "date_created": row["date_created"] or None,
+                "resource_url": row["resource_url"] or None,
             }
         )
     respondent = {**state.respondent, "email": state.respondent.get("email") or None}
@@ -142,6 +149,10 @@ def _message(error: dict[str, str], raw: Any) -> str:
         return "невідома категорія доступу: оберіть одну зі списку"
     if location.endswith("owner_type"):
         return "невідомий тип власності: оберіть один зі списку"
+    if location.endswith("phone"):
+        return "номер телефону у форматі +380XXXXXXXXX (12 цифр), кілька — через кому"
+    if location.endswith("date_created"):
+        return "дата у форматі рррр-мм-дд, напр. 2016-01-01"
     if location.endswith("email"):
         return "невірна адреса e-mail, напр. name@example.gov.ua"
     if location.endswith(".name") or location.endswith("full_name"):

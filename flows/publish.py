@@ -1,11 +1,13 @@
 """`infoaudit publish <cycle>`: the open-data package pushed to a CKAN portal (data.gov.ua).
 
-Writes go through CKAN's action API with an API token: `package_show` then `package_create` or
-`package_update`, and per file `resource_create` or `resource_update`. Each is a Prefect task
-that Prefect retries after a timeout, a lost connection or a 5xx. Every retry first reads the
-portal's current state, so a retry after a timeout (the portal may have done the work anyway)
-finds the dataset or resource by its name and never creates a duplicate; a resource whose hash
-is unchanged is not uploaded again.
+Writes go through CKAN's action API (data.gov.ua runs CKAN 2.7.2) with the user's API key in
+the `Authorization` header (and `X-CKAN-API-Key`, which 2.7's multipart uploads read):
+`package_show` then `package_create` or `package_update`, and per file `resource_create` or
+`resource_update` (the file uploaded as multipart). Each is a Prefect task that Prefect
+retries after a timeout, a lost connection or a 5xx. Every retry first reads the portal's
+current state, so a retry after a timeout (the portal may have done the work anyway) finds the
+dataset or resource by its name and never creates a duplicate; a resource whose hash is
+unchanged is not uploaded again.
 """
 
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from models.services.publication_package import (
     build_package,
     validate_package,
 )
+from models.standards import PORTAL_LANGUAGE, PORTAL_PURPOSE_MAX
 
 
 @dataclass
@@ -87,7 +90,8 @@ def ensure_dataset(
 def ensure_resource(
     ckan: CkanPublisher, package_name: str, dataset_id: str, file: PackageFile
 ) -> str:
-    """Upload the file as a new or updated resource unless its hash is unchanged."""
+    """Upload the file (multipart, never a URL) as a new or updated resource unless its hash is
+    unchanged."""
     # Every attempt re-reads the dataset: a timed-out upload may have been stored anyway.
     current = ckan.find_package(package_name) or {}
     existing = next((r for r in current.get("resources", []) if r.get("name") == file.name), None)
@@ -109,6 +113,24 @@ def ensure_resource(
     return "uploaded"
 
 
+def portal_metadata(package: PublicationPackage, *, owner_org: str) -> dict[str, Any]:
+    """The dataset's fields as data.gov.ua (CKAN 2.7.2) wants them, all from the frozen package:
+    its own update_frequency code, language `ua`, the purpose (≤ 512), tags."""
+    return {
+        "name": package.name,
+        "title": package.title[:254],
+        "notes": package.notes,
+        "owner_org": owner_org,
+        "license_id": "cc-by",
+        "language": PORTAL_LANGUAGE,
+        "update_frequency": package.update_frequency,
+        "purpose_of_collecting_information": package.purpose[:PORTAL_PURPOSE_MAX],
+        "tag_string": ",".join(package.tags),
+        "tags": [{"name": tag} for tag in package.tags],
+        "version": str(package.version),
+    }
+
+
 def publish_package(
     package: PublicationPackage,
     *,
@@ -125,14 +147,7 @@ def publish_package(
     retries, delays = attempts - 1, retry_delays(delay, attempts)
     ckan = CkanPublisher(portal_url, token=token, timeout=timeout)
     try:
-        metadata = {
-            "name": package.name,
-            "title": package.title,
-            "notes": package.notes,
-            "owner_org": owner_org,
-            "license_id": "cc-by",
-            "tags": [{"name": "інформаційний аудит"}],
-        }
+        metadata = portal_metadata(package, owner_org=owner_org)
         existing = find_dataset.with_options(retries=retries, retry_delay_seconds=delays)(
             ckan, package.name
         )

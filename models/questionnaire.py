@@ -1,7 +1,7 @@
 """The staff inventory questionnaire: submissions with information systems and items."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,6 +66,8 @@ class QuestionnaireSubmission(Timestamped, Base):
     respondent_name: Mapped[str] = mapped_column(String(200))
     respondent_position: Mapped[str] = mapped_column(String(500), default="")
     respondent_email: Mapped[str | None] = mapped_column(String(254))
+    # +380XXXXXXXXX (comma-separated when several): infoAudit's dataUserTelephone.
+    respondent_phone: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[SubmissionStatus] = mapped_column(
         enum_column(SubmissionStatus), default=SubmissionStatus.DRAFT
     )
@@ -127,6 +129,23 @@ class InformationItem(Base):
     format: Mapped[str] = mapped_column(String(100), default="")
     restricted_fields: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(500))
+    # The rest of the Ministry's "results of the information audit" structure (infoAudit).
+    data_type: Mapped[str] = mapped_column(String(500), default="")
+    data_creator: Mapped[str] = mapped_column(String(500), default="")
+    data_transfer: Mapped[str] = mapped_column(String(500), default="")
+    date_created: Mapped[date | None]
+    source: Mapped[str] = mapped_column(Text, default="")
+    usage_frequency: Mapped[str] = mapped_column(String(200), default="")
+    public_interest: Mapped[str] = mapped_column(String(200), default="")
+    government_interest: Mapped[str] = mapped_column(String(200), default="")
+    relation: Mapped[str] = mapped_column(Text, default="")
+    structure: Mapped[str] = mapped_column(Text, default="")
+    documentation: Mapped[str] = mapped_column(Text, default="")
+    developer_name: Mapped[str] = mapped_column(String(500), default="")
+    developer_id: Mapped[str] = mapped_column(String(20), default="")
+    dictionary: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[str] = mapped_column(String(100), default="")
+    resource_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class ConsolidationKind(enum.StrEnum):

@@ -1,13 +1,15 @@
 """Input documents shared by the HTTP API, the CLI and the services (XCreate)."""
 
+from datetime import date
 from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from models.account import Role
 from models.organization import UnitKind
 from models.plan import Email, Name, Strict
 from models.questionnaire import AccessCategory, OwnerType
+from models.standards import normalize_phone
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
@@ -111,6 +113,25 @@ class InformationItemCreate(Strict):
     format: ShortText = ""
     restricted_fields: LongText = ""
     url: Url | None = None
+    # The rest of infoAudit (the Ministry's "results of the information audit" structure).
+    data_type: ShortText = ""
+    data_creator: ShortText = ""
+    data_transfer: ShortText = ""
+    date_created: date | None = None
+    source: LongText = ""
+    usage_frequency: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    public_interest: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    government_interest: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=200)
+    ] = ""
+    relation: LongText = ""
+    structure: LongText = ""
+    documentation: LongText = ""
+    developer_name: ShortText = ""
+    developer_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
+    dictionary: LongText = ""
+    size: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    resource_url: Url | None = None
 
 
 class RespondentCreate(Strict):
@@ -119,6 +140,13 @@ class RespondentCreate(Strict):
     full_name: Name
     position: ShortText = ""
     email: Email | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        """+380XXXXXXXXX, as infoAudit's dataUserTelephone wants it."""
+        return normalize_phone(value)
 
 
 class QuestionnaireCreate(Strict):

@@ -44,19 +44,86 @@ def _units(value: Any) -> str:
     return "; ".join(str(u) for u in value or [])
 
 
-def annex_tables(context: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """Annexes 1, 2 and 4 as header and rows (the same rows the PDF shows)."""
-    annex1 = [
-        [
-            row["number"],
-            row["name"],
-            _units(row["units"]),
-            row["official"],
-            row["periodicity"],
-            (row.get("state") or {}).get("label", ""),
-        ]
-        for row in context.get("annex1", [])
+ANNEX1_HEADER = [
+    "number",
+    "name",
+    "units",
+    "official",
+    "periodicity",
+    "publication_state",  # the sentence the PDF shows; its parts follow in their own columns
+    "state",
+    "last_updated",
+    "due_on",
+    "overdue_days",
+    "formats",
+    "machine_readable",
+    "accrual_periodicity",
+    "legal_basis",
+    "portal_url",
+    "emails",
+]
+RATING_HEADER = [
+    "rank",
+    "name",
+    "required",
+    "published",
+    "private",
+    "overdue",
+    "not_machine_readable",
+    "meeting_all",
+    "percent_published",
+    "share_meeting_all",
+    "score",
+]
+
+
+def _day(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else ""
+
+
+def _yes_no(value: Any) -> str:
+    return "" if value is None else "так" if value else "ні"
+
+
+def annex1_row(row: Mapping[str, Any]) -> list[Any]:
+    """An Annex 1 entry with its state in separate columns (dates ISO 8601)."""
+    state = row.get("state") or {}
+    return [
+        row["number"],
+        row["name"],
+        _units(row["units"]),
+        row["official"],
+        row["periodicity"],
+        state.get("label", ""),
+        state.get("state_label", ""),
+        _day(state.get("last_updated")),
+        _day(state.get("due_on")),
+        state.get("overdue_days") or "",
+        ", ".join(str(f).upper() for f in state.get("formats") or []),
+        _yes_no(state.get("machine_readable")),
+        row.get("accrual_periodicity", ""),
+        row.get("legal_basis", ""),
+        row.get("portal_url", ""),
+        ", ".join(row.get("emails") or []),
     ]
+
+
+def rating_rows(context: Mapping[str, Any]) -> list[list[Any]]:
+    """The units' publication rating the report shows, then the totals (no rank)."""
+    publication = context.get("publication") or {}
+    rows = [
+        [u.get("rank", "")] + [u.get(k, "") for k in RATING_HEADER[1:]]
+        for u in publication.get("units", [])
+    ]
+    totals = publication.get("totals")
+    if totals:
+        rows.append([""] + [totals.get(k, "") for k in RATING_HEADER[1:]])
+    return rows
+
+
+def annex_tables(context: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Annexes 1, 2 and 4 as header and rows (the same rows the PDF shows), and the rating."""
+    annex1 = [annex1_row(row) for row in context.get("annex1", [])]
     annex2 = [
         [
             index,
@@ -73,10 +140,8 @@ def annex_tables(context: Mapping[str, Any]) -> dict[str, tuple[list[str], list[
         for index, i in enumerate(context.get("annex4", []), start=1)
     ]
     return {
-        "annex1": (
-            ["number", "name", "units", "official", "periodicity", "publication_state"],
-            annex1,
-        ),
+        "annex1": (ANNEX1_HEADER, annex1),
+        "annex1-rating": (RATING_HEADER, rating_rows(context)),
         "annex2": (["number", "name", "url", "basis", "description", "units"], annex2),
         "annex4": (["number", "name", "description", "units"], annex4),
     }
@@ -103,6 +168,7 @@ def annex3_results(context: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 ANNEX_TITLES = {
     "annex1": "Додаток 1. Перелік наборів даних, які підлягають оприлюдненню",
+    "annex1-rating": "Рейтинг підрозділів за оприлюдненням наборів даних",
     "annex2": "Додаток 2. Перелік інформаційних сервісів",
     "annex3": "Додаток 3. Питання консультацій з громадськістю та результати опитування",
     "annex4": "Додаток 4. Перелік публічної інформації за результатами анкетування",

@@ -221,8 +221,11 @@ class CkanPublisher(CkanClient):
         files = None
         if upload is not None:
             files = {"upload": (upload.name, upload.data, upload.media_type)}
+        # CKAN 2.7 has no API tokens: the user's API key, which its multipart uploads read from
+        # X-CKAN-API-Key (Authorization is already on every request).
+        headers = {"X-CKAN-API-Key": self.token} if self.token else {}
         try:
-            response = self._client.post(name, json=json, data=data, files=files)
+            response = self._client.post(name, json=json, data=data, files=files, headers=headers)
         except httpx.TimeoutException as exc:
             raise PublishError(
                 f"Портал {self.portal_url} не відповів за {self.timeout:g} с ({name}).",

@@ -126,6 +126,22 @@ _ITEM_FIELDS = (
     "format",
     "restricted_fields",
     "url",
+    "data_type",
+    "data_creator",
+    "data_transfer",
+    "date_created",
+    "source",
+    "usage_frequency",
+    "public_interest",
+    "government_interest",
+    "relation",
+    "structure",
+    "documentation",
+    "developer_name",
+    "developer_id",
+    "dictionary",
+    "size",
+    "resource_url",
 )
 
 

@@ -196,6 +196,7 @@ def save_questionnaire(
     submission.respondent_name = data.respondent.full_name
     submission.respondent_position = data.respondent.position
     submission.respondent_email = data.respondent.email
+    submission.respondent_phone = data.respondent.phone
     submission.systems = _replace_rows(
         submission.systems, InformationSystem, [s.model_dump() for s in data.systems]
     )
@@ -251,6 +252,7 @@ def questionnaire_data(submission: QuestionnaireSubmission) -> dict[str, Any]:
             "full_name": submission.respondent_name,
             "position": submission.respondent_position,
             "email": submission.respondent_email,
+            "phone": submission.respondent_phone,
         },
         "systems": [{n: getattr(s, n) for n in system_fields} for s in submission.systems],
         "items": [{n: getattr(i, n) for n in item_fields} for i in submission.items],

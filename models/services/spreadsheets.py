@@ -8,6 +8,7 @@ and column in Ukrainian, and the good rows are still taken.
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -46,7 +47,7 @@ class Column:
     field: str
     header: str
     hint: str
-    kind: str = "text"  # text / bool / owner / access / int
+    kind: str = "text"  # text / bool / owner / access / int / date
     required: bool = False
 
 
@@ -80,6 +81,29 @@ ITEM_COLUMNS = (
     Column("format", "Формат", "напр. XLSX, PDF, паперовий журнал"),
     Column("restricted_fields", "Поля з обмеженим доступом", ""),
     Column("url", "Посилання", "повна адреса https://…"),
+    # The rest of the Ministry's "results of the information audit" structure (infoAudit).
+    Column(
+        "data_type",
+        "Тип даних",
+        "база даних, реєстр документів, набір файлів…; паперовий чи електронний",
+    ),
+    Column("data_creator", "Підрозділ, який створює дані", "якщо не ваш підрозділ"),
+    Column(
+        "data_transfer", "Кому передається інформація", "підрозділ або орган; порожньо, якщо нікому"
+    ),
+    Column("date_created", "Дата створення набору", "рррр-мм-дд, напр. 2016-01-01", kind="date"),
+    Column("source", "Джерело інформації", "напр. звернення громадян, дані кадастру"),
+    Column("usage_frequency", "Частота використання", "напр. щодня"),
+    Column("public_interest", "Як часто запитує громадськість", "напр. раз на рік"),
+    Column("government_interest", "Як часто запитують інші органи влади", "напр. раз на місяць"),
+    Column("relation", "Зв’язки з іншими наборами або базами даних", "напр. ні"),
+    Column("structure", "Перелік полів", "через кому, напр. ПІБ заявника, тема, дата"),
+    Column("documentation", "Документація", "напр. інструкція користувача; посилання, якщо є"),
+    Column("developer_name", "Розробник програмного забезпечення", "назва, напр. ТОВ «…»"),
+    Column("developer_id", "Код ЄДРПОУ розробника", "8 цифр"),
+    Column("dictionary", "Довідники (словники) набору", "які є, або «немає»"),
+    Column("size", "Розмір набору даних", "напр. 3 ГБ"),
+    Column("resource_url", "Аналітичні ресурси на основі даних", "посилання https://…, якщо є"),
 )
 
 _TRUE = {"так", "т", "yes", "y", "true", "1", "+", "є", "наявне", "має"}
@@ -160,6 +184,8 @@ class ImportResult:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime | date):  # a date cell of a workbook: ISO, as the schema wants
+        return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
@@ -195,7 +221,14 @@ def _convert(column: Column, raw: str) -> tuple[Any, str | None]:
         if not digits.isdigit():
             return None, f"«{raw}» — має бути цілим невід’ємним числом"
         return int(digits), None
-    if column.field in ("url", "secret_explanation"):
+    if column.kind == "date":
+        if not raw:
+            return None, None
+        day, month, year = (raw.split(".") + ["", ""])[:3]
+        if year.isdigit() and len(year) == 4:  # 01.01.2016, as Ukrainian spreadsheets write it
+            raw = f"{year}-{month.zfill(2)}-{day.zfill(2)}"
+        return raw, None
+    if column.field in ("url", "secret_explanation", "resource_url"):
         return (raw or None), None
     return raw, None
 
@@ -355,6 +388,22 @@ _ITEM_EXAMPLE = (
     "Закон України «Про доступ до публічної інформації»",
     "DOCX, PDF",
     "",
+    "",
+    "реєстр документів у системі документообігу, електронний",
+    "",
+    "Відділ зв’язків із громадськістю",
+    "2016-01-01",
+    "проєкти розпоряджень підрозділів",
+    "щодня",
+    "кілька разів на рік",
+    "раз на місяць",
+    "ні",
+    "номер, дата, назва, текст",
+    "інструкція користувача",
+    "ТОВ «Діловод солюшенс»",
+    "12345678",
+    "номенклатура справ",
+    "2 ГБ",
     "",
 )
 

@@ -6,10 +6,15 @@ Found Error"); package_search's result is {"count": N, "results": [...], ...} pa
 
 `SearchHandler` is the read side the snapshot uses (organization_show, package_search);
 `PublishHandler` is the write side `infoaudit publish` uses (package_show, package_create/update,
-resource_create/update with an API token). Serve either with `tests.doubles.loopback`.
+resource_create/update). It refuses what data.gov.ua (CKAN 2.7.2 with its own schema) refuses:
+a write without the API key (`Authorization` or `X-CKAN-API-Key`), a dataset missing the portal's
+required fields, an `update_frequency` or `language` outside its codes, a purpose over 512
+characters or a title over 254, a resource given as a URL instead of an uploaded file. Serve
+either with `tests.doubles.loopback`.
 """
 
 import json
+import re
 import threading
 import time
 from email.parser import BytesParser
@@ -22,6 +27,51 @@ ORG_ID = "ae0dd46e-a8b1-457d-8d9e-a12e235c30ad"
 SEARCH_TOKEN = "test-api-token"  # lets the search see private datasets
 PUBLISH_TOKEN = "publish-token"  # the only token the write actions accept
 HELP = "http://127.0.0.1/api/3/action/help_show?name=package_search"
+# data.gov.ua's codes (/work/shared/standards/data-gov-ua.md).
+UPDATE_FREQUENCIES = {
+    "more than once a day",
+    "once a day",
+    "once a week",
+    "once a month",
+    "once a quarter",
+    "once a half year",
+    "once a year",
+    "immediately after making changes",
+    "no longer updated",
+}
+LANGUAGES = {"ua", "ru", "en", "ro", "hu", "bg", "pl"}
+NAME = re.compile(r"^[a-z0-9_-]{2,100}$")
+
+
+def dataset_problems(body: dict[str, Any]) -> dict[str, list[str]]:
+    """What the portal's package schema refuses, as CKAN's Validation Error names it."""
+    problems: dict[str, list[str]] = {}
+    for key in (
+        "name",
+        "title",
+        "notes",
+        "owner_org",
+        "update_frequency",
+        "language",
+        "purpose_of_collecting_information",
+        "tag_string",
+    ):
+        if not str(body.get(key) or "").strip():
+            problems[key] = ["Missing value"]
+    if "name" not in problems and not NAME.match(str(body["name"])):
+        problems["name"] = ["Must be purely lowercase alphanumeric (ascii) characters and -_"]
+    if len(str(body.get("title") or "")) > 254:
+        problems["title"] = ["Length must be at most 254"]
+    if "update_frequency" not in problems and body["update_frequency"] not in UPDATE_FREQUENCIES:
+        problems["update_frequency"] = ["Value must be one of the portal's codes"]
+    if "language" not in problems and body["language"] not in LANGUAGES:
+        problems["language"] = ["Value must be one of: " + ", ".join(sorted(LANGUAGES))]
+    if len(str(body.get("purpose_of_collecting_information") or "")) > 512:
+        problems["purpose_of_collecting_information"] = ["Length must be at most 512"]
+    for tag in str(body.get("tag_string") or "").split(","):
+        if len(tag.strip()) > 100:
+            problems["tag_string"] = ["Tag is longer than 100 characters"]
+    return problems
 
 
 class CkanAnswers(BaseHTTPRequestHandler):
@@ -155,6 +205,7 @@ class PublishPortal:
         self.packages: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
         self.calls: list[str] = []
+        self.headers: list[dict[str, str]] = []  # each write's request headers
         self.fail: dict[str, str] = {}  # action -> "slow-after-work" | "500-before-work"
         self.lock = threading.Lock()
 
@@ -201,10 +252,23 @@ class PublishHandler(CkanAnswers):
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         action = urlsplit(self.path).path.rsplit("/", 1)[-1]
         self.portal.calls.append(action)
-        if self.headers.get("Authorization") != PUBLISH_TOKEN:
+        keys = {self.headers.get("Authorization"), self.headers.get("X-CKAN-API-Key")}
+        if PUBLISH_TOKEN not in keys:
             self.error(403, "Access denied", "Authorization Error")
             return
+        self.portal.headers.append(dict(self.headers))
         body = self._body()
+        refused = self._refused(action, body)
+        if refused:
+            self.send_json(
+                409,
+                {
+                    "help": HELP,
+                    "success": False,
+                    "error": {"__type": "Validation Error", **refused},
+                },
+            )
+            return
         failure = self.portal.fail.pop(action, None)
         if failure == "500-before-work":
             self.error(500, "boom", "Internal Server Error")
@@ -216,6 +280,24 @@ class PublishHandler(CkanAnswers):
         if result is None:
             return
         self.ok(result)
+
+    def _refused(self, action: str, body: dict[str, Any]) -> dict[str, list[str]]:
+        if action in ("package_create", "package_update"):
+            if not self.headers.get("Content-Type", "").startswith("application/json"):
+                return {"body": ["Expected JSON"]}
+            return dataset_problems(body)
+        if action in ("resource_create", "resource_update"):
+            problems: dict[str, list[str]] = {}
+            if not isinstance(body.get("upload"), bytes):
+                problems["upload"] = ["A file must be uploaded (multipart), not a URL"]
+            if body.get("url"):
+                problems["url"] = ["The portal stores the uploaded file; no link"]
+            key = "package_id" if action == "resource_create" else "id"
+            for field in (key, "name", "format"):
+                if not body.get(field):
+                    problems[field] = ["Missing value"]
+            return problems
+        return {}
 
     def _act(self, action: str, body: dict[str, Any]) -> Any:
         packages = self.portal.packages

@@ -38,6 +38,7 @@ from models.services.report.facts import (
 from models.services.report.narrative import SectionContext, narrative_context
 from models.services.report.recommendations import Findings, recommendations_context
 from models.services.surveys.results import survey_results
+from models.standards import accrual_periodicity
 from report_templates.charts import bar_chart_svg
 
 
@@ -107,6 +108,10 @@ class RegisterEntryContext(TypedDict):
     official: str  # the officials joined, as the attachments' CSV shows them
     officials: list[str]  # each «name – position», as Annex 1 shows them
     periodicity: str
+    accrual_periodicity: str  # the register structure's value (models.standards)
+    legal_basis: str
+    portal_url: str
+    emails: list[str]  # the officials' e-mails, in their order
     state: dict[str, Any]  # analysis.entry_state_context
 
 
@@ -313,6 +318,10 @@ def build_report_context(
                 "official": "; ".join(_official_label(entry)),
                 "officials": _official_label(entry),
                 "periodicity": str(entry.periodicity),
+                "accrual_periodicity": accrual_periodicity(entry.periodicity),
+                "legal_basis": entry.legal_basis or "",
+                "portal_url": entry.portal_url or "",
+                "emails": [o.email for o in entry.officials if o.email],
                 "state": entry_state_context(publication.entry(entry.number)),
             }
             for entry in register
