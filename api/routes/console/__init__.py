@@ -16,6 +16,7 @@ from api.routes.console import (
     interviews,
     launch,
     login,
+    register,
     report,
     report_text,
     survey,
@@ -37,6 +38,7 @@ PAGES = (
     interviews,
     survey,
     consolidation,
+    register,
 )
 
 

@@ -27,6 +27,7 @@ from models.services.cycles import questionnaire_url, survey_url, unit_links
 from models.services.events import list_events
 from models.services.mail import enqueue_unit_links
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
+from models.services.register import count_register
 from models.services.report.context import questionnaire_counts
 from models.services.report.versions import latest_version
 from models.services.stages import change_stage_early, extend_stage, skip_stage
@@ -79,6 +80,7 @@ def cycle_page(
             "report": latest_version(session, cycle_id=cycle.id),
             "request_key": new_token(12),
             "sent": request.query_params.get("sent"),
+            "register_count": count_register(session, organization_id=cycle.organization_id),
             "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
         },
     )
