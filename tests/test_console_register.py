@@ -17,7 +17,7 @@ from models.register import RegisterEntry, RegisterProposal, RegisterSource
 from models.services.register import list_register
 from tests.console_pages import console_login, launched_cycle
 from tests.doubles.html import csrf_of
-from tests.factories import at, login, questionnaire, token_of
+from tests.factories import at, login, questionnaire, second_organization, token_of
 
 
 def _entries() -> list[RegisterEntry]:
@@ -77,6 +77,7 @@ def test_empty_register_is_announced_then_an_entry_is_added_edited_and_retired(
         "Дячук Ганна – спеціалістка",
         "source": "local",
     }
+    assert client.post(url, data={**form, "csrf_token": "forged"}).status_code == 403
     refused = client.post(url, data=form)
     assert refused.status_code == 422
     assert "Невідома періодичність: «коли заманеться»" in refused.text
@@ -318,3 +319,6 @@ def test_json_api_keeps_the_register_through_the_same_services(
     ]
     everything = client.get(base, params={"include_retired": "true"}, headers=coordinator).json()
     assert len(everything) == 2
+    other = second_organization(client)
+    assert client.get(base, headers=other).status_code == 404
+    assert client.post(f"{base}/entries/{entry_id}/retire", headers=other).status_code == 404
