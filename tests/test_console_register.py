@@ -204,6 +204,8 @@ def test_import_is_all_or_nothing_and_export_reimports(
         files={"file": ("register.xlsx", exported.content, "application/octet-stream")},
     )
     assert "Імпортовано записів реєстру: 2." in replaced.text
+    # Re-imported without its catalogue code, the dataset is still known by its name.
+    assert 'value="all_holders.2" checked disabled' in replaced.text
     assert [(e.name, e.source) for e in _entries()] == [
         ("Розклад прийому громадян", RegisterSource.LOCAL),
         ("Організаційна структура розпорядника інформації", RegisterSource.ALL_HOLDERS),

@@ -206,17 +206,25 @@ def retire_entry(
     return entry
 
 
+def _key(name: str) -> str:
+    return " ".join(name.casefold().replace("'", "’").split())
+
+
 def present_codes(session: Session, *, organization_id: int) -> set[str]:
-    """The catalogue codes of the register's entries in force."""
-    return set(
-        session.scalars(
-            select(RegisterEntry.catalogue_code).where(
-                RegisterEntry.organization_id == organization_id,
-                RegisterEntry.retired_at.is_(None),
-                RegisterEntry.catalogue_code.is_not(None),
-            )
+    """The catalogue codes the register's entries in force cover: picked from the catalogue,
+    or (imported, typed) named exactly as a catalogue dataset."""
+    rows = session.execute(
+        select(RegisterEntry.catalogue_code, RegisterEntry.name).where(
+            RegisterEntry.organization_id == organization_id,
+            RegisterEntry.retired_at.is_(None),
         )
-    )
+    ).tuples()
+    codes, names = set(), set()
+    for code, name in rows:
+        if code:
+            codes.add(code)
+        names.add(_key(name))
+    return codes | {d.code for d in catalogue() if _key(d.title) in names}
 
 
 def add_from_catalogue(
