@@ -23,6 +23,7 @@ from api.routes import (
     questionnaire,
     questionnaire_pages,
     register,
+    register_entries,
     report,
     survey,
     survey_pages,
@@ -74,6 +75,7 @@ def create_app(
     # The report's routes, then the interviews: the order they were declared in before.
     app.include_router(report.router)
     app.include_router(interviews.router)
+    app.include_router(register_entries.router)
     app.include_router(kep_router)
     app.include_router(open_data.router)
 

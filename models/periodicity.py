@@ -56,8 +56,9 @@ _GENITIVE_NUMBER = {word.replace("’", ""): n for n, word in NUMBER_GENITIVE.it
 # Phrases are matched with all whitespace removed: the seed's own text has words run together
 # ("протягомтрьохробочихднів") after its extraction from a .docx.
 _BASE_RE = re.compile(
-    r"^(?P<base>щодня|щоденно|щотижня|щотижнево|щомісяця|щомісячно|щоквартально|щопівроку|"
-    r"щопіврічно|щороку|щорічно)"
+    r"^(?P<base>щодня|щоденно|щотижня|щотижнево|щомісяця|щомісячно|щоквартально|щокварталу|"
+    r"щопівроку|щопіврічно|щопівріччя|щороку|щорічно|разнадень|разнатиждень|разнамісяць|"
+    r"разнаквартал|разнапівроку|двічінарік|разнарік)"
 )
 _BASE_ALIASES = {
     "щодня": BasePeriod.DAILY,
@@ -71,14 +72,30 @@ _BASE_ALIASES = {
     "щопіврічно": BasePeriod.SEMIANNUAL,
     "щороку": BasePeriod.ANNUAL,
     "щорічно": BasePeriod.ANNUAL,
+    "щокварталу": BasePeriod.QUARTERLY,
+    "щопівріччя": BasePeriod.SEMIANNUAL,
+    "разнадень": BasePeriod.DAILY,
+    "разнатиждень": BasePeriod.WEEKLY,
+    "разнамісяць": BasePeriod.MONTHLY,
+    "разнаквартал": BasePeriod.QUARTERLY,
+    "разнапівроку": BasePeriod.SEMIANNUAL,
+    "двічінарік": BasePeriod.SEMIANNUAL,
+    "разнарік": BasePeriod.ANNUAL,
 }
 _LAG_RE = re.compile(
     r"^протягом(?P<n>\d+)(календарних)?дн(ів|я)(після|з)(дня)?закінченнязвітного"
     r"(кварталу|місяця|року|періоду|півріччя)"
 )
-_AS_NEEDED_RE = re.compile(r"^(та|і|й)?(вміру|за)потреби")
+_AS_NEEDED_RE = re.compile(r"^(та|і|й|,)?(вміру|за|уразі)потреби")
+# Real registers say "в міру оновлення", "у разі змін", "після внесення змін": publication
+# follows each change of the data, which is "позапланово" without a stated number of days.
+_ON_UPDATE_RE = re.compile(
+    r"^(та|і|й|,)?(вміруоновлення(даних|інформації)?|в?уразі(внесення|їх)?змін|"
+    r"післявнесеннязмін|призміні|призмінах|відразупісляоновлення|післяоновлення|"
+    r"увипадкузмін)"
+)
 _ON_CHANGE_RE = re.compile(
-    r"^(та|і|й)?(позапланово)?\(?((протягом|впродовж)(?P<n>\d+|[а-яіїєґ’]+)робоч(их|ого)дн(ів|я)"
+    r"^(та|і|й|,)?(позапланово)?\(?((протягом|впродовж)(?P<n>\d+|[а-яіїєґ’]+)робоч(их|ого)дн(ів|я)"
     r"(змоментувнесеннязмін|післявнесеннязмін)?)?\)?"
 )
 
@@ -158,6 +175,9 @@ def parse_periodicity(phrase: str) -> Periodicity:
             rest = rest[lag_match.end() :]
     if match := _AS_NEEDED_RE.match(rest):
         as_needed = True
+        rest = rest[match.end() :]
+    if match := _ON_UPDATE_RE.match(rest):
+        unscheduled = True
         rest = rest[match.end() :]
     match = _ON_CHANGE_RE.match(rest)
     if match and ("позапланово" in match.group(0) or match["n"]):

@@ -1,6 +1,7 @@
 """The dataset register (Annex 1): what the holder must publish as open data."""
 
 import enum
+from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
@@ -16,6 +17,13 @@ class RegisterSource(enum.StrEnum):
     ALL_HOLDERS = "all_holders"  # Resolution 835, the list for all holders
     LOCAL_GOVERNMENT = "local_government"  # Resolution 835, local self-government section
     LOCAL = "local"  # the council's own additions
+
+
+SOURCE_LABELS = {
+    RegisterSource.ALL_HOLDERS: "Постанова 835 — для всіх розпорядників",
+    RegisterSource.LOCAL_GOVERNMENT: "Постанова 835 — органи місцевого самоврядування",
+    RegisterSource.LOCAL: "Місцеве доповнення",
+}
 
 
 register_entry_unit = Table(
@@ -60,6 +68,10 @@ class RegisterEntry(Timestamped, Base):
     periodicity_note: Mapped[str] = mapped_column(
         Text, default=""
     )  # "; подає відділ ..." in Annex 1
+    # The Resolution 835 catalogue's code when picked from it ("all_holders.12").
+    catalogue_code: Mapped[str | None] = mapped_column(String(40))
+    # A retired entry stays (its number and history) but leaves Annex 1 and the analysis.
+    retired_at: Mapped[datetime | None]
 
     periodicity: Mapped[Periodicity] = composite(
         "period_base",
@@ -78,3 +90,31 @@ class RegisterEntry(Timestamped, Base):
         order_by=register_entry_official.c.position,
         viewonly=True,
     )
+
+
+class ProposalDecision(enum.StrEnum):
+    """What the working group decided on an item the staff proposed as a dataset."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class RegisterProposal(Base):
+    """The decision on a questionnaire item marked "worth publishing as open data"; an item
+    with a decision is not proposed again."""
+
+    __tablename__ = "register_proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), index=True
+    )
+    information_item_id: Mapped[int] = mapped_column(
+        ForeignKey("information_item.id", ondelete="CASCADE"), unique=True
+    )
+    decision: Mapped[ProposalDecision] = mapped_column(enum_column(ProposalDecision))
+    register_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("register_entry.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))

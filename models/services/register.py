@@ -22,7 +22,12 @@ from models.periodicity import (
     split_note,
     to_update_frequency,
 )
-from models.register import RegisterEntry, RegisterSource, register_entry_official
+from models.register import (
+    SOURCE_LABELS,
+    RegisterEntry,
+    RegisterSource,
+    register_entry_official,
+)
 from models.schemas import RegisterEntryCreate
 from models.services.organizations import get_or_create_official, units_by_name
 from models.tabular import TableError, read_table, spreadsheet_safe, table_format
@@ -103,24 +108,30 @@ def set_officials(session: Session, entry: RegisterEntry, officials: list[Offici
     set_committed_value(entry, "officials", unique)
 
 
-def list_register(session: Session, *, organization_id: int) -> list[RegisterEntry]:
-    """The register in its order, with units and officials loaded."""
+def list_register(
+    session: Session, *, organization_id: int, include_retired: bool = False
+) -> list[RegisterEntry]:
+    """The register in its order, with units and officials loaded; retired entries (no longer
+    in Annex 1 nor analysed) only when asked for."""
+    query = select(RegisterEntry).where(RegisterEntry.organization_id == organization_id)
+    if not include_retired:
+        query = query.where(RegisterEntry.retired_at.is_(None))
     return list(
         session.scalars(
-            select(RegisterEntry)
-            .where(RegisterEntry.organization_id == organization_id)
-            .options(selectinload(RegisterEntry.units), selectinload(RegisterEntry.officials))
-            .order_by(RegisterEntry.number)
+            query.options(
+                selectinload(RegisterEntry.units), selectinload(RegisterEntry.officials)
+            ).order_by(RegisterEntry.number)
         )
     )
 
 
 def count_register(session: Session, *, organization_id: int) -> int:
-    """How many rows the register has."""
+    """How many rows the register has (retired ones not counted)."""
     return (
         session.scalar(
             select(func.count(RegisterEntry.id)).where(
-                RegisterEntry.organization_id == organization_id
+                RegisterEntry.organization_id == organization_id,
+                RegisterEntry.retired_at.is_(None),
             )
         )
         or 0
@@ -315,6 +326,7 @@ ANNEX1_HEADER = (
     "Структурний підрозділ – розпорядник відповідної інформації",
     "Прізвище, ім’я та по батькові, посада відповідальної посадової особи",
     "Періодичність оприлюднення",
+    "Джерело",  # not in the report's Annex 1: kept so that an exported file re-imports whole
 )
 PORTAL_REGISTER_FIELDS = (
     "title",
@@ -376,6 +388,7 @@ def annex1_table(entries: list[RegisterEntry]) -> list[list[Any]]:
             "; ".join(u.name for u in entry.units),
             "; ".join(official_label(o) for o in entry.officials),
             _periodicity_text(entry),
+            SOURCE_LABELS[entry.source],
         ]
         for entry in entries
     ]

@@ -18,6 +18,7 @@ from api.routes.console import (
     login,
     open_data,
     open_data_matches,
+    register,
     report,
     report_text,
     survey,
@@ -41,6 +42,7 @@ PAGES = (
     consolidation,
     open_data,
     open_data_matches,
+    register,
 )
 
 

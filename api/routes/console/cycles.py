@@ -29,6 +29,7 @@ from models.services.events import list_events
 from models.services.late_units import accept_late, late_unit_ids
 from models.services.mail import enqueue_unit_links
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
+from models.services.register import count_register
 from models.services.report.context import questionnaire_counts
 from models.services.report.versions import latest_version
 from models.services.stage_actions import change_stage_early, extend_stage, reopen_stage
@@ -89,6 +90,7 @@ def _cycle_page(
             "report": latest_version(session, cycle_id=cycle.id),
             "request_key": new_token(12),
             "sent": request.query_params.get("sent"),
+            "register_count": count_register(session, organization_id=cycle.organization_id),
             "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
             "error": error or {},
             "values": values or {},
