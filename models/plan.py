@@ -88,6 +88,8 @@ class CyclePlan(Strict):
     # The unit that runs the consultation and announces the survey (one of `units`).
     survey_unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
     questions: list[QuestionPlan] | None = Field(default=None, max_length=100)
+    # A past year's audit entered afterwards: past dates allowed, no mail or reminders.
+    historical: bool = False
 
     @model_validator(mode="after")
     def _schedule_is_coherent(self) -> "CyclePlan":

@@ -31,13 +31,14 @@ from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
     PROGRESS_LABELS,
     audited_unit_for_token,
+    ensure_questionnaire_accepting,
     find_by_resume_code,
     questionnaire_data,
     save_questionnaire,
     submit_questionnaire,
     unit_progress,
 )
-from models.services.stages import ensure_accepting, get_stage
+from models.services.stages import get_stage
 
 router = APIRouter(prefix="/api/questionnaire", tags=["анкетування"])
 review_router = APIRouter(prefix="/api/cycles", tags=["анкетування: огляд робочою групою"])
@@ -77,7 +78,7 @@ def form(token: str, session: DB, now: Now) -> QuestionnaireFormRead:
     assert organization is not None
     stage = get_stage(session, cycle_id=cycle.id, kind=StageKind.REMOTE_AUDIT)
     try:
-        ensure_accepting(stage, now=now, what="Анкетування")
+        ensure_questionnaire_accepting(session, cycle_id=cycle.id, now=now)
         accepting = True
     except Conflict:
         accepting = False

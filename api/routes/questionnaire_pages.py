@@ -38,6 +38,7 @@ from models.services.cycles import questionnaire_url
 from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
     audited_unit_for_token,
+    ensure_questionnaire_accepting,
     find_by_resume_code,
     questionnaire_data,
     save_questionnaire,
@@ -51,7 +52,7 @@ from models.services.spreadsheets import (
     template_csv,
     template_xlsx,
 )
-from models.services.stages import ensure_accepting, get_stage
+from models.services.stages import get_stage
 
 router = APIRouter(prefix="/q", include_in_schema=False)
 
@@ -82,7 +83,7 @@ def _context(session: DB, *, token: str, now: Any) -> PageContext:
     assert organization is not None
     stage = get_stage(session, cycle_id=cycle.id, kind=StageKind.REMOTE_AUDIT)
     try:
-        ensure_accepting(stage, now=now, what="Анкетування")
+        ensure_questionnaire_accepting(session, cycle_id=cycle.id, now=now)
         accepting, message = True, None
     except Conflict as exc:
         accepting, message = False, exc.message

@@ -23,7 +23,7 @@ from models.errors import Invalid, NotFound
 from models.organization import Unit
 from models.plan import CyclePlan, QuestionPlan
 from models.security import derive_token, new_token, sha256_hex
-from models.services.events import record_event
+from models.services.events import record_cycle_event, record_event
 from models.services.organizations import units_by_name
 from models.services.stages import skip_stage
 from models.services.surveys.questions import add_questions, default_questions
@@ -57,21 +57,11 @@ def launch_cycle(
     actor: Actor,
 ) -> AuditCycle:
     """Create a cycle, its stages, auditors, audited units with their links and its survey."""
-    today = local_date(now)
-    for kind, stage_plan in plan.stages.items():
-        if stage_plan.starts_on < today:
-            raise Invalid(
-                f"Етап «{STAGE_LABELS[kind]}» починається {stage_plan.starts_on:%d.%m.%Y}, "
-                "тобто в минулому.",
-                field=f"stages.{kind.value}.starts_on",
-            )
-        if stage_plan.due_on < today:
-            raise Invalid(
-                f"Етап «{STAGE_LABELS[kind]}» завершується {stage_plan.due_on:%d.%m.%Y}, "
-                "тобто в минулому.",
-                field=f"stages.{kind.value}.due_on",
-            )
+    _check_dates(plan, today=local_date(now))
     units = units_by_name(session, organization_id=organization_id, names=plan.units)
+    inactive = [unit.name for unit in units if not unit.is_active]
+    if inactive:
+        raise Invalid("Вимкнені підрозділи не беруть участі: " + "; ".join(inactive), field="units")
     cycle = AuditCycle(
         organization_id=organization_id,
         year=plan.year,
@@ -83,6 +73,7 @@ def launch_cycle(
         survey_unit=plan.survey_unit,
         survey_slug=new_token(12),
         status=CycleStatus.ACTIVE,
+        is_historical=plan.historical,
     )
     session.add(cycle)
     session.flush()
@@ -132,7 +123,12 @@ def launch_cycle(
         action="cycle.launched",
         at=now,
         actor=actor,
-        details={"order": plan.order.number, "units": len(units), "year": plan.year},
+        details={
+            "order": plan.order.number,
+            "units": len(units),
+            "year": plan.year,
+            **({"historical": True} if plan.historical else {}),
+        },
     )
     interviews = plan.stages[StageKind.INTERVIEWS]
     if interviews.skip_reason:
@@ -145,6 +141,55 @@ def launch_cycle(
             actor=actor,
         )
     return cycle
+
+
+def _check_dates(plan: CyclePlan, *, today: date) -> None:
+    """A current cycle lies ahead; a historical one (a past year entered afterwards) has begun."""
+    if plan.historical:
+        first = min(stage.starts_on for stage in plan.stages.values())
+        if first >= today:
+            raise Invalid(
+                "Історичний цикл вносить аудит, який уже відбувся: його етапи мають починатися "
+                "в минулому.",
+                field="historical",
+            )
+        return
+    for kind, stage_plan in plan.stages.items():
+        for name, when, day in (
+            ("starts_on", "починається", stage_plan.starts_on),
+            ("due_on", "завершується", stage_plan.due_on),
+        ):
+            if day < today:
+                raise Invalid(
+                    f"Етап «{STAGE_LABELS[kind]}» {when} {day:%d.%m.%Y}, тобто в минулому. "
+                    "Щоб внести аудит минулого року, позначте цикл як історичний.",
+                    field=f"stages.{kind.value}.{name}",
+                )
+
+
+def replace_unit_link(
+    session: Session, *, cycle_id: int, unit_id: int, secret_key: str, now: datetime, actor: Actor
+) -> AuditedUnit:
+    """Give one unit of a cycle a new secret link; its old link stops working, others stay."""
+    audited = session.scalar(
+        select(AuditedUnit).where(AuditedUnit.cycle_id == cycle_id, AuditedUnit.unit_id == unit_id)
+    )
+    if audited is None:
+        raise NotFound("Підрозділ не бере участі в цьому циклі.", field="unit_id")
+    audited.link_salt = new_token(16)
+    audited.link_lookup = sha256_hex(derive_token(secret_key, UNIT_LINK_PURPOSE, audited.link_salt))
+    session.flush()
+    unit = session.get(Unit, unit_id)
+    assert unit is not None
+    record_cycle_event(
+        session,
+        cycle_id=cycle_id,
+        action="unit.link_replaced",
+        at=now,
+        actor=actor,
+        details={"unit": unit_id, "name": unit.name},
+    )
+    return audited
 
 
 def get_cycle(session: Session, *, cycle_id: int) -> AuditCycle:
@@ -201,7 +246,7 @@ def previous_setup(session: Session, *, organization_id: int) -> PreviousSetup |
         session.scalars(
             select(Unit.name)
             .join(AuditedUnit, AuditedUnit.unit_id == Unit.id)
-            .where(AuditedUnit.cycle_id == last)
+            .where(AuditedUnit.cycle_id == last, Unit.is_active)
             .order_by(AuditedUnit.position)
         )
     )

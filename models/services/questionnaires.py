@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.actor import Actor
-from models.cycle import AuditCycle, AuditedUnit, StageKind
+from models.cycle import AuditCycle, AuditedUnit, CycleStatus, StageKind
 from models.errors import Invalid, NotFound
 from models.organization import Unit
 from models.questionnaire import (
@@ -106,6 +106,16 @@ def url_problem(value: str | None) -> str | None:
     return None
 
 
+def ensure_questionnaire_accepting(session: Session, *, cycle_id: int, now: datetime) -> None:
+    """Refuse (409) unless the remote audit takes answers now; a historical cycle's answers are
+    entered by the working group afterwards, while the cycle is not completed."""
+    cycle = session.get(AuditCycle, cycle_id)
+    if cycle is not None and cycle.is_historical and cycle.status == CycleStatus.ACTIVE:
+        return
+    stage = get_stage(session, cycle_id=cycle_id, kind=StageKind.REMOTE_AUDIT)
+    ensure_accepting(stage, now=now, what="Анкетування")
+
+
 def check_questionnaire(data: QuestionnaireCreate, *, final: bool) -> list[tuple[str, str]]:
     """Problems a schema cannot see, as (field, Ukrainian message); empty when all is well."""
     problems: list[tuple[str, str]] = []
@@ -170,8 +180,7 @@ def save_questionnaire(
     with one, that person's questionnaire is updated. A submitted one stays submitted.
     """
     audited = audited_unit_for_token(session, token=token)
-    stage = get_stage(session, cycle_id=audited.cycle_id, kind=StageKind.REMOTE_AUDIT)
-    ensure_accepting(stage, now=now, what="Анкетування")
+    ensure_questionnaire_accepting(session, cycle_id=audited.cycle_id, now=now)
     if resume_code:
         submission = find_by_resume_code(session, audited=audited, code=resume_code)
         created = False
