@@ -289,6 +289,7 @@ class UnitLink:
     """A unit's questionnaire link, to hand out."""
 
     audited_unit_id: int
+    unit_id: int
     unit_name: str
     unit_email: str | None
     token: str
@@ -305,6 +306,7 @@ def unit_links(session: Session, *, cycle_id: int, secret_key: str) -> list[Unit
     return [
         UnitLink(
             audited_unit_id=audited.id,
+            unit_id=audited.unit_id,
             unit_name=name,
             unit_email=email,
             token=unit_link_token(secret_key, audited),

@@ -31,6 +31,7 @@ from models.services.report.context import questionnaire_counts
 from models.services.report.versions import latest_version
 from models.services.stages import change_stage_early, extend_stage, skip_stage
 from models.services.surveys.questions import count_responses
+from models.services.trail import describe_events
 from models.settings import Settings
 
 router = console_router()
@@ -41,6 +42,7 @@ def _links(session: Session, cycle_id: int, settings: Settings) -> list[dict[str
     return [
         {
             "unit": link.unit_name,
+            "unit_id": str(link.unit_id),
             "email": link.unit_email,
             "url": questionnaire_url(settings.base_url, link.token),
         }
@@ -79,7 +81,9 @@ def cycle_page(
             "report": latest_version(session, cycle_id=cycle.id),
             "request_key": new_token(12),
             "sent": request.query_params.get("sent"),
-            "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
+            "trail": describe_events(
+                session, list(reversed(list_events(session, cycle_id=cycle.id)))[:100]
+            ),
         },
     )
 

@@ -83,7 +83,11 @@ def _launch(
         "console/launch.html",
         {
             "values": values,
-            "units": list_units(session, organization_id=account.organization_id),
+            "units": [
+                u
+                for u in list_units(session, organization_id=account.organization_id)
+                if u.is_active
+            ],
             "chosen_units": set(chosen_units),
             "stages": [(kind.value, STAGE_LABELS[kind]) for kind in STAGE_ORDER],
             "errors": errors or [],
