@@ -236,9 +236,8 @@ def _names(session: Session, events: list[AuditEvent]) -> Names:
     accounts = {
         a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))
     }
-    units = dict(
-        session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids - {None}))).tuples()
-    )
+    rows = session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids - {None})))
+    units = {unit_id: name for unit_id, name in rows.tuples()}
     return Names(accounts=accounts, units=units)
 
 

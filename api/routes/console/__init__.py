@@ -50,7 +50,7 @@ def install_console(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _exc: LoginRequired) -> Response:
         # After login the person lands where they were going (a GET page; a post starts over).
-        if request.method != "GET":
-            return see_other("/login")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET" or safe_next(target) == "/console":
+            return see_other("/login")
         return see_other("/login?" + urlencode({"next": safe_next(target)}))
