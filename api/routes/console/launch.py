@@ -122,6 +122,7 @@ def _plan_document(values: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
             "title": values.get("order_title") or "Про проведення інформаційного аудиту",
         },
         "units": chosen,
+        "historical": values.get("historical") == "1",
         "auditors": _people(values.get("auditors", "")),
         "involved": _people(values.get("involved", "")),
         "stages": {
