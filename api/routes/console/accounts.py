@@ -26,6 +26,7 @@ router = console_router()
 # Least powerful first: the form preselects none of them.
 ROLE_LABELS = {
     role: ALL_ROLE_LABELS[role]
+    + (" (перегляд і завантаження)" if role == Role.MAYOR_OFFICE else "")
     for role in (Role.WORKING_GROUP, Role.AUDITOR, Role.MAYOR_OFFICE, Role.COORDINATOR)
 }
 _ACCOUNT_FIELDS = {"email": "Пошта", "password": "Пароль", "role": "Роль", "full_name": "ПІБ"}
