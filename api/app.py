@@ -20,6 +20,7 @@ from api.routes import (
     interviews,
     open_data,
     organizations,
+    people,
     questionnaire,
     questionnaire_pages,
     register,
@@ -68,7 +69,16 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # The residents' survey is the busiest route: routes are matched in order, so it goes first.
-    for module in (survey, auth, organizations, cycles, questionnaire, register, survey_pages):
+    for module in (
+        survey,
+        auth,
+        organizations,
+        people,
+        cycles,
+        questionnaire,
+        register,
+        survey_pages,
+    ):
         app.include_router(module.router)
     app.include_router(questionnaire.review_router)
     app.include_router(questionnaire_pages.router)

@@ -3,11 +3,36 @@ inputs are in models.schemas."""
 
 from pydantic import BaseModel, ConfigDict
 
+from models.account import Role
+from models.organization import UnitKind
+
 
 class Read(BaseModel):
     """Read from ORM objects."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class UnitRead(Read):
+    """A unit."""
+
+    id: int
+    name: str
+    kind: UnitKind
+    head_name: str | None
+    email: str | None
+    is_active: bool
+
+
+class AccountRead(Read):
+    """A login (never its password)."""
+
+    id: int
+    email: str
+    full_name: str
+    role: Role
+    organization_id: int | None
+    is_active: bool
 
 
 class UnitLinkRead(BaseModel):

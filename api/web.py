@@ -17,6 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.i18n import SOURCE_LANGUAGE, install_translations
 from models.clock import KYIV
 from models.errors import Forbidden
+from models.kep.names import (
+    certificate_organization,
+    ukrainian_algorithm,
+    ukrainian_certificate_text,
+)
 from models.security import derive_token, new_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -50,6 +55,10 @@ def _local_url_for(context: dict[str, Any], name: str, /, **path_params: Any) ->
 templates.env.globals["url_for"] = _local_url_for
 templates.env.filters["date_ua"] = lambda d: d.strftime("%d.%m.%Y") if d else ""
 templates.env.filters["datetime_ua"] = lambda t: t.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
+# Signatures stored before certificate names were put in Ukrainian still read in Ukrainian.
+templates.env.filters["certificate_ua"] = ukrainian_certificate_text
+templates.env.filters["certificate_organization"] = certificate_organization
+templates.env.filters["algorithm_ua"] = ukrainian_algorithm
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

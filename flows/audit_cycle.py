@@ -15,6 +15,7 @@ from flows.report import render_version
 from models.clock import SystemClock
 from models.cycle import StageKind, StageStatus
 from models.db import session_scope
+from models.report import ReportStatus
 from models.services.cycles import get_cycle
 from models.services.report.versions import latest_version
 from models.services.stages import advance_stage
@@ -29,7 +30,12 @@ def advance(cycle_id: int, kind: StageKind, now: datetime) -> StageStatus:
     """Open or close one stage as its dates say."""
     with session_scope() as session:
         if kind == StageKind.REPORTING:
-            ready = latest_version(session, cycle_id=cycle_id) is not None
+            latest = latest_version(session, cycle_id=cycle_id)
+            ready = latest is not None
+            if get_cycle(session, cycle_id=cycle_id).is_historical:
+                # Its dates are long past: it stays open while the working group enters the
+                # answers and writes the report, until a version is approved.
+                ready = ready and latest is not None and latest.status != ReportStatus.DRAFT
             return advance_stage(session, cycle_id=cycle_id, kind=kind, now=now, report_ready=ready)
         return advance_stage(session, cycle_id=cycle_id, kind=kind, now=now)
 

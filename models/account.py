@@ -23,6 +23,13 @@ class Role(enum.StrEnum):
 WORKING_GROUP_ROLES = frozenset({Role.COORDINATOR, Role.WORKING_GROUP, Role.AUDITOR})
 EDITOR_ROLES = frozenset({Role.COORDINATOR, Role.WORKING_GROUP})  # write the survey, the report
 READ_ROLES = WORKING_GROUP_ROLES | {Role.MAYOR_OFFICE}
+ROLE_LABELS = {
+    Role.ADMIN: "адміністратор встановлення",
+    Role.COORDINATOR: "координатор робочої групи",
+    Role.WORKING_GROUP: "член робочої групи",
+    Role.AUDITOR: "інформаційний аудитор",
+    Role.MAYOR_OFFICE: "апарат міського голови",
+}
 
 
 class Account(Timestamped, Base):

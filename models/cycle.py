@@ -4,6 +4,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Timestamped
@@ -85,6 +86,9 @@ class AuditCycle(Timestamped, Base):
     # The public survey's address: unguessable so a closed consultation cannot be found by counting.
     survey_slug: Mapped[str] = mapped_column(String(64), unique=True)
     completed_at: Mapped[datetime | None]
+    # A past year's audit entered afterwards (dates in the past, answers typed in by the working
+    # group): no mail, no reminders; pages and the report mark it.
+    is_historical: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     organization: Mapped[Organization] = relationship(lazy="raise")
     stages: Mapped[list["Stage"]] = relationship(

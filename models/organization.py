@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Timestamped
@@ -65,6 +65,8 @@ class Unit(Timestamped, Base):
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind), default=UnitKind.EXECUTIVE_UNIT)
     head_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
+    # A deactivated unit keeps its past cycles but gets no link in new ones.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     organization: Mapped[Organization] = relationship(back_populates="units", lazy="raise")
 

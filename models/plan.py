@@ -98,6 +98,8 @@ class CyclePlan(Strict):
     questions: list[QuestionPlan] | None = Field(default=None, max_length=100)
     # Without it, the launching coordinator's name and e-mail.
     contact: ContactPlan | None = None
+    # A past year's audit entered afterwards: past dates allowed, no mail or reminders.
+    historical: bool = False
 
     @model_validator(mode="after")
     def _schedule_is_coherent(self) -> "CyclePlan":

@@ -34,6 +34,20 @@ class AccountCreate(Strict):
     role: Role = Role.WORKING_GROUP
 
 
+class AccountUpdate(Strict):
+    """A login's new name, e-mail or role (what is left out stays)."""
+
+    email: Email | None = None
+    full_name: ShortText | None = None
+    role: Role | None = None
+
+
+class PasswordReset(Strict):
+    """A new password set by the coordinator; left out, one is generated (shown once)."""
+
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200)] | None = None
+
+
 class OrganizationCreate(Strict):
     """A holder with its units and its first coordinator."""
 

@@ -13,11 +13,11 @@ from api.deps import (
     bearer_token,
     current_account,
 )
-from api.schemas import Read, RegisterImportRead
+from api.schemas import AccountRead, Read, RegisterImportRead, UnitRead
 from models.account import Role
 from models.actor import BOOTSTRAP, Actor
 from models.errors import Forbidden
-from models.organization import Organization, UnitKind
+from models.organization import Organization
 from models.schemas import AccountCreate, OrganizationCreate, RegisterEntryCreate, UnitCreate
 from models.services.organizations import (
     add_unit,
@@ -31,16 +31,6 @@ from models.services.register import add_register_entries
 router = APIRouter(prefix="/api/organizations", tags=["організації"])
 
 
-class UnitRead(Read):
-    """A unit."""
-
-    id: int
-    name: str
-    kind: UnitKind
-    head_name: str | None
-    email: str | None
-
-
 class OrganizationRead(Read):
     """An organization with its units."""
 
@@ -48,16 +38,6 @@ class OrganizationRead(Read):
     name: str
     edrpou: str | None
     units: list[UnitRead]
-
-
-class AccountRead(Read):
-    """A login (never its password)."""
-
-    id: int
-    email: str
-    full_name: str
-    role: Role
-    organization_id: int | None
 
 
 def organization_read(session: Session, organization: Organization) -> OrganizationRead:

@@ -14,6 +14,7 @@ from asn1crypto import cms, core, pem, x509
 from cryptography import x509 as crypto_x509
 
 from models.kep.algorithms import DSTU4145_BE, DSTU4145_LE
+from models.kep.names import ukrainian_name
 from models.kep.results import KepError
 
 log = logging.getLogger("infoaudit.kep")
@@ -157,7 +158,7 @@ class Cert:
 
     def describe(self) -> str:
         return (
-            f"Власник: {self.subject.human_friendly}; видавець: {self.issuer.human_friendly}; "
+            f"Власник: {ukrainian_name(self.subject)}; видавець: {ukrainian_name(self.issuer)}; "
             f"серійний номер: {self.serial:X}"
         )
 
@@ -266,5 +267,5 @@ def short_name(name: x509.Name) -> str:
     """The common name (or organization) of a certificate name, for one line of text."""
     native = name.native
     return str(native.get("common_name") or native.get("organization_name") or "") or (
-        name.human_friendly
+        ukrainian_name(name)
     )

@@ -24,7 +24,7 @@ from models.errors import Invalid, NotFound
 from models.organization import Unit
 from models.plan import CyclePlan, QuestionPlan
 from models.security import derive_token, new_token, sha256_hex
-from models.services.events import record_event
+from models.services.events import record_cycle_event, record_event
 from models.services.organizations import units_by_name
 from models.services.stages import advance_stage, skip_stage
 from models.services.surveys.questions import add_questions, default_questions
@@ -58,21 +58,11 @@ def launch_cycle(
     actor: Actor,
 ) -> AuditCycle:
     """Create a cycle, its stages, auditors, audited units with their links and its survey."""
-    today = local_date(now)
-    for kind, stage_plan in plan.stages.items():
-        if stage_plan.starts_on < today:
-            raise Invalid(
-                f"Етап «{STAGE_LABELS[kind]}» починається {stage_plan.starts_on:%d.%m.%Y}, "
-                "тобто в минулому.",
-                field=f"stages.{kind.value}.starts_on",
-            )
-        if stage_plan.due_on < today:
-            raise Invalid(
-                f"Етап «{STAGE_LABELS[kind]}» завершується {stage_plan.due_on:%d.%m.%Y}, "
-                "тобто в минулому.",
-                field=f"stages.{kind.value}.due_on",
-            )
+    _check_dates(plan, today=local_date(now))
     units = units_by_name(session, organization_id=organization_id, names=plan.units)
+    inactive = [unit.name for unit in units if not unit.is_active]
+    if inactive:
+        raise Invalid("Вимкнені підрозділи не беруть участі: " + "; ".join(inactive), field="units")
     cycle = AuditCycle(
         organization_id=organization_id,
         year=plan.year,
@@ -85,6 +75,7 @@ def launch_cycle(
         **_contact(session, plan, actor),
         survey_slug=new_token(12),
         status=CycleStatus.ACTIVE,
+        is_historical=plan.historical,
     )
     session.add(cycle)
     session.flush()
@@ -134,7 +125,12 @@ def launch_cycle(
         action="cycle.launched",
         at=now,
         actor=actor,
-        details={"order": plan.order.number, "units": len(units), "year": plan.year},
+        details={
+            "order": plan.order.number,
+            "units": len(units),
+            "year": plan.year,
+            **({"historical": True} if plan.historical else {}),
+        },
     )
     interviews = plan.stages[StageKind.INTERVIEWS]
     if interviews.skip_reason:
@@ -163,6 +159,55 @@ def _contact(session: Session, plan: CyclePlan, actor: Actor) -> dict[str, str]:
     if account is None:
         return {}
     return {"contact_name": account.full_name, "contact_email": account.email}
+
+
+def _check_dates(plan: CyclePlan, *, today: date) -> None:
+    """A current cycle lies ahead; a historical one (a past year entered afterwards) has begun."""
+    if plan.historical:
+        first = min(stage.starts_on for stage in plan.stages.values())
+        if first >= today:
+            raise Invalid(
+                "Історичний цикл вносить аудит, який уже відбувся: його етапи мають починатися "
+                "в минулому.",
+                field="historical",
+            )
+        return
+    for kind, stage_plan in plan.stages.items():
+        for name, when, day in (
+            ("starts_on", "починається", stage_plan.starts_on),
+            ("due_on", "завершується", stage_plan.due_on),
+        ):
+            if day < today:
+                raise Invalid(
+                    f"Етап «{STAGE_LABELS[kind]}» {when} {day:%d.%m.%Y}, тобто в минулому. "
+                    "Щоб внести аудит минулого року, позначте цикл як історичний.",
+                    field=f"stages.{kind.value}.{name}",
+                )
+
+
+def replace_unit_link(
+    session: Session, *, cycle_id: int, unit_id: int, secret_key: str, now: datetime, actor: Actor
+) -> AuditedUnit:
+    """Give one unit of a cycle a new secret link; its old link stops working, others stay."""
+    audited = session.scalar(
+        select(AuditedUnit).where(AuditedUnit.cycle_id == cycle_id, AuditedUnit.unit_id == unit_id)
+    )
+    if audited is None:
+        raise NotFound("Підрозділ не бере участі в цьому циклі.", field="unit_id")
+    audited.link_salt = new_token(16)
+    audited.link_lookup = sha256_hex(derive_token(secret_key, UNIT_LINK_PURPOSE, audited.link_salt))
+    session.flush()
+    unit = session.get(Unit, unit_id)
+    assert unit is not None
+    record_cycle_event(
+        session,
+        cycle_id=cycle_id,
+        action="unit.link_replaced",
+        at=now,
+        actor=actor,
+        details={"unit": unit_id, "name": unit.name},
+    )
+    return audited
 
 
 def get_cycle(session: Session, *, cycle_id: int) -> AuditCycle:
@@ -227,7 +272,7 @@ def previous_setup(session: Session, *, organization_id: int) -> PreviousSetup |
         session.scalars(
             select(Unit.name)
             .join(AuditedUnit, AuditedUnit.unit_id == Unit.id)
-            .where(AuditedUnit.cycle_id == last)
+            .where(AuditedUnit.cycle_id == last, Unit.is_active)
             .order_by(AuditedUnit.position)
         )
     )
@@ -270,6 +315,7 @@ class UnitLink:
     """A unit's questionnaire link, to hand out."""
 
     audited_unit_id: int
+    unit_id: int
     unit_name: str
     unit_email: str | None
     token: str
@@ -286,6 +332,7 @@ def unit_links(session: Session, *, cycle_id: int, secret_key: str) -> list[Unit
     return [
         UnitLink(
             audited_unit_id=audited.id,
+            unit_id=audited.unit_id,
             unit_name=name,
             unit_email=email,
             token=unit_link_token(secret_key, audited),

@@ -29,7 +29,11 @@ def ensure_unit_accepting(
     session: Session, *, audited: AuditedUnit, stage: StageWindow, now: datetime
 ) -> None:
     """Refuse unless this unit's link takes answers now: the stage's dates, or the working
-    group's acceptance of its late questionnaire while the report is not yet approved."""
+    group's acceptance of its late questionnaire while the report is not yet approved; a
+    historical cycle's answers are entered by the working group afterwards, while it is active."""
+    cycle = session.get(AuditCycle, audited.cycle_id)
+    if cycle is not None and cycle.is_historical and cycle.status == CycleStatus.ACTIVE:
+        return
     if audited.late_accepted_at is not None and remote_audit_over(stage, local_date(now)):
         if approved_report_on(session, cycle_id=audited.cycle_id) is None:
             return

@@ -22,6 +22,7 @@ from models.actor import Actor
 from models.clock import local_date
 from models.cycle import AuditCycle, AuditedUnit, StageKind, StageStatus
 from models.db import session_scope
+from models.errors import Conflict
 from models.organization import Organization, Unit
 from models.outbox import OutboxMessage, OutboxStatus
 from models.security import sha256_hex
@@ -156,6 +157,8 @@ def enqueue_reminders(
         return 0
     cycle = session.get(AuditCycle, cycle_id)
     assert cycle is not None
+    if cycle.is_historical:  # a past year's audit: nobody is waiting for a reminder
+        return 0
     organization = session.get(Organization, cycle.organization_id)
     assert organization is not None
     contact = cycle_contact(session, cycle)
@@ -386,6 +389,10 @@ def enqueue_unit_links(
     """
     cycle = session.get(AuditCycle, cycle_id)
     assert cycle is not None
+    if cycle.is_historical:
+        raise Conflict(
+            "Це історичний цикл: листи підрозділам не надсилаються, відповіді вносить робоча група."
+        )
     organization = session.get(Organization, cycle.organization_id)
     assert organization is not None
     stage = get_stage(session, cycle_id=cycle_id, kind=StageKind.REMOTE_AUDIT)

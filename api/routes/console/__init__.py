@@ -5,6 +5,8 @@ action lands in the audit trail. The pages live in the modules named for them; t
 wires their routers into the app.
 """
 
+from urllib.parse import urlencode
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -24,7 +26,7 @@ from api.routes.console import (
     survey,
     units,
 )
-from api.routes.console.common import see_other
+from api.routes.console.common import safe_next, see_other
 from api.routes.console.deps import LoginRequired
 
 # In this order: /console/cycles/new (launch) must come before /console/cycles/{cycle_id}.
@@ -52,5 +54,9 @@ def install_console(app: FastAPI) -> None:
         app.include_router(pages.router)
 
     @app.exception_handler(LoginRequired)
-    async def to_login(_request: Request, _exc: LoginRequired) -> Response:
-        return see_other("/login")
+    async def to_login(request: Request, _exc: LoginRequired) -> Response:
+        # After login the person lands where they were going (a GET page; a post starts over).
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET" or safe_next(target) == "/console":
+            return see_other("/login")
+        return see_other("/login?" + urlencode({"next": safe_next(target)}))

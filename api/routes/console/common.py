@@ -48,6 +48,19 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def safe_next(target: str | None, default: str = "/console") -> str:
+    """Where to go after login: only a path on this site (never "//host" or "https://…")."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith(("//", "/\\"))
+        or any(c in target for c in "\\\r\n\t")
+        or target.startswith("/login")
+    ):
+        return default
+    return target
+
+
 def done(request: Request, url: str, notice: str) -> RedirectResponse:
     """The redirect after a successful action, with the confirmation the next page shows once
     ("Збережено.", "Версію 2 затверджено.")."""

@@ -35,6 +35,7 @@ from models.services.report.versions import latest_version
 from models.services.stage_actions import change_stage_early, extend_stage, reopen_stage
 from models.services.stages import skip_stage
 from models.services.surveys.questions import count_responses
+from models.services.trail import describe_events
 from models.settings import Settings
 
 router = console_router()
@@ -45,6 +46,7 @@ def _links(session: Session, cycle_id: int, settings: Settings) -> list[dict[str
     return [
         {
             "unit": link.unit_name,
+            "unit_id": str(link.unit_id),
             "email": link.unit_email,
             "url": questionnaire_url(settings.base_url, link.token),
         }
@@ -91,7 +93,9 @@ def _cycle_page(
             "request_key": new_token(12),
             "sent": request.query_params.get("sent"),
             "register_count": count_register(session, organization_id=cycle.organization_id),
-            "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
+            "trail": describe_events(
+                session, list(reversed(list_events(session, cycle_id=cycle.id)))[:100]
+            ),
             "error": error or {},
             "values": values or {},
         },

@@ -83,7 +83,11 @@ def _launch(
         "console/launch.html",
         {
             "values": values,
-            "units": list_units(session, organization_id=account.organization_id),
+            "units": [
+                u
+                for u in list_units(session, organization_id=account.organization_id)
+                if u.is_active
+            ],
             "chosen_units": set(chosen_units),
             "stages": [(kind.value, STAGE_LABELS[kind]) for kind in STAGE_ORDER],
             "errors": errors or [],
@@ -118,6 +122,7 @@ def _plan_document(values: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
             "title": values.get("order_title") or "Про проведення інформаційного аудиту",
         },
         "units": chosen,
+        "historical": values.get("historical") == "1",
         "auditors": _people(values.get("auditors", "")),
         "involved": _people(values.get("involved", "")),
         "stages": {

@@ -4,7 +4,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api.deps import DB, SESSION_COOKIE, AppSettings, Now, bearer_token
-from api.routes.console.common import FormText, done, page, see_other
+from api.routes.console.common import FormText, done, page, safe_next, see_other
 from api.routes.console.deps import console_router
 from models.errors import TooManyAttempts, Unauthorized
 from models.services.accounts import authenticate, logout
@@ -15,7 +15,9 @@ router = console_router()
 @router.get("/login")
 def login_form(request: Request, session: DB) -> Response:
     """The login page."""
-    return page(request, session, None, "console/login.html", {"email": "", "error": None})
+    target = safe_next(request.query_params.get("next"))
+    context = {"email": "", "error": None, "next": target}
+    return page(request, session, None, "console/login.html", context)
 
 
 @router.post("/login")
@@ -26,6 +28,7 @@ def login(
     settings: AppSettings,
     email: FormText = "",
     password: FormText = "",
+    next: FormText = "",
 ) -> Response:
     """Check the password and start a session cookie."""
     try:
@@ -33,9 +36,9 @@ def login(
             session, email=email, password=password, now=now, session_hours=settings.session_hours
         )
     except (Unauthorized, TooManyAttempts) as exc:
-        context = {"email": email, "error": exc.message}
+        context = {"email": email, "error": exc.message, "next": safe_next(next)}
         return page(request, session, None, "console/login.html", context, exc.status_code)
-    response = see_other("/console")
+    response = see_other(safe_next(next))
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -1,4 +1,5 @@
-"""The organization's units: the list, a form to add one, and adding many from a table."""
+"""The organization's units: the list, a form to add one, adding many from a table, editing and
+deactivating one, and replacing one unit's secret link in a cycle."""
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -6,15 +7,23 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from api.deps import DB, BrowserForm, Now
+from api.deps import DB, AppSettings, BrowserForm, Now
 from api.errors import ukrainian_errors
-from api.routes.console.common import FormText, page, see_other
-from api.routes.console.deps import ConsoleActor, ConsoleCoordinator, ConsoleReader, console_router
+from api.routes.console.common import FormText, done, page, see_other
+from api.routes.console.deps import (
+    ConsoleActor,
+    ConsoleCoordinator,
+    ConsoleCycle,
+    ConsoleReader,
+    console_router,
+)
 from models.account import Account
 from models.errors import DomainError
-from models.organization import UNIT_KIND_LABELS, UnitKind
+from models.organization import UNIT_KIND_LABELS, Unit, UnitKind
 from models.schemas import UnitCreate
+from models.services.cycles import replace_unit_link
 from models.services.organizations import UnitImport, add_unit, import_units, list_units
+from models.services.people import get_own_unit, set_unit_active, update_unit
 from models.tabular import TableError, read_table
 
 router = console_router()
@@ -95,3 +104,120 @@ def upload_units(
     )
     status_code = 200 if result.added or not result.errors else 422
     return _units(request, session, account, {}, None, status_code, upload=result)
+
+
+def _unit_page(
+    request: Request,
+    session: Session,
+    account: Account,
+    unit: Unit,
+    values: dict[str, str] | None = None,
+    error: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    shown = values or {
+        "name": unit.name,
+        "kind": unit.kind.value,
+        "head_name": unit.head_name or "",
+        "email": unit.email or "",
+    }
+    context = {"unit": unit, "kinds": UNIT_KIND_LABELS, "values": shown, "error": error}
+    return page(request, session, account, "console/unit.html", context, status_code)
+
+
+@router.get("/console/units/{unit_id}")
+def unit_page(unit_id: int, request: Request, session: DB, account: ConsoleCoordinator) -> Response:
+    """A unit's form: its name, kind, head and e-mail; deactivating it."""
+    assert account.organization_id is not None
+    unit = get_own_unit(session, unit_id=unit_id, organization_id=account.organization_id)
+    return _unit_page(request, session, account, unit)
+
+
+@router.post("/console/units/{unit_id}")
+def edit_unit(
+    unit_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleCoordinator,
+    actor: ConsoleActor,
+    name: FormText = "",
+    kind: FormText = UnitKind.EXECUTIVE_UNIT.value,
+    head_name: FormText = "",
+    email: FormText = "",
+) -> Response:
+    """Save a unit's changes; a refusal comes back beside its field with the input kept."""
+    assert account.organization_id is not None
+    unit = get_own_unit(session, unit_id=unit_id, organization_id=account.organization_id)
+    values = {"name": name, "kind": kind, "head_name": head_name, "email": email}
+    try:
+        data = UnitCreate.model_validate(
+            {"name": name, "kind": kind, "head_name": head_name or None, "email": email or None}
+        )
+        update_unit(
+            session,
+            unit_id=unit.id,
+            organization_id=account.organization_id,
+            data=data,
+            actor=actor,
+            at=now,
+        )
+    except ValidationError as exc:
+        first = ukrainian_errors(exc.errors())[0]
+        error = {"field": first["field"], "message": first["message"]}
+        return _unit_page(request, session, account, unit, values, error, 422)
+    except DomainError as exc:
+        session.rollback()
+        error = {"field": exc.field or "name", "message": exc.message}
+        return _unit_page(request, session, account, unit, values, error, exc.status_code)
+    return done(request, "/console/units", f"Підрозділ «{data.name}» збережено.")
+
+
+@router.post("/console/units/{unit_id}/active")
+def unit_active(
+    unit_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleCoordinator,
+    actor: ConsoleActor,
+    active: FormText = "",
+) -> Response:
+    """Deactivate a unit (no link in new cycles) or bring it back."""
+    assert account.organization_id is not None
+    unit = set_unit_active(
+        session,
+        unit_id=unit_id,
+        organization_id=account.organization_id,
+        active=active == "1",
+        actor=actor,
+        at=now,
+    )
+    notice = "увімкнено" if unit.is_active else "вимкнено: у нових циклах він не отримає анкети"
+    return done(request, "/console/units", f"Підрозділ «{unit.name}» {notice}.")
+
+
+@router.post("/console/cycles/{cycle_id}/units/{unit_id}/link")
+def replace_link(
+    unit_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    settings: AppSettings,
+    _coordinator: ConsoleCoordinator,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+) -> Response:
+    """Give one unit a new secret link; its old link stops working, the others stay."""
+    replace_unit_link(
+        session,
+        cycle_id=cycle.id,
+        unit_id=unit_id,
+        secret_key=settings.secret_key,
+        now=now,
+        actor=actor,
+    )
+    unit = session.get(Unit, unit_id)
+    assert unit is not None
+    notice = f"Посилання підрозділу «{unit.name}» замінено. Передайте підрозділу нове посилання."
+    return done(request, f"/console/cycles/{cycle.id}#links", notice)

@@ -18,6 +18,7 @@ from cryptography.x509 import load_der_x509_certificate
 from models.errors import Invalid
 from models.kep.algorithms import ALGORITHM_NAMES, UKRAINIAN, rsa_or_ecdsa_valid
 from models.kep.certificates import unarmor
+from models.kep.names import ukrainian_name
 from models.report import SignatureCheck
 
 HOW_TO_VERIFY = (
@@ -73,7 +74,7 @@ def _name_of(subject: x509.Name) -> tuple[str, str, str]:
 def describe_certificate(cert: x509.Certificate) -> str:
     """Subject, issuer and serial number, for people."""
     return (
-        f"Власник: {cert.subject.human_friendly}; видавець: {cert.issuer.human_friendly}; "
+        f"Власник: {ukrainian_name(cert.subject)}; видавець: {ukrainian_name(cert.issuer)}; "
         f"серійний номер: {cert.serial_number:X}"
     )
 

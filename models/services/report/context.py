@@ -3,7 +3,7 @@ database (docs/report_context.md). The figures' context is what the publication 
 the annexes use; the full one adds the working group's text and the interviews."""
 
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -62,6 +62,7 @@ class CycleContext(TypedDict):
     survey_unit: str  # the unit that runs the consultation and announces it, or ""
     auditors: list[PersonContext]
     involved: int  # other persons the order involves
+    historical: NotRequired[bool]  # a past year's audit entered afterwards: cover and intro say so
 
 
 class UnitContext(TypedDict):
@@ -279,6 +280,7 @@ def build_report_context(
             "survey_unit": cycle.survey_unit,
             "auditors": people,
             "involved": involved,
+            "historical": cycle.is_historical,
         },
         "generated_at": now.astimezone(KYIV),
         "version": version,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models.actor import Actor
 from models.errors import Conflict, Invalid
+from models.kep.names import ukrainian_algorithm
 from models.report import (
     ReportStatus,
     ReportVersion,
@@ -125,7 +126,7 @@ def sign_version_pades(
         signer_position=signer_position.strip(),
         signed_at=status.signer_reported_dt or now,
         timestamped_at=timestamped_at,
-        algorithm=f"{status.pkcs7_signature_mechanism}, {status.md_algorithm}",
+        algorithm=ukrainian_algorithm(f"{status.pkcs7_signature_mechanism}, {status.md_algorithm}"),
         certificate=describe_certificate(signer_cert),
         check=check,
         note=note
