@@ -72,6 +72,11 @@ def _label(labels: Mapping[Any, str], enum_cls: Any, value: object) -> str:
         return str(value)
 
 
+def _register(what: str, d: Details) -> str:
+    number = f" № {d['номер']}" if d.get("номер") else ""
+    return f"{what}{number} «{d.get('набір', '')}»"
+
+
 def _launched(d: Details, _n: Names) -> str:
     text = f"розпочато інформаційний аудит {d.get('year', '')} року"
     if d.get("order"):
@@ -156,6 +161,59 @@ SENTENCES: dict[str, Phrase] = {
     "consolidation.undone": lambda d, n: "скасовано рішення щодо зведеного переліку",
     "portal.snapshot": lambda d, n: (
         f"зібрано відомості з порталу відкритих даних: наборів {d.get('datasets', 0)}"
+    ),
+    "portal.match_confirmed": lambda d, n: (
+        f"підтверджено відповідність набору № {d.get('number')} набору на порталі"
+        + (" (усі показані пропозиції)" if d.get("bulk") else "")
+    ),
+    "portal.match_rejected": lambda d, n: (
+        f"відхилено запропоновану відповідність набору № {d.get('number')}"
+        + (" (усі показані пропозиції)" if d.get("bulk") else "")
+    ),
+    "portal.match_set": lambda d, n: (
+        f"вручну вказано набір на порталі для набору № {d.get('number')}"
+    ),
+    "portal.publish_requested": lambda d, n: "подано запит на оприлюднення пакета на порталі",
+    "portal.publish_started": lambda d, n: "розпочато оприлюднення пакета на порталі",
+    "portal.publish_done": lambda d, n: "оприлюднено пакет відкритих даних на порталі",
+    "portal.publish_failed": lambda d, n: (
+        f"оприлюднення на порталі не вдалося: {d.get('error') or 'причину не вказано'}"
+    ),
+    "portal.monitoring_requested": lambda d, n: "подано запит на картку щоквартального моніторингу",
+    "portal.monitoring_started": lambda d, n: "розпочато складання картки моніторингу",
+    "portal.monitoring_done": lambda d, n: "складено картку щоквартального моніторингу",
+    "portal.monitoring_failed": lambda d, n: (
+        f"картку моніторингу не складено: {d.get('error') or 'причину не вказано'}"
+    ),
+    "questionnaire.late_accepted": lambda d, n: (
+        f"прийнято анкету підрозділу «{d.get('unit', '')}» із запізненням "
+        f"(зараховано чернеток: {d.get('drafts_counted', 0)})" + _reason(d)
+    ),
+    "interview.updated": lambda d, n: (
+        "змінено заплановане інтерв’ю"
+        + ("; його треба затвердити знову" if d.get("approval_reset") else "")
+    ),
+    "interview.removed": lambda d, n: (
+        f"вилучено заплановане інтерв’ю з підрозділом {n.unit(d.get('unit'))}".rstrip()
+    ),
+    "stage.reopened": lambda d, n: (
+        f"знову відкрито етап {_stage(d)} до {_day(d.get('to'))}" + _reason(d)
+    ),
+    "register.entry_added": lambda d, n: _register("додано до реєстру набір", d),
+    "register.entry_updated": lambda d, n: _register("змінено в реєстрі набір", d),
+    "register.entry_retired": lambda d, n: _register("вилучено з реєстру набір", d),
+    "register.catalogue_added": lambda d, n: (
+        f"додано до реєстру набори з переліку Постанови № 835: {d.get('кількість', 0)}"
+    ),
+    "register.imported": lambda d, n: (
+        f"завантажено реєстр із файлу: наборів {d.get('додано', 0)}"
+        + ("; попередній реєстр замінено" if d.get("замінено") == "так" else "")
+    ),
+    "register.proposal_accepted": lambda d, n: _register(
+        "прийнято пропозицію підрозділу й додано до реєстру набір", d
+    ),
+    "register.proposal_rejected": lambda d, n: (
+        f"відхилено пропозицію підрозділу оприлюднити «{d.get('набір', '')}»"
     ),
     "survey.questions_replaced": lambda d, n: (
         f"змінено питання опитування мешканців (питань: {d.get('questions', 0)})"
