@@ -18,6 +18,7 @@ from api.routes import (
     cycles,
     interviews,
     organizations,
+    portal,
     questionnaire,
     questionnaire_pages,
     register,
@@ -66,6 +67,7 @@ def create_app(
     # The residents' survey is the busiest route: routes are matched in order, so it goes first.
     for module in (survey, auth, organizations, cycles, questionnaire, register, survey_pages):
         app.include_router(module.router)
+    app.include_router(portal.router)  # the portal and its snapshots (issue 14)
     app.include_router(questionnaire.review_router)
     app.include_router(questionnaire_pages.router)
     # The report's routes, then the interviews: the order they were declared in before.
