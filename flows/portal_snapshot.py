@@ -62,6 +62,38 @@ def _read_portal(
         return client.with_tracking(datasets, on_progress=progress)
 
 
+def store_and_match(
+    organization_id: int,
+    snapshot_id: int,
+    datasets: list[PortalDataset],
+    *,
+    now: datetime,
+    private_included: bool,
+) -> SnapshotOutcome:
+    """Store what was read and match it, each write a short transaction of its own."""
+    for batch in batches(datasets):
+        with session_scope() as session:
+            store_datasets(session, snapshot_id=snapshot_id, datasets=list(batch))
+    with session_scope() as session:
+        entries, keys, settled, taken = matching_inputs(
+            session, organization_id=organization_id, snapshot_id=snapshot_id
+        )
+    proposals = propose_matches(entries, keys, settled=settled, taken=taken)  # no transaction
+    for chunk in batches(proposals):
+        with session_scope() as session:
+            write_proposals(session, proposals=chunk, now=now)
+    with session_scope() as session:
+        snapshot = finish_snapshot(
+            session,
+            snapshot_id=snapshot_id,
+            datasets=len(datasets),
+            private_included=private_included,
+            proposals=proposals,
+            now=now,
+        )
+        return SnapshotOutcome(True, snapshot_status_text(snapshot), snapshot_id)
+
+
 def take_snapshot(
     organization_id: int,
     *,
@@ -93,27 +125,9 @@ def take_snapshot(
     try:
         # The network calls run outside any transaction.
         datasets = _read_portal(snapshot_id, portal_url, organizations, token, timeout)
-        for batch in batches(datasets):
-            with session_scope() as session:
-                store_datasets(session, snapshot_id=snapshot_id, datasets=list(batch))
-        with session_scope() as session:
-            entries, keys, settled, taken = matching_inputs(
-                session, organization_id=organization_id, snapshot_id=snapshot_id
-            )
-        proposals = propose_matches(entries, keys, settled=settled, taken=taken)
-        for chunk in batches(proposals):
-            with session_scope() as session:
-                write_proposals(session, proposals=chunk, now=now)
-        with session_scope() as session:
-            snapshot = finish_snapshot(
-                session,
-                snapshot_id=snapshot_id,
-                datasets=len(datasets),
-                private_included=bool(token),
-                proposals=proposals,
-                now=now,
-            )
-            return SnapshotOutcome(True, snapshot_status_text(snapshot), snapshot_id)
+        return store_and_match(
+            organization_id, snapshot_id, datasets, now=now, private_included=bool(token)
+        )
     except PortalError as exc:
         with session_scope() as session:
             fail_snapshot(session, snapshot_id=snapshot_id, error=exc.message, now=now)

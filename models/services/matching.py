@@ -64,39 +64,56 @@ class Proposal:
         return self.method == MatchMethod.LINK
 
 
+def _alphabet(texts: Iterable[str]) -> dict[int, str]:
+    """A one-to-one map of the texts' characters into one byte each, when they fit.
+
+    The ratio does not change (a bijection of characters), but rapidfuzz compares 8-bit strings
+    several times faster than Cyrillic ones.
+    """
+    chars = sorted(set("".join(texts)))
+    if len(chars) > 255:
+        return {}
+    return {ord(c): chr(i + 1) for i, c in enumerate(chars)}
+
+
 class _Scope:
     """The datasets of one portal organization, indexed by slug, exact title and for fuzzing."""
 
-    def __init__(self, datasets: list[DatasetKey]) -> None:
+    def __init__(
+        self, datasets: list[DatasetKey], titles: list[str], table: dict[int, str]
+    ) -> None:
         self.datasets = datasets
-        self.titles = [normalize_title(d.title) for d in datasets]
+        self.table = table
+        # Choices for rapidfuzz; a taken dataset's becomes None, which rapidfuzz skips.
+        self.choices: list[str | None] = [t.translate(table) for t in titles]
+        self.position = {d.portal_id: i for i, d in enumerate(datasets)}
         self.by_slug: dict[str, list[DatasetKey]] = defaultdict(list)
         self.by_title: dict[str, list[DatasetKey]] = defaultdict(list)
-        for dataset, title in zip(datasets, self.titles, strict=True):
+        for dataset, title in zip(datasets, titles, strict=True):
             self.by_slug[dataset.name].append(dataset)
             if dataset.portal_id != dataset.name:
                 self.by_slug[dataset.portal_id].append(dataset)
             self.by_title[title].append(dataset)
 
-    def close(self, wanted: str, taken: set[str]) -> tuple[float, int, DatasetKey] | None:
+    def take(self, portal_id: str) -> None:
+        """The dataset is tied: it is no longer a choice."""
+        index = self.position.get(portal_id)
+        if index is not None:
+            self.choices[index] = None
+
+    def close(self, wanted: str) -> tuple[float, int, DatasetKey] | None:
         """The most similar free title at or above the bar (ties: the portal's order)."""
-        hits = process.extract(
-            wanted,
-            self.titles,
+        hit = process.extractOne(
+            wanted.translate(self.table),
+            self.choices,
             scorer=fuzz.ratio,
             processor=None,
             score_cutoff=NAME_MATCH_SCORE,
-            limit=None,
         )
-        free = [
-            (score, index)
-            for _title, score, index in hits
-            if self.datasets[index].portal_id not in taken
-        ]
-        if not free:
+        if hit is None:
             return None
-        score, index = max(free, key=lambda pair: (pair[0], -pair[1]))
-        return score, index, self.datasets[index]
+        _choice, score, index = hit
+        return score, -index, self.datasets[index]
 
 
 def _first_free(candidates: Iterable[DatasetKey], taken: set[str]) -> DatasetKey | None:
@@ -117,36 +134,62 @@ def propose_matches(
     by_scope: dict[str | None, list[DatasetKey]] = defaultdict(list)
     for dataset in datasets:
         by_scope[dataset.scope].append(dataset)
-    scopes = {name: _Scope(items) for name, items in by_scope.items()}
+    titles = {d.portal_id: normalize_title(d.title) for d in datasets}
+    wanted = {e.id: normalize_title(e.name) for e in entries}
+    table = _alphabet([*titles.values(), *wanted.values()])
+    scopes = {
+        name: _Scope(items, [titles[d.portal_id] for d in items], table)
+        for name, items in by_scope.items()
+    }
     taken = set(taken)
-    proposals: list[Proposal] = []
-    for entry in entries:
-        if entry.id in settled:
-            continue
+    for portal_id in taken:
+        for scope in scopes.values():
+            scope.take(portal_id)
+
+    def take(dataset: DatasetKey) -> None:
+        taken.add(dataset.portal_id)
+        scopes[dataset.scope].take(dataset.portal_id)
+
+    found: dict[int, tuple[DatasetKey, MatchMethod]] = {}
+    pending = [e for e in entries if e.id not in settled]
+
+    def allowed(entry: EntryKey) -> list[_Scope]:
         # Its units' own organizations first, then the holder's (shared) one.
-        allowed = [scopes[s] for s in sorted(entry.scopes) if s in scopes]
-        if None in scopes:
-            allowed.append(scopes[None])
-        found: DatasetKey | None = None
-        method = MatchMethod.LINK
-        if entry.portal_url:
-            slug = entry.portal_url.rstrip("/").rsplit("/", 1)[-1]
-            found = _first_free((d for s in allowed for d in s.by_slug.get(slug, ())), taken)
-        if found is None:
-            method = MatchMethod.NAME
-            wanted = normalize_title(entry.name)
-            found = _first_free((d for s in allowed for d in s.by_title.get(wanted, ())), taken)
-            if found is None:
-                best = max(
-                    (hit for s in allowed if (hit := s.close(wanted, taken)) is not None),
-                    key=lambda hit: hit[0],
-                    default=None,
-                )
-                found = best[2] if best is not None else None
-        if found is None:
+        own = [scopes[s] for s in sorted(entry.scopes) if s in scopes]
+        return own + ([scopes[None]] if None in scopes else [])
+
+    # A stored link, then the very same title, for every entry before any similar title: a
+    # close title ("… 2019 рік" for "… 2018 рік") must never take another entry's own dataset.
+    for method in (MatchMethod.LINK, MatchMethod.NAME):
+        for entry in pending:
+            if entry.id in found:
+                continue
+            if method == MatchMethod.LINK:
+                if not entry.portal_url:
+                    continue
+                key, index = entry.portal_url.rstrip("/").rsplit("/", 1)[-1], "by_slug"
+            else:
+                key, index = wanted[entry.id], "by_title"
+            candidates = (d for s in allowed(entry) for d in getattr(s, index).get(key, ()))
+            dataset = _first_free(candidates, taken)
+            if dataset is not None:
+                take(dataset)
+                found[entry.id] = (dataset, method)
+    for entry in pending:
+        if entry.id in found:
             continue
-        taken.add(found.portal_id)
-        proposals.append(
-            Proposal(entry.id, entry.number, entry.name, found.portal_id, found.title, method)
+        best = max(
+            (hit for s in allowed(entry) if (hit := s.close(wanted[entry.id])) is not None),
+            key=lambda hit: hit[:2],
+            default=None,
         )
-    return proposals
+        if best is not None:
+            take(best[2])
+            found[entry.id] = (best[2], MatchMethod.NAME)
+    return [
+        Proposal(
+            e.id, e.number, e.name, found[e.id][0].portal_id, found[e.id][0].title, found[e.id][1]
+        )
+        for e in pending
+        if e.id in found
+    ]

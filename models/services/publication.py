@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.actor import Actor
@@ -115,38 +115,44 @@ def record_snapshot(
 
 def store_datasets(session: Session, *, snapshot_id: int, datasets: list[PortalDataset]) -> None:
     """Add datasets and their resources to a snapshot (one batch of them)."""
+    if not datasets:
+        return
     rows = [
-        PublishedDataset(
-            snapshot_id=snapshot_id,
-            portal_id=item.portal_id,
-            name=item.name,
-            title=item.title,
-            url=item.url,
-            private=item.private,
-            metadata_modified=item.metadata_modified,
-            update_frequency=item.update_frequency,
-            portal_organization=item.portal_organization,
-            moderation=item.moderation,
-            views_total=item.views_total,
-            views_recent=item.views_recent,
-            downloads_total=item.downloads,
-        )
+        {
+            "snapshot_id": snapshot_id,
+            "portal_id": item.portal_id,
+            "name": item.name,
+            "title": item.title,
+            "url": item.url,
+            "private": item.private,
+            "metadata_modified": item.metadata_modified,
+            "update_frequency": item.update_frequency,
+            "portal_organization": item.portal_organization,
+            "moderation": item.moderation,
+            "views_total": item.views_total,
+            "views_recent": item.views_recent,
+            "downloads_total": item.downloads,
+        }
         for item in datasets
     ]
-    session.add_all(rows)
-    session.flush()  # the ids, for the resources
-    session.add_all(
-        PublishedResource(
-            dataset_id=row.id,
-            name=r.name,
-            format=r.format,
-            url=r.url,
-            last_modified=r.last_modified,
-        )
-        for row, item in zip(rows, datasets, strict=True)
+    # Core inserts (not ORM objects): a batch of hundreds holds the write lock for milliseconds.
+    ids = session.scalars(
+        insert(PublishedDataset).returning(PublishedDataset.id, sort_by_parameter_order=True),
+        rows,
+    ).all()
+    resources = [
+        {
+            "dataset_id": dataset_id,
+            "name": r.name,
+            "format": r.format,
+            "url": r.url,
+            "last_modified": r.last_modified,
+        }
+        for dataset_id, item in zip(ids, datasets, strict=True)
         for r in item.resources
-    )
-    session.flush()
+    ]
+    if resources:
+        session.execute(insert(PublishedResource), resources)
 
 
 def record_failed_snapshot(
