@@ -221,7 +221,8 @@ def main() -> None:
     seconds = time.perf_counter() - started
     with session_scope() as session:
         snapshot = session.get(PortalSnapshot, snapshot_id)
-        assert snapshot is not None and outcome.ok
+        assert snapshot is not None
+        assert outcome.ok, outcome.message
         proposed, waiting = snapshot.proposed, snapshot.waiting
     sample = entries[: args.sample]
     sampled = difflib_baseline(sample, datasets)

@@ -16,11 +16,13 @@ from prefect import flow
 from models.actor import SYSTEM
 from models.db import session_scope
 from models.portal.ckan import CkanClient, PortalError
+from models.publication import SnapshotStatus
 from models.services.matching import propose_matches
 from models.services.portal_snapshots import (
     batches,
     fail_snapshot,
     finish_snapshot,
+    get_snapshot,
     matching_inputs,
     organizations_to_read,
     request_snapshot,
@@ -114,6 +116,12 @@ def take_snapshot(
             if not created:  # one is already being taken: it is not run twice at once
                 return SnapshotOutcome(False, snapshot_status_text(requested), requested.id)
             snapshot_id = requested.id
+        else:
+            requested = get_snapshot(
+                session, organization_id=organization_id, snapshot_id=snapshot_id
+            )
+            if requested.status != SnapshotStatus.REQUESTED:  # taken already (or being taken)
+                return SnapshotOutcome(False, snapshot_status_text(requested), snapshot_id)
         set_progress(session, snapshot_id=snapshot_id, done=0, total=0)
         portal_url = source.portal_url
         organizations = [

@@ -171,10 +171,10 @@ def propose_matches(
             else:
                 key, index = wanted[entry.id], "by_title"
             candidates = (d for s in allowed(entry) for d in getattr(s, index).get(key, ()))
-            dataset = _first_free(candidates, taken)
-            if dataset is not None:
-                take(dataset)
-                found[entry.id] = (dataset, method)
+            chosen = _first_free(candidates, taken)
+            if chosen is not None:
+                take(chosen)
+                found[entry.id] = (chosen, method)
     for entry in pending:
         if entry.id in found:
             continue

@@ -43,7 +43,7 @@ def usage_context(
         if found is None:
             continue
         title, url, views, recent, downloads = found
-        row = {
+        row: dict[str, Any] = {
             "number": entry.number,
             "name": entry.name,
             "title": title,

@@ -10,15 +10,17 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, AppSettings, Now
-from api.routes.console.common import FormText, page, see_other
+from api.routes.console.common import FormText, done, page, see_other
 from api.routes.console.deps import (
     ConsoleActor,
+    ConsoleAuditing,
     ConsoleCoordinator,
     ConsoleCycle,
     ConsoleReader,
     console_router,
 )
 from api.routes.console.presenters import stage_rows
+from flows.portal_snapshot import start_portal_snapshot
 from models.account import Role
 from models.cycle import StageKind, StageStatus
 from models.errors import DomainError
@@ -26,6 +28,12 @@ from models.security import new_token
 from models.services.cycles import questionnaire_url, survey_url, unit_links
 from models.services.events import list_events
 from models.services.mail import enqueue_unit_links
+from models.services.portal_snapshots import (
+    current_snapshot,
+    request_snapshot,
+    snapshot_status_text,
+)
+from models.services.publication import get_portal_source
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
 from models.services.report.context import questionnaire_counts
 from models.services.report.versions import latest_version
@@ -80,8 +88,40 @@ def cycle_page(
             "request_key": new_token(12),
             "sent": request.query_params.get("sent"),
             "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
+            **_portal(session, cycle.organization_id, account.role),
         },
     )
+
+
+def _portal(session: Session, organization_id: int, role: Role) -> dict[str, Any]:
+    """The portal snapshot's status and whether this account may request one."""
+    snapshot = current_snapshot(session, organization_id=organization_id)
+    return {
+        "portal_source": get_portal_source(session, organization_id=organization_id),
+        "snapshot": snapshot,
+        "snapshot_text": snapshot_status_text(snapshot) if snapshot else None,
+        "can_snapshot": role in (Role.COORDINATOR, Role.AUDITOR),
+    }
+
+
+@router.post("/console/cycles/{cycle_id}/portal-snapshot")
+def portal_snapshot(
+    request: Request,
+    session: DB,
+    now: Now,
+    _account: ConsoleAuditing,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+) -> Response:
+    """Request a snapshot of the portal; the flow runs in the background, the page shows it."""
+    snapshot, created = request_snapshot(
+        session, organization_id=cycle.organization_id, actor=actor, now=now
+    )
+    session.commit()  # before the flow starts: it reads the request's row
+    if created:
+        start_portal_snapshot(cycle.organization_id, now, snapshot.id)
+    notice = "Знімок порталу запитано." if created else "Знімок порталу вже триває."
+    return done(request, f"/console/cycles/{cycle.id}#portal", notice)
 
 
 @router.post("/console/cycles/{cycle_id}/links")
