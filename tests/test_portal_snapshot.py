@@ -129,7 +129,7 @@ def test_units_organizations_moderation_and_views_in_the_report(
     )
     outcome = take_snapshot(org["id"], now=at("2024-10-01"))
     assert outcome.ok, outcome.message
-    assert "10 наборів даних" in outcome.message
+    assert "наборів даних на порталі – 10;" in outcome.message
     assert _matches(org["id"]) == {1: "pkg-301", 2: "pkg-201", 3: "pkg-202", 4: "pkg-001"}
     for number, portal_id in ((1, "pkg-301"), (2, "pkg-201"), (3, "pkg-202")):
         response = client.put(
@@ -227,7 +227,7 @@ def test_requests_never_fail_while_a_snapshot_runs(portal: str, client: TestClie
     assert any(s["status"] == "running" and s["progress_total"] == count + 7 for s in seen)
     final = client.get(f"{base}/portal/snapshots/{requested['id']}", headers=org["mayor"]).json()
     assert (final["status"], final["datasets"]) == ("ok", count + 7)
-    assert final["message"].startswith("Готово: 607 наборів даних")
+    assert final["message"].startswith("Готово: наборів даних на порталі – 607;")
 
 
 def test_console_requests_a_snapshot_and_sets_unit_organizations(
@@ -277,7 +277,7 @@ def test_console_requests_a_snapshot_and_sets_unit_organizations(
         if thread.name.startswith(SNAPSHOT_THREAD):
             thread.join(timeout=60)
     page = client.get(f"/console/cycles/{setup['cycle_id']}")
-    assert "Готово: 8 наборів даних" in page.text
+    assert "Готово: наборів даних на порталі – 8;" in page.text
 
     SearchPortal.mode = "forbidden"
     client.post(

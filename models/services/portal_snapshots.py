@@ -313,12 +313,13 @@ def snapshot_status_text(snapshot: PortalSnapshot) -> str:
         if not snapshot.progress_total:
             return f"{label}: читаємо перелік наборів даних на порталі…"
         return (
-            f"{label}: прочитано {snapshot.progress_done} з {snapshot.progress_total} "
-            "наборів даних."
+            f"{label}: прочитано наборів даних: {snapshot.progress_done} "
+            f"з {snapshot.progress_total}."
         )
     if snapshot.status == SnapshotStatus.FAILED:
         return f"{label}: {snapshot.error or 'причина невідома.'}"
+    # "Кількість: N" forms: no plural agreement needed for any N.
     return (
-        f"{label}: {snapshot.dataset_count} наборів даних; нових зіставлень {snapshot.proposed}, "
-        f"з них чекають підтвердження аудитора {snapshot.waiting}."
+        f"{label}: наборів даних на порталі – {snapshot.dataset_count}; нових зіставлень – "
+        f"{snapshot.proposed}, з них чекають підтвердження аудитора – {snapshot.waiting}."
     )
