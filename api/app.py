@@ -21,6 +21,7 @@ from api.routes import (
     open_data,
     organizations,
     people,
+    portal,
     questionnaire,
     questionnaire_pages,
     register,
@@ -80,6 +81,7 @@ def create_app(
         survey_pages,
     ):
         app.include_router(module.router)
+    app.include_router(portal.router)  # the portal and its snapshots (issue 14)
     app.include_router(questionnaire.review_router)
     app.include_router(questionnaire_pages.router)
     # The report's routes, then the interviews: the order they were declared in before.

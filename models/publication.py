@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Timestamped
@@ -16,20 +16,32 @@ class PublicationState(enum.StrEnum):
     PUBLISHED = "published"
     PRIVATE = "private"  # published in private mode (restricted during martial law)
     MISSING = "missing"
+    MODERATION = "moderation"  # submitted, awaiting the portal's moderation: not yet published
 
 
 PUBLICATION_STATE_LABELS = {
     PublicationState.PUBLISHED: "оприлюднено",
     PublicationState.PRIVATE: "оприлюднено в приватному режимі",
     PublicationState.MISSING: "не оприлюднено",
+    PublicationState.MODERATION: "на модерації",
 }
 
 
 class SnapshotStatus(enum.StrEnum):
-    """Whether taking a snapshot succeeded."""
+    """Where a snapshot is: requested, being taken, done, or failed."""
 
+    REQUESTED = "requested"
+    RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
+
+
+SNAPSHOT_STATUS_LABELS = {
+    SnapshotStatus.REQUESTED: "запитано",
+    SnapshotStatus.RUNNING: "триває",
+    SnapshotStatus.OK: "готово",
+    SnapshotStatus.FAILED: "не вдалося",
+}
 
 
 class MatchMethod(enum.StrEnum):
@@ -53,6 +65,17 @@ class PortalSource(Timestamped, Base):
     portal_organization: Mapped[str] = mapped_column(String(200))  # CKAN id or name
 
 
+class UnitPortalOrganization(Base):
+    """A unit (or municipal enterprise) publishing as its own organization on the portal."""
+
+    __tablename__ = "unit_portal_organization"
+    __table_args__ = (UniqueConstraint("unit_id", "portal_organization"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    portal_organization: Mapped[str] = mapped_column(String(200))  # CKAN id or name
+
+
 class PortalSnapshot(Timestamped, Base):
     """One reading of the portal; a failed one keeps its error and the previous stays in use."""
 
@@ -69,6 +92,12 @@ class PortalSnapshot(Timestamped, Base):
     error: Mapped[str | None] = mapped_column(Text)
     private_included: Mapped[bool] = mapped_column(default=False)
     dataset_count: Mapped[int] = mapped_column(default=0)
+    # Progress while running: datasets stored and matched out of those the portal listed.
+    progress_done: Mapped[int] = mapped_column(default=0)
+    progress_total: Mapped[int] = mapped_column(default=0)
+    proposed: Mapped[int] = mapped_column(default=0)  # new matches, awaiting an auditor or not
+    waiting: Mapped[int] = mapped_column(default=0)  # of them, awaiting an auditor
+    finished_at: Mapped[datetime | None]
 
     datasets: Mapped[list["PublishedDataset"]] = relationship(
         back_populates="snapshot", lazy="raise", order_by="PublishedDataset.id"
@@ -91,6 +120,13 @@ class PublishedDataset(Base):
     private: Mapped[bool] = mapped_column(default=False)
     metadata_modified: Mapped[datetime | None]
     update_frequency: Mapped[str | None] = mapped_column(String(100))  # raw portal value
+    # The portal organization it was read from: a unit's own, or the holder's (None).
+    portal_organization: Mapped[str | None] = mapped_column(String(200))
+    moderation: Mapped[bool] = mapped_column(default=False)  # awaiting the portal's moderation
+    # CKAN's tracking summary (None: the portal does not expose it); downloads = resources'.
+    views_total: Mapped[int | None]
+    views_recent: Mapped[int | None]
+    downloads_total: Mapped[int | None]
 
     snapshot: Mapped[PortalSnapshot] = relationship(back_populates="datasets", lazy="raise")
     resources: Mapped[list["PublishedResource"]] = relationship(

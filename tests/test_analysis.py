@@ -23,11 +23,11 @@ from models.periodicity import (
     working_days_between,
 )
 from models.services.analysis import analyse_for_cycle, is_machine_readable
+from models.services.portal_snapshots import match_datasets
 from models.services.publication import (
     PortalDataset,
     PortalResource,
     latest_snapshot,
-    match_datasets,
     record_failed_snapshot,
     record_snapshot,
 )
@@ -294,6 +294,7 @@ def test_analysis_on_a_hand_checked_fixture(client: TestClient) -> None:
         "required": 3,
         "published": 2,
         "private": 1,
+        "moderation": 0,
         "overdue": 2,
         "not_machine_readable": 1,
         "meeting_all": 0,

@@ -25,7 +25,8 @@ from models.publication import DatasetMatch, MatchMethod
 from models.register import RegisterEntry
 from models.services.analysis import analyse_publication, entry_state_context
 from models.services.match_review import PENDING_MATCH_LABEL
-from models.services.publication import PortalDataset, match_datasets, record_snapshot
+from models.services.portal_snapshots import match_datasets
+from models.services.publication import PortalDataset, record_snapshot
 from models.services.report.versions import approve_version, store_version
 from tests.console_pages import add_login, console_login, launched_cycle
 from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal

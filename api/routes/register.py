@@ -1,4 +1,5 @@
-"""The register's import/export and what is published: snapshots, matches, manual entries."""
+"""The register's import/export and what is published: matches, manual entries, the analysis
+(the portal and its snapshots: api/routes/portal.py)."""
 
 import json
 from datetime import date, datetime
@@ -19,7 +20,6 @@ from api.deps import (
     require_roles,
 )
 from api.schemas import RegisterImportRead
-from flows.portal_snapshot import start_portal_snapshot
 from models.account import Account, Role
 from models.clock import local_date
 from models.errors import Invalid
@@ -34,9 +34,7 @@ from models.services.analysis import (
 from models.services.publication import (
     add_manual_publication,
     confirm_match,
-    list_snapshots,
     remove_match,
-    set_portal_source,
 )
 from models.services.register import (
     PORTAL_REGISTER_FIELDS,
@@ -60,15 +58,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
-class PortalSourceUpdate(Strict):
-    """Where the holder publishes."""
-
-    portal_url: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$")]
-    portal_organization: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ]
-
-
 class MatchUpdate(Strict):
     """The portal dataset an auditor ties to a register entry."""
 
@@ -89,30 +78,6 @@ class ManualPublicationCreate(Strict):
     url: Url | None = None
     source_changed_on: date | None = None
     note: ShortText = ""
-
-
-class PortalSourceRead(BaseModel):
-    """Where the holder publishes, as recorded."""
-
-    portal_url: str
-    portal_organization: str
-
-
-class SnapshotRequestRead(BaseModel):
-    """A portal snapshot has been started."""
-
-    message: str
-
-
-class SnapshotRead(BaseModel):
-    """A snapshot attempt (times as ISO 8601 text, as the portal's own log shows them)."""
-
-    id: int
-    taken_at: str
-    status: str
-    error: str | None
-    datasets: int
-    private_included: bool
 
 
 class MatchRead(BaseModel):
@@ -139,6 +104,7 @@ class SummaryRead(BaseModel):
     required: int
     published: int
     private: int
+    moderation: int
     overdue: int
     not_machine_readable: int
     meeting_all: int
@@ -251,50 +217,6 @@ def export(
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{name}.{file_format}"'},
     )
-
-
-@router.put("/portal", response_model=PortalSourceRead)
-def set_portal(
-    _account: Coordinator, organization: OwnOrganization, body: PortalSourceUpdate, session: DB
-) -> PortalSourceRead:
-    """Say on which CKAN portal and under which organization the holder publishes."""
-    source = set_portal_source(
-        session,
-        organization_id=organization.id,
-        portal_url=body.portal_url,
-        portal_organization=body.portal_organization,
-    )
-    return PortalSourceRead(
-        portal_url=source.portal_url, portal_organization=source.portal_organization
-    )
-
-
-@router.post("/portal/snapshots", status_code=202, response_model=SnapshotRequestRead)
-def request_snapshot(
-    organization_id: int,
-    now: Now,
-    _account: Auditing,
-    _organization: OwnOrganization,
-) -> dict[str, str]:
-    """Take a portal snapshot in the background; its result shows in the list of snapshots."""
-    start_portal_snapshot(organization_id, now)  # the flow runs outside the request
-    return {"message": "Знімок порталу розпочато; результат — у переліку знімків."}
-
-
-@router.get("/portal/snapshots", response_model=list[SnapshotRead])
-def snapshots(_account: Reader, organization: OwnOrganization, session: DB) -> list[SnapshotRead]:
-    """Every snapshot attempt, newest first, with the error of a failed one."""
-    return [
-        SnapshotRead(
-            id=s.id,
-            taken_at=s.taken_at.isoformat(),
-            status=s.status.value,
-            error=s.error,
-            datasets=s.dataset_count,
-            private_included=s.private_included,
-        )
-        for s in list_snapshots(session, organization_id=organization.id)
-    ]
 
 
 @router.put("/register/{number}/match", response_model=MatchRead)

@@ -6,6 +6,8 @@ Ukrainian and says what to do; the caller keeps the previous snapshot. A failed 
 PublishError that says whether trying again may help.
 """
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +19,11 @@ from models.services.publication_package import PackageFile
 PAGE_SIZE = 100  # CKAN's package_search allows up to 1000; small pages keep answers light
 MAX_PAGES = 200  # a portal that never stops paging is a malformed answer, not a loop
 TOKEN_VARIABLE = "INFOAUDIT_PORTAL_TOKEN"  # a CKAN API token: private datasets are read too
+# A package not yet active on a moderated portal: CKAN's "pending"/"draft" states, or a
+# moderation extra that is not (yet) approved.
+MODERATION_STATES = frozenset({"pending", "draft"})
+MODERATION_EXTRAS = ("moderation_status", "moderation")
+MODERATED_VALUES = frozenset({"pending", "moderation", "on_moderation", "на модерації"})
 
 
 class PortalError(Exception):
@@ -47,7 +54,28 @@ def _extra(package: dict[str, Any], key: str) -> Any:
     return None
 
 
-def parse_package(package: Any, *, portal_url: str) -> PortalDataset:
+def awaiting_moderation(package: dict[str, Any]) -> bool:
+    """Whether the portal still moderates the package (not published, not missing either)."""
+    if str(package.get("state") or "active").lower() in MODERATION_STATES:
+        return True
+    return any(
+        str(_extra(package, key) or "").strip().lower() in MODERATED_VALUES
+        for key in MODERATION_EXTRAS
+    )
+
+
+def tracking_total(item: dict[str, Any], key: str = "total") -> int | None:
+    """A figure of CKAN's tracking summary ({"total": n, "recent": m}), if the portal gives it."""
+    summary = item.get("tracking_summary")
+    if not isinstance(summary, dict):
+        return None
+    value = summary.get(key)
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def parse_package(
+    package: Any, *, portal_url: str, portal_organization: str | None = None
+) -> PortalDataset:
     """A CKAN package dict as a PortalDataset; a package without id or title is malformed."""
     if not isinstance(package, dict) or not package.get("id") or not package.get("name"):
         raise PortalError("Портал повернув опис набору даних без ідентифікатора.")
@@ -72,10 +100,15 @@ def parse_package(package: Any, *, portal_url: str) -> PortalDataset:
                 url=r.get("url") or None,
                 last_modified=parse_timestamp(r.get("last_modified"))
                 or parse_timestamp(r.get("created")),
+                downloads=tracking_total(r),
             )
             for r in resources
             if isinstance(r, dict)
         ],
+        portal_organization=portal_organization,
+        moderation=awaiting_moderation(package),
+        views_total=tracking_total(package),
+        views_recent=tracking_total(package, "recent"),
     )
 
 
@@ -172,6 +205,8 @@ class CkanClient:
                     "start": start,
                     "sort": "name asc",
                     "include_private": "true" if include_private else "false",
+                    # The token's own drafts and datasets awaiting moderation (CKAN 2.9+).
+                    "include_drafts": "true" if include_private else "false",
                 },
             )
             if (
@@ -187,15 +222,59 @@ class CkanClient:
                 return packages
         raise PortalError("Портал повертає нескінченний перелік наборів даних.")
 
-    def holder_datasets(self, organization: str) -> tuple[dict[str, Any], list[PortalDataset]]:
-        """The organization and its datasets (private ones too when a token is given)."""
+    def holder_datasets(
+        self, organization: str, *, unit_organization: bool = False
+    ) -> tuple[dict[str, Any], list[PortalDataset]]:
+        """The organization and its datasets (private ones too when a token is given).
+
+        A unit's own organization marks its datasets with the name it was asked by.
+        """
         org = self.organization_show(organization)
         packages = self.package_search(str(org["id"]), include_private=bool(self.token))
         datasets: dict[str, PortalDataset] = {}
+        label = organization if unit_organization else None
         for package in packages:
-            dataset = parse_package(package, portal_url=self.portal_url)
+            dataset = parse_package(package, portal_url=self.portal_url, portal_organization=label)
             datasets[dataset.portal_id] = dataset  # a package repeated across pages counts once
         return org, list(datasets.values())
+
+    def with_tracking(
+        self,
+        datasets: list[PortalDataset],
+        *,
+        on_progress: Callable[[int], None] | None = None,
+        every: int = 50,
+    ) -> list[PortalDataset]:
+        """Views and downloads from `package_show(include_tracking=True)`, where the search lacks
+        them; a portal that does not track (no summary, or an error) is asked no further."""
+        result: list[PortalDataset] = []
+        tracked = True
+        for done, dataset in enumerate(datasets, start=1):
+            if tracked and dataset.views_total is None:
+                try:
+                    package = self.action(
+                        "package_show", {"id": dataset.portal_id, "include_tracking": "true"}
+                    )
+                except PortalError:
+                    package = None  # the figures are extra: the datasets are kept without them
+                if isinstance(package, dict) and tracking_total(package) is not None:
+                    fresh = parse_package(
+                        package,
+                        portal_url=self.portal_url,
+                        portal_organization=dataset.portal_organization,
+                    )
+                    dataset = replace(
+                        dataset,
+                        views_total=fresh.views_total,
+                        views_recent=fresh.views_recent,
+                        resources=fresh.resources,
+                    )
+                else:
+                    tracked = False
+            result.append(dataset)
+            if on_progress is not None and (done % every == 0 or done == len(datasets)):
+                on_progress(done)
+        return result
 
 
 class PublishError(PortalError):

@@ -91,8 +91,8 @@ class EntryAssessment:
 
     @property
     def published(self) -> bool:
-        """Published, publicly or in private mode."""
-        return self.state != PublicationState.MISSING
+        """Published, publicly or in private mode (not missing, not awaiting moderation)."""
+        return self.state in (PublicationState.PUBLISHED, PublicationState.PRIVATE)
 
     @property
     def meets_all(self) -> bool:
@@ -141,7 +141,8 @@ def assess_entry(
     due_on: date | None = None
     overdue = 0
     working_days = False
-    if observation.state == PublicationState.MISSING:
+    unpublished = observation.state in (PublicationState.MISSING, PublicationState.MODERATION)
+    if unpublished:
         timeliness = Timeliness.NOT_APPLICABLE
     elif observation.last_updated is None:
         timeliness = Timeliness.UNKNOWN
@@ -157,9 +158,7 @@ def assess_entry(
         timeliness = Timeliness.OVERDUE if overdue else Timeliness.ON_TIME
     formats = tuple(f for f in observation.formats if f.strip())
     machine_readable = (
-        None
-        if observation.state == PublicationState.MISSING or not formats
-        else any(is_machine_readable(f) for f in formats)
+        None if unpublished or not formats else any(is_machine_readable(f) for f in formats)
     )
     return EntryAssessment(
         number=number,
@@ -188,6 +187,7 @@ class Summary:
     required: int = 0
     published: int = 0  # publicly or in private mode
     private: int = 0
+    moderation: int = 0  # awaiting the portal's moderation (not counted as published)
     overdue: int = 0
     not_machine_readable: int = 0
     on_time: int = 0
@@ -198,6 +198,7 @@ class Summary:
     def add(self, entry: EntryAssessment) -> None:
         """Count one entry."""
         self.required += 1
+        self.moderation += entry.state == PublicationState.MODERATION
         if not entry.published:
             return
         self.published += 1
@@ -261,6 +262,7 @@ class PublicationAnalysis:
     previous: "PublicationAnalysis | None" = None
     previous_label: str | None = None
     sources: set[str] = field(default_factory=set)
+    snapshot_id: int | None = None
 
     @property
     def meets_target(self) -> bool:
@@ -275,8 +277,9 @@ class PublicationAnalysis:
 def _portal_observation(dataset: Any) -> Observation:
     stamps = [r.last_modified for r in dataset.resources if r.last_modified is not None]
     latest = max(stamps) if stamps else dataset.metadata_modified
+    state = PublicationState.PRIVATE if dataset.private else PublicationState.PUBLISHED
     return Observation(
-        state=PublicationState.PRIVATE if dataset.private else PublicationState.PUBLISHED,
+        state=PublicationState.MODERATION if dataset.moderation else state,
         last_updated=local_date(latest) if latest is not None else None,
         formats=tuple(r.format for r in dataset.resources),
         source="portal",
@@ -349,6 +352,7 @@ def analyse_publication(
     return PublicationAnalysis(
         as_of=today,
         snapshot_taken_at=snapshot.taken_at if snapshot else None,
+        snapshot_id=snapshot.id if snapshot else None,
         entries=assessed,
         units=units,
         totals=totals,
@@ -397,6 +401,7 @@ def summary_row(summary: Summary) -> dict[str, Any]:
         "required": summary.required,
         "published": summary.published,
         "private": summary.private,
+        "moderation": summary.moderation,
         "overdue": summary.overdue,
         "not_machine_readable": summary.not_machine_readable,
         "meeting_all": summary.meeting_all,

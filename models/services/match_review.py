@@ -15,12 +15,8 @@ from models.errors import Conflict, Invalid, NotFound
 from models.publication import DatasetMatch, MatchMethod, PublishedDataset
 from models.register import RegisterEntry
 from models.services.events import record_event
-from models.services.publication import (
-    confirm_match,
-    get_entry,
-    latest_snapshot,
-    normalize_title,
-)
+from models.services.matching import normalize_title
+from models.services.publication import confirm_match, get_entry, latest_snapshot
 from models.services.register import list_register
 
 PENDING_MATCH_LABEL = "пропозиція відповідності очікує рішення"

@@ -1,11 +1,9 @@
 """What is published: portal snapshots, matching datasets to the register, manual entries."""
 
-import difflib
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.actor import Actor
@@ -23,17 +21,6 @@ from models.publication import (
 )
 from models.register import RegisterEntry
 from models.services.events import record_event
-from models.services.register import list_register
-
-_NOISE = re.compile(r"[\"'«»„“”‘’`.,;:!?()\[\]{}\-–—_/\\]+")
-
-# Titles this similar (difflib ratio over normalized names) are proposed for confirmation.
-NAME_MATCH_RATIO = 0.9
-
-
-def normalize_title(title: str) -> str:
-    """A comparison key for titles: case, quotes, punctuation and spacing do not matter."""
-    return " ".join(_NOISE.sub(" ", title.casefold()).split())
 
 
 @dataclass(frozen=True)
@@ -44,6 +31,7 @@ class PortalResource:
     format: str
     url: str | None
     last_modified: datetime | None
+    downloads: int | None = None  # CKAN's tracking summary of the resource, when exposed
 
 
 @dataclass(frozen=True)
@@ -58,6 +46,16 @@ class PortalDataset:
     metadata_modified: datetime | None
     update_frequency: str | None
     resources: list[PortalResource] = field(default_factory=list)
+    portal_organization: str | None = None  # a unit's own organization; None: the holder's
+    moderation: bool = False  # awaiting the portal's moderation
+    views_total: int | None = None  # CKAN's tracking summary, when exposed
+    views_recent: int | None = None
+
+    @property
+    def downloads(self) -> int | None:
+        """Downloads of all its resources, when the portal counts them."""
+        counts = [r.downloads for r in self.resources if r.downloads is not None]
+        return sum(counts) if counts else None
 
 
 def set_portal_source(
@@ -103,30 +101,7 @@ def record_snapshot(
     )
     session.add(snapshot)
     session.flush()
-    for item in datasets:
-        dataset = PublishedDataset(
-            snapshot_id=snapshot.id,
-            portal_id=item.portal_id,
-            name=item.name,
-            title=item.title,
-            url=item.url,
-            private=item.private,
-            metadata_modified=item.metadata_modified,
-            update_frequency=item.update_frequency,
-        )
-        session.add(dataset)
-        session.flush()
-        session.add_all(
-            PublishedResource(
-                dataset_id=dataset.id,
-                name=r.name,
-                format=r.format,
-                url=r.url,
-                last_modified=r.last_modified,
-            )
-            for r in item.resources
-        )
-    session.flush()
+    store_datasets(session, snapshot_id=snapshot.id, datasets=datasets)
     record_event(
         session,
         organization_id=organization_id,
@@ -136,6 +111,48 @@ def record_snapshot(
         details={"snapshot": snapshot.id, "datasets": len(datasets)},
     )
     return snapshot
+
+
+def store_datasets(session: Session, *, snapshot_id: int, datasets: list[PortalDataset]) -> None:
+    """Add datasets and their resources to a snapshot (one batch of them)."""
+    if not datasets:
+        return
+    rows = [
+        {
+            "snapshot_id": snapshot_id,
+            "portal_id": item.portal_id,
+            "name": item.name,
+            "title": item.title,
+            "url": item.url,
+            "private": item.private,
+            "metadata_modified": item.metadata_modified,
+            "update_frequency": item.update_frequency,
+            "portal_organization": item.portal_organization,
+            "moderation": item.moderation,
+            "views_total": item.views_total,
+            "views_recent": item.views_recent,
+            "downloads_total": item.downloads,
+        }
+        for item in datasets
+    ]
+    # Core inserts (not ORM objects): a batch of hundreds holds the write lock for milliseconds.
+    ids = session.scalars(
+        insert(PublishedDataset).returning(PublishedDataset.id, sort_by_parameter_order=True),
+        rows,
+    ).all()
+    resources = [
+        {
+            "dataset_id": dataset_id,
+            "name": r.name,
+            "format": r.format,
+            "url": r.url,
+            "last_modified": r.last_modified,
+        }
+        for dataset_id, item in zip(ids, datasets, strict=True)
+        for r in item.resources
+    ]
+    if resources:
+        session.execute(insert(PublishedResource), resources)
 
 
 def record_failed_snapshot(
@@ -189,81 +206,6 @@ def list_snapshots(session: Session, *, organization_id: int) -> list[PortalSnap
             .order_by(PortalSnapshot.taken_at.desc(), PortalSnapshot.id.desc())
         )
     )
-
-
-def _links_to(entry: RegisterEntry, dataset: PublishedDataset) -> bool:
-    if not entry.portal_url:
-        return False
-    slug = entry.portal_url.rstrip("/").rsplit("/", 1)[-1]
-    return slug in (dataset.name, dataset.portal_id)
-
-
-@dataclass(frozen=True)
-class MatchProposal:
-    """A register entry and the dataset proposed for it."""
-
-    entry_number: int
-    entry_name: str
-    portal_id: str
-    title: str
-    method: MatchMethod
-    confirmed: bool
-
-
-def match_datasets(
-    session: Session, *, organization_id: int, snapshot_id: int, now: datetime
-) -> list[MatchProposal]:
-    """Tie unmatched entries to datasets: a stored link is certain, a name match awaits an auditor.
-
-    Each dataset goes to at most one entry; confirmed matches are never changed here.
-    """
-    snapshot = session.scalars(
-        select(PortalSnapshot)
-        .where(PortalSnapshot.id == snapshot_id)
-        .options(selectinload(PortalSnapshot.datasets))
-        .execution_options(populate_existing=True)
-    ).one()
-    entries = list_register(session, organization_id=organization_id)
-    matches = {
-        m.register_entry_id: m
-        for m in session.scalars(
-            select(DatasetMatch).where(DatasetMatch.register_entry_id.in_([e.id for e in entries]))
-        )
-    }
-    taken = {m.portal_id for m in matches.values()}
-    proposals: list[MatchProposal] = []
-    titles = {d.portal_id: normalize_title(d.title) for d in snapshot.datasets}
-    for entry in entries:
-        if entry.id in matches and matches[entry.id].confirmed:
-            continue
-        free = [d for d in snapshot.datasets if d.portal_id not in taken]
-        linked = next((d for d in free if _links_to(entry, d)), None)
-        method, dataset = MatchMethod.LINK, linked
-        if dataset is None:
-            wanted = normalize_title(entry.name)
-            scored = [
-                (difflib.SequenceMatcher(None, wanted, titles[d.portal_id]).ratio(), d)
-                for d in free
-            ]
-            best = max(scored, key=lambda pair: pair[0], default=None)
-            if best is None or best[0] < NAME_MATCH_RATIO:
-                continue
-            method, dataset = MatchMethod.NAME, best[1]
-        match = matches.get(entry.id) or DatasetMatch(register_entry_id=entry.id)
-        match.portal_id = dataset.portal_id
-        match.method = method
-        match.confirmed = method == MatchMethod.LINK
-        match.confirmed_by = "portal-link" if match.confirmed else None
-        match.confirmed_at = now if match.confirmed else None
-        session.add(match)
-        taken.add(dataset.portal_id)
-        proposals.append(
-            MatchProposal(
-                entry.number, entry.name, dataset.portal_id, dataset.title, method, match.confirmed
-            )
-        )
-    session.flush()
-    return proposals
 
 
 def get_entry(session: Session, *, organization_id: int, number: int) -> RegisterEntry:

@@ -104,14 +104,21 @@ class CkanAnswers(BaseHTTPRequestHandler):
         )
 
 
-def package(n: int, *, private: bool = False, fmt: str = "CSV") -> dict[str, Any]:
+def package(
+    n: int,
+    *,
+    private: bool = False,
+    fmt: str = "CSV",
+    title: str | None = None,
+    state: str = "active",
+) -> dict[str, Any]:
     """A package dict as CKAN 2.9+/data.gov.ua returns it (abridged)."""
     return {
         "id": f"pkg-{n:03d}",
         "name": f"dataset-{n:03d}",
-        "title": f"Набір даних {n}",
+        "title": title or f"Набір даних {n}",
         "private": private,
-        "state": "active",
+        "state": state,
         "type": "dataset",
         "owner_org": ORG_ID,
         "metadata_created": "2023-01-10T08:00:00.000000",
@@ -144,12 +151,18 @@ class SearchPortal:
 
     mode = "ok"  # ok | forbidden | malformed | failure | slow | html | loop
     requests: list[tuple[str, dict[str, list[str]], str | None]] = []
+    # Units' own organizations (name -> packages), as Ivano-Frankivsk's enterprises have them.
+    unit_orgs: dict[str, list[dict[str, Any]]] = {}
+    # package id -> (views total, views recent, downloads per resource) for package_show.
+    tracking: dict[str, tuple[int, int, int]] = {}
 
     @classmethod
     def reset(cls) -> None:
         """Answer normally, with no requests seen."""
         cls.mode = "ok"
         cls.requests = []
+        cls.unit_orgs = {}
+        cls.tracking = {}
 
 
 class SearchHandler(CkanAnswers):
@@ -173,14 +186,24 @@ class SearchHandler(CkanAnswers):
                 200, {"help": HELP, "success": False, "error": {"message": "Oops"}}
             )
         if action == "organization_show":
-            if query.get("id") != ["kalush-rada"]:
+            name = query.get("id", [""])[0]
+            if name in SearchPortal.unit_orgs:
+                return self.ok({"id": f"org-{name}", "name": name})
+            if name != "kalush-rada":
                 return self.error(404, "Not found", "Not Found Error")
             return self.ok({"id": ORG_ID, "name": "kalush-rada", "package_count": 7})
+        if action == "package_show":
+            return self.package_show(query.get("id", [""])[0])
         if action == "package_search":
-            if query.get("fq") != [f'owner_org:"{ORG_ID}"']:
-                return self.error(409, "Bad fq", "Validation Error")
             private = query.get("include_private") == ["true"] and token == SEARCH_TOKEN
-            packages = PUBLIC + (PRIVATE if private else [])
+            fq = query.get("fq", [""])[0]
+            units = {f'owner_org:"org-{n}"': p for n, p in SearchPortal.unit_orgs.items()}
+            if fq in units:
+                packages = units[fq]
+            elif fq != f'owner_org:"{ORG_ID}"':
+                return self.error(409, "Bad fq", "Validation Error")
+            else:
+                packages = PUBLIC + (PRIVATE if private else [])
             rows, start = int(query["rows"][0]), int(query["start"][0])
             if mode == "malformed":
                 return self.ok({"count": "x"})
@@ -196,6 +219,20 @@ class SearchHandler(CkanAnswers):
                 }
             )
         return self.error(404, "Action not found", "Not Found Error")
+
+    def package_show(self, package_id: str) -> None:
+        """A package with CKAN's tracking summary (include_tracking=True), when it has one."""
+        every = PUBLIC + PRIVATE + [p for ps in SearchPortal.unit_orgs.values() for p in ps]
+        found = next((p for p in every if p["id"] == package_id), None)
+        if found is None:
+            return self.error(404, "Not found", "Not Found Error")
+        answer = json.loads(json.dumps(found))
+        if package_id in SearchPortal.tracking:
+            total, recent, downloads = SearchPortal.tracking[package_id]
+            answer["tracking_summary"] = {"total": total, "recent": recent}
+            for resource in answer["resources"]:
+                resource["tracking_summary"] = {"total": downloads, "recent": 0}
+        return self.ok(answer)
 
 
 class PublishPortal:

@@ -13,6 +13,7 @@ from api.deps import DB, AppSettings, Now, app_clock
 from api.routes.console.common import FormText, done, page, refused, see_other
 from api.routes.console.deps import (
     ConsoleActor,
+    ConsoleAuditing,
     ConsoleCoordinator,
     ConsoleCycle,
     ConsoleEditor,
@@ -20,6 +21,7 @@ from api.routes.console.deps import (
     console_router,
 )
 from api.routes.console.presenters import stage_rows, unit_lateness
+from flows.portal_snapshot import start_portal_snapshot
 from models.account import Account, Role
 from models.cycle import AuditCycle, StageKind, StageStatus
 from models.errors import DomainError, Invalid
@@ -28,6 +30,12 @@ from models.services.cycles import questionnaire_url, survey_url, unit_links
 from models.services.events import list_events
 from models.services.late_units import accept_late, late_unit_ids
 from models.services.mail import enqueue_unit_links
+from models.services.portal_snapshots import (
+    current_snapshot,
+    request_snapshot,
+    snapshot_status_text,
+)
+from models.services.publication import get_portal_source
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
 from models.services.register import count_register
 from models.services.report.context import questionnaire_counts
@@ -98,6 +106,7 @@ def _cycle_page(
             ),
             "error": error or {},
             "values": values or {},
+            **_portal(session, cycle.organization_id, account.role),
         },
         status_code,
     )
@@ -109,6 +118,37 @@ def cycle_page(
 ) -> Response:
     """A cycle's timeline, figures, links, report and audit trail."""
     return _cycle_page(request, session, account, cycle)
+
+
+def _portal(session: Session, organization_id: int, role: Role) -> dict[str, Any]:
+    """The portal snapshot's status and whether this account may request one."""
+    snapshot = current_snapshot(session, organization_id=organization_id)
+    return {
+        "portal_source": get_portal_source(session, organization_id=organization_id),
+        "snapshot": snapshot,
+        "snapshot_text": snapshot_status_text(snapshot) if snapshot else None,
+        "can_snapshot": role in (Role.COORDINATOR, Role.AUDITOR),
+    }
+
+
+@router.post("/console/cycles/{cycle_id}/portal-snapshot")
+def portal_snapshot(
+    request: Request,
+    session: DB,
+    now: Now,
+    _account: ConsoleAuditing,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+) -> Response:
+    """Request a snapshot of the portal; the flow runs in the background, the page shows it."""
+    snapshot, created = request_snapshot(
+        session, organization_id=cycle.organization_id, actor=actor, now=now
+    )
+    session.commit()  # before the flow starts: it reads the request's row
+    if created:
+        start_portal_snapshot(cycle.organization_id, now, snapshot.id)
+    notice = "Знімок порталу запитано." if created else "Знімок порталу вже триває."
+    return done(request, f"/console/cycles/{cycle.id}#portal", notice)
 
 
 @router.post("/console/cycles/{cycle_id}/links")

@@ -73,6 +73,8 @@ ConsoleReader = Annotated[Account, console_roles(READ_ROLES)]
 ConsoleWorkingGroup = Annotated[Account, console_roles(WORKING_GROUP_ROLES)]
 ConsoleEditor = Annotated[Account, console_roles(EDITOR_ROLES)]
 ConsoleCoordinator = Annotated[Account, console_roles(COORDINATOR_ONLY)]
+# Those who take portal snapshots and confirm matches (as the JSON API's auditing routes).
+ConsoleAuditing = Annotated[Account, console_roles(frozenset({Role.COORDINATOR, Role.AUDITOR}))]
 
 
 def console_cycle(cycle_id: int, session: DB, account: ConsoleReader) -> AuditCycle:

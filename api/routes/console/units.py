@@ -1,5 +1,8 @@
 """The organization's units: the list, a form to add one, adding many from a table, editing and
-deactivating one, and replacing one unit's secret link in a cycle."""
+deactivating one, replacing one unit's secret link in a cycle, and where the holder and each
+unit publish on the open-data portal."""
+
+import re
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -24,10 +27,16 @@ from models.schemas import UnitCreate
 from models.services.cycles import replace_unit_link
 from models.services.organizations import UnitImport, add_unit, import_units, list_units
 from models.services.people import get_own_unit, set_unit_active, update_unit
+from models.services.portal_snapshots import (
+    set_unit_portal_organizations,
+    unit_portal_organizations,
+)
+from models.services.publication import get_portal_source, set_portal_source
 from models.tabular import TableError, read_table
 
 router = console_router()
 MAX_UNITS_UPLOAD = 1_000_000
+PORTAL_URL = re.compile(r"^https?://\S+$")
 
 
 def _units(
@@ -38,11 +47,18 @@ def _units(
     error: str | None,
     status_code: int = 200,
     upload: UnitImport | None = None,
+    portal_error: dict[str, str] | None = None,
 ) -> Response:
     assert account.organization_id is not None
     units = list_units(session, organization_id=account.organization_id)
-    form = {"values": values, "error": error, "upload": upload}
-    context = {"units": units, "kinds": UNIT_KIND_LABELS, **form}
+    form = {"values": values, "error": error, "upload": upload, "portal_error": portal_error}
+    context = {
+        "units": units,
+        "kinds": UNIT_KIND_LABELS,
+        "portal_source": get_portal_source(session, organization_id=account.organization_id),
+        "unit_portals": unit_portal_organizations(session, organization_id=account.organization_id),
+        **form,
+    }
     return page(request, session, account, "console/units.html", context, status_code)
 
 
@@ -104,6 +120,66 @@ def upload_units(
     )
     status_code = 200 if result.added or not result.errors else 422
     return _units(request, session, account, {}, None, status_code, upload=result)
+
+
+@router.post("/console/units/portal")
+def set_portal(
+    request: Request,
+    session: DB,
+    account: ConsoleCoordinator,
+    portal_url: FormText = "",
+    portal_organization: FormText = "",
+) -> Response:
+    """Say on which portal and under which organization the holder publishes."""
+    assert account.organization_id is not None
+    values = {"portal_url": portal_url, "portal_organization": portal_organization}
+    url, name = portal_url.strip(), portal_organization.strip()
+    problem = None
+    if not PORTAL_URL.match(url) or len(url) > 500:
+        problem = {"field": "portal_url", "message": "Адреса порталу: має починатися з https://."}
+    elif not name or len(name) > 200 or " " in name:
+        problem = {
+            "field": "portal_organization",
+            "message": "Організація на порталі: ідентифікатор без пробілів (як kalush-rada).",
+        }
+    if problem is not None:
+        return _units(request, session, account, values, None, 422, portal_error=problem)
+    set_portal_source(
+        session, organization_id=account.organization_id, portal_url=url, portal_organization=name
+    )
+    return done(request, "/console/units#portal", "Збережено.")
+
+
+@router.post("/console/units/portal-organizations")
+def set_unit_portal(
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleCoordinator,
+    actor: ConsoleActor,
+    unit_id: FormText = "",
+    portal_organizations: FormText = "",
+) -> Response:
+    """Say under which portal organization(s) a unit publishes (one per line or comma)."""
+    assert account.organization_id is not None
+    values = {"unit_id": unit_id, "portal_organizations": portal_organizations}
+    names = [n for n in re.split(r"[,;\n]", portal_organizations) if n.strip()]
+    try:
+        set_unit_portal_organizations(
+            session,
+            organization_id=account.organization_id,
+            unit_id=int(unit_id) if unit_id.isdigit() else 0,
+            names=names,
+            actor=actor,
+            now=now,
+        )
+    except DomainError as exc:
+        session.rollback()
+        problem = {"field": exc.field or "unit_id", "message": exc.message}
+        return _units(
+            request, session, account, values, None, exc.status_code, portal_error=problem
+        )
+    return done(request, "/console/units#portal", "Збережено.")
 
 
 def _unit_page(

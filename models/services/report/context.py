@@ -24,6 +24,7 @@ from models.services.analysis import analyse_for_cycle, entry_state_context, pub
 from models.services.consolidation import consolidated_items, consolidated_systems
 from models.services.cycles import get_cycle
 from models.services.interviews import interviews_context
+from models.services.portal_usage import usage_context
 from models.services.register import list_register, official_label
 from models.services.report.drafts import draft_sections
 from models.services.report.facts import (
@@ -201,6 +202,9 @@ def _publication(session: Session, organization_id: int, analysis: Any) -> dict[
         row["kind"] = (
             kind.value if kind == UnitKind.MUNICIPAL_ENTERPRISE else UnitKind.EXECUTIVE_UNIT.value
         )
+    context["usage"] = usage_context(
+        session, organization_id=organization_id, snapshot_id=analysis.snapshot_id
+    )
     return context
 
 
