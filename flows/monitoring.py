@@ -17,7 +17,8 @@ from weasyprint import HTML
 from flows.portal_snapshot import SnapshotOutcome, take_snapshot
 from models.clock import KYIV, SystemClock, local_date
 from models.db import session_scope
-from models.services.analysis import PublicationAnalysis, analyse_publication, summary_row
+from models.services.analysis import PublicationAnalysis, analyse_publication
+from models.services.analysis_context import summary_row
 from models.services.organizations import get_organization, list_organization_ids
 from models.services.register import to_csv
 from models.settings import get_settings

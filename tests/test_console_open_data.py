@@ -23,7 +23,8 @@ from models.event import AuditEvent
 from models.portal_job import PortalJob, PortalJobKind, PortalJobStatus
 from models.publication import DatasetMatch, MatchMethod
 from models.register import RegisterEntry
-from models.services.analysis import analyse_publication, entry_state_context
+from models.services.analysis import analyse_publication
+from models.services.analysis_context import entry_state_context
 from models.services.match_review import PENDING_MATCH_LABEL
 from models.services.portal_snapshots import match_datasets
 from models.services.publication import PortalDataset, record_snapshot

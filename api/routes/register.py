@@ -26,11 +26,8 @@ from models.errors import Invalid
 from models.plan import Strict
 from models.publication import PublicationState
 from models.schemas import ShortText, Url
-from models.services.analysis import (
-    analyse_publication,
-    entry_state_context,
-    publication_context,
-)
+from models.services.analysis import analyse_publication
+from models.services.analysis_context import entry_state_context, publication_context
 from models.services.publication import (
     add_manual_publication,
     confirm_match,

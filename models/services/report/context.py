@@ -20,7 +20,8 @@ from models.questionnaire import (
 )
 from models.register import RegisterEntry
 from models.report import SectionKey
-from models.services.analysis import analyse_for_cycle, entry_state_context, publication_context
+from models.services.analysis import analyse_for_cycle
+from models.services.analysis_context import entry_state_context, publication_context
 from models.services.consolidation import consolidated_items, consolidated_systems
 from models.services.cycles import get_cycle
 from models.services.interviews import interviews_context
