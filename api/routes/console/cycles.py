@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, AppSettings, Now
-from api.routes.console.common import FormText, page, see_other
+from api.routes.console.common import FormText, done, page, see_other
 from api.routes.console.deps import (
     ConsoleActor,
     ConsoleCoordinator,
@@ -21,11 +21,11 @@ from api.routes.console.deps import (
 from api.routes.console.presenters import stage_rows
 from models.account import Role
 from models.cycle import StageKind, StageStatus
-from models.errors import DomainError
+from models.errors import DomainError, Invalid
 from models.security import new_token
 from models.services.cycles import questionnaire_url, survey_url, unit_links
 from models.services.events import list_events
-from models.services.mail import enqueue_unit_links
+from models.services.link_mailing import enqueue_unit_links, link_mailings
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
 from models.services.report.context import questionnaire_counts
 from models.services.report.versions import latest_version
@@ -36,13 +36,16 @@ from models.settings import Settings
 router = console_router()
 
 
-def _links(session: Session, cycle_id: int, settings: Settings) -> list[dict[str, str | None]]:
-    """The units' secret questionnaire links as full addresses."""
+def _links(session: Session, cycle_id: int, settings: Settings) -> list[dict[str, Any]]:
+    """The units' secret questionnaire links as full addresses, with when each was mailed."""
+    mailings = link_mailings(session, cycle_id=cycle_id)
     return [
         {
+            "id": link.audited_unit_id,
             "unit": link.unit_name,
             "email": link.unit_email,
             "url": questionnaire_url(settings.base_url, link.token),
+            "mailing": mailings.get(link.audited_unit_id),
         }
         for link in unit_links(session, cycle_id=cycle_id, secret_key=settings.secret_key)
     ]
@@ -61,6 +64,7 @@ def cycle_page(
     url = survey_url(settings.base_url, cycle.survey_slug)
     # The mayor's office reads the cycle, but the units' secret links are not theirs to see.
     show_links = account.role != Role.MAYOR_OFFICE
+    links = _links(session, cycle.id, settings) if show_links else []
     return page(
         request,
         session,
@@ -73,12 +77,14 @@ def cycle_page(
             "progress": unit_progress(session, cycle_id=cycle.id),
             "progress_labels": PROGRESS_LABELS,
             "participants": count_responses(session, cycle_id=cycle.id),
-            "links": _links(session, cycle.id, settings) if show_links else [],
+            "links": links,
             "survey_url": url,
             "survey_qr": segno.make(url, error="m").svg_inline(scale=4, title="QR-код опитування"),
             "report": latest_version(session, cycle_id=cycle.id),
             "request_key": new_token(12),
-            "sent": request.query_params.get("sent"),
+            "unmailed": sum(
+                1 for link in links if link["email"] and link["mailing"] is None
+            ),
             "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
         },
     )
@@ -86,6 +92,7 @@ def cycle_page(
 
 @router.post("/console/cycles/{cycle_id}/links")
 def send_links(
+    request: Request,
     session: DB,
     now: Now,
     settings: AppSettings,
@@ -93,10 +100,14 @@ def send_links(
     cycle: ConsoleCycle,
     actor: ConsoleActor,
     request_key: FormText = "",
+    resend: FormText = "",
 ) -> Response:
-    """E-mail each unit its secret link (through the outbox; the sweep sends it)."""
+    """E-mail the units not mailed yet their secret link (through the outbox; the sweep sends
+    it); `resend` ("all" or one audited unit's id) mails again on that explicit choice."""
     if not 8 <= len(request_key) <= 64:
         raise DomainError("Форма застаріла. Оновіть сторінку й спробуйте ще раз.")
+    if resend not in ("", "all") and not resend.isdigit():
+        raise Invalid("Невідомий підрозділ.", field="resend")
     count = enqueue_unit_links(
         session,
         cycle_id=cycle.id,
@@ -104,8 +115,16 @@ def send_links(
         now=now,
         request_key=request_key,
         actor=actor,
+        resend=[int(resend)] if resend.isdigit() else None,
+        resend_all=resend == "all",
     )
-    return see_other(f"/console/cycles/{cycle.id}?sent={count}#links")
+    notice = (
+        f"Листів поставлено в чергу на надсилання: {count}."
+        if count
+        else "Нових листів не надіслано: посилання вже надсилали. Щоб надіслати ще раз, "
+        "оберіть «Надіслати ще раз» біля підрозділу або для всіх."
+    )
+    return done(request, f"/console/cycles/{cycle.id}#links", notice)
 
 
 @router.post("/console/cycles/{cycle_id}/stages/{kind}")
