@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from flows.audit_cycle import audit_cycle
 from models.clock import FixedClock
-from models.db import session_scope
 from models.cycle import AuditedUnit
+from models.db import session_scope
 from models.event import AuditEvent
 from models.organization import Unit
 from tests.accessibility import axe_context, serious_violations

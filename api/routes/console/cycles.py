@@ -82,9 +82,7 @@ def cycle_page(
             "survey_qr": segno.make(url, error="m").svg_inline(scale=4, title="QR-код опитування"),
             "report": latest_version(session, cycle_id=cycle.id),
             "request_key": new_token(12),
-            "unmailed": sum(
-                1 for link in links if link["email"] and link["mailing"] is None
-            ),
+            "unmailed": sum(1 for link in links if link["email"] and link["mailing"] is None),
             "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
         },
     )
