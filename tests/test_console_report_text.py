@@ -13,6 +13,7 @@ from tests.doubles.html import csrf_of, fields
 from tests.factories import second_organization
 
 SECTION_KEYS = [k.value for k in SectionKey]
+MD = "markdown_services"
 
 
 def _sections() -> dict[str, str]:
@@ -42,18 +43,13 @@ def test_sections_and_recommendations(client: TestClient, clock: FixedClock) -> 
     section = f"/console/cycles/{cycle_id}/report/sections"
 
     text = "Сервіси **працюють**.\n\n<script>alert(1)</script>\n\n- ЦНАП\n- Портал"
-    assert (
-        client.post(section, data={"csrf_token": "forged", "markdown_services": text}).status_code
-        == 403
-    )
-    too_long = client.post(section, data={"csrf_token": token, "markdown_services": "х" * 100_001})
+    assert client.post(section, data={"csrf_token": "forged", MD: text}).status_code == 403
+    too_long = client.post(section, data={"csrf_token": token, MD: "х" * 100_001})
     assert too_long.status_code == 422
     assert "довший за 100000 символів" in too_long.text
     assert "х" * 1000 in too_long.text  # what was typed comes back
     assert _sections() == {}
-    saved = client.post(
-        section, data={"csrf_token": token, "markdown_services": text}, follow_redirects=False
-    )
+    saved = client.post(section, data={"csrf_token": token, MD: text}, follow_redirects=False)
     assert saved.status_code == 303
     assert _sections() == {"services": text}
     page = client.get(url).text
@@ -96,27 +92,18 @@ def test_sections_and_recommendations(client: TestClient, clock: FixedClock) -> 
     assert page.status_code == 200
     assert "Зберегти текст розділів" not in page.text
     token = csrf_of(page.text)
-    assert (
-        client.post(section, data={"csrf_token": token, "markdown_services": "А"}).status_code
-        == 403
-    )
+    assert client.post(section, data={"csrf_token": token, MD: "А"}).status_code == 403
     console_login(client, org["mayor_email"])
     token = csrf_of(client.get(f"/console/cycles/{cycle_id}").text)
     assert client.get(url).status_code == 403
-    assert (
-        client.post(section, data={"csrf_token": token, "markdown_services": "А"}).status_code
-        == 403
-    )
+    assert client.post(section, data={"csrf_token": token, MD: "А"}).status_code == 403
     assert client.post(decide, data={"csrf_token": token, "action": "keep"}).status_code == 403
 
     second_organization(client)
     console_login(client, "second@example.org")
     token = csrf_of(client.get("/console").text)
     assert client.get(url).status_code == 404
-    assert (
-        client.post(section, data={"csrf_token": token, "markdown_services": "А"}).status_code
-        == 404
-    )
+    assert client.post(section, data={"csrf_token": token, MD: "А"}).status_code == 404
     assert client.post(decide, data={"csrf_token": token, "action": "keep"}).status_code == 404
     assert _sections() == {"services": text}
     assert _recommendations() == [("Оприлюднити реєстр щомісяця.", RecommendationStatus.DROPPED)]
