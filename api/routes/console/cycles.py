@@ -20,15 +20,16 @@ from api.routes.console.deps import (
 )
 from api.routes.console.presenters import stage_rows
 from models.account import Role
-from models.cycle import StageKind, StageStatus
-from models.errors import DomainError, Invalid
+from models.cycle import AuditCycle, StageKind, StageStatus
+from models.errors import DomainError, Invalid, NotFound
 from models.security import new_token
 from models.services.cycles import questionnaire_url, survey_url, unit_links
 from models.services.events import list_events
 from models.services.link_mailing import enqueue_unit_links, link_mailings
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
 from models.services.report.context import questionnaire_counts
-from models.services.report.versions import latest_version
+from models.services.report.downloads import report_file
+from models.services.report.versions import downloadable_version, latest_version
 from models.services.stages import change_stage_early, extend_stage, skip_stage
 from models.services.surveys.questions import count_responses
 from models.settings import Settings
@@ -49,6 +50,20 @@ def _links(session: Session, cycle_id: int, settings: Settings) -> list[dict[str
         }
         for link in unit_links(session, cycle_id=cycle_id, secret_key=settings.secret_key)
     ]
+
+
+def _report_download(session: Session, cycle: AuditCycle, role: Role) -> dict[str, Any]:
+    """The report file this role downloads from the cycle page (the mayor's office: a signed
+    one only), or why there is none yet."""
+    try:
+        version = downloadable_version(session, cycle_id=cycle.id, role=role)
+    except NotFound as exc:
+        rendered = latest_version(session, cycle_id=cycle.id) is not None
+        return {"report": None, "report_waiting": exc.message if rendered else None}
+    return {
+        "report": report_file(session, version=version, year=cycle.year),
+        "report_waiting": None,
+    }
 
 
 @router.get("/console/cycles/{cycle_id}")
@@ -80,7 +95,7 @@ def cycle_page(
             "links": links,
             "survey_url": url,
             "survey_qr": segno.make(url, error="m").svg_inline(scale=4, title="QR-код опитування"),
-            "report": latest_version(session, cycle_id=cycle.id),
+            **_report_download(session, cycle, account.role),
             "request_key": new_token(12),
             "unmailed": sum(1 for link in links if link["email"] and link["mailing"] is None),
             "events": list(reversed(list_events(session, cycle_id=cycle.id)))[:100],
