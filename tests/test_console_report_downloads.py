@@ -82,6 +82,7 @@ def test_links_say_version_and_signature_and_hash_their_file(
         href, label, sha = links[0]
         assert re.fullmatch(r"Звіт, версія 1, підписаний КЕП \(PDF, \d+ КБ\)", label)
         content = client.get(href).content
-        assert content != PDF and content.startswith(PDF[:8])  # the signed PDF, not the draft
+        assert content != PDF  # the signed PDF, not the one rendered
+        assert content.startswith(PDF[:8])
         assert sha256_hex(content) == sha
     assert client.get(f"/api/cycles/{cycle_id}/report.pdf").content == content
