@@ -10,7 +10,7 @@ from models.db import session_scope
 from models.report import Recommendation, RecommendationStatus, ReportSection, SectionKey
 from tests.console_pages import add_login, console_login, launched_cycle
 from tests.doubles.html import csrf_of, fields
-from tests.factories import second_organization
+from tests.factories import login, second_organization
 
 SECTION_KEYS = [k.value for k in SectionKey]
 MD = "markdown_services"
@@ -179,3 +179,22 @@ def test_every_typed_section_is_saved_with_one_press(client: TestClient, clock: 
     after = client.get(saved.headers["location"]).text
     assert "Збережено." in after
     assert "<strong>працюють</strong>" in after
+
+    # The JSON API writes several sections at once too: one more change of the text.
+    api = client.put(
+        f"/api/cycles/{cycle_id}/report/sections",
+        headers=login(client, org["coordinator_email"]),
+        json={"sections": {"intro": "Вступ.", "services": "Сервіси."}},
+    )
+    assert api.status_code == 200, api.text
+    assert {s["key"]: s["markdown"] for s in api.json()}["intro"] == "Вступ."
+    assert _sections() == {
+        "intro": "Вступ.",
+        "services": "Сервіси.",
+        "conclusions": "Висновки робочої групи.",
+    }
+    with session_scope() as session:
+        edits = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "report.section_edited")
+        ).all()
+        assert len(edits) == 2

@@ -1,6 +1,7 @@
 """The report's response and input schemas, and how a version and its signatures are shown."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -108,6 +109,12 @@ class SectionUpdate(BaseModel):
     """New Markdown text of a section."""
 
     markdown: str = Field(max_length=100_000)
+
+
+class SectionsUpdate(BaseModel):
+    """New Markdown of several sections at once: one change of the text, one new version."""
+
+    sections: dict[SectionKey, Annotated[str, Field(max_length=100_000)]] = Field(min_length=1)
 
 
 class RecommendationRead(BaseModel):
