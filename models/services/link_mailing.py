@@ -40,25 +40,25 @@ class LinkMailing:
 
 def link_mailings(session: Session, *, cycle_id: int) -> dict[int, LinkMailing]:
     """Per audited unit (id) of the cycle, its newest link e-mail; units never mailed are absent."""
-    ids = list(session.scalars(select(AuditedUnit.id).where(AuditedUnit.cycle_id == cycle_id)))
-    mailings: dict[int, LinkMailing] = {}
-    for audited_id in ids:
-        messages = list(
-            session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.dedup_key.startswith(_prefix(audited_id)))
-                .order_by(OutboxMessage.id)
-            )
+    ids = set(session.scalars(select(AuditedUnit.id).where(AuditedUnit.cycle_id == cycle_id)))
+    by_unit: dict[int, list[OutboxMessage]] = {}
+    for message in session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.dedup_key.startswith("links:"))
+        .order_by(OutboxMessage.id)
+    ):
+        unit = message.dedup_key.split(":")[1]
+        if unit.isdigit() and int(unit) in ids:
+            by_unit.setdefault(int(unit), []).append(message)
+    return {
+        audited_id: LinkMailing(
+            status=messages[-1].status,
+            queued_at=messages[-1].created_at,
+            sent_at=messages[-1].sent_at,
+            times=len(messages),
         )
-        if messages:
-            newest = messages[-1]
-            mailings[audited_id] = LinkMailing(
-                status=newest.status,
-                queued_at=newest.created_at,
-                sent_at=newest.sent_at,
-                times=len(messages),
-            )
-    return mailings
+        for audited_id, messages in by_unit.items()
+    }
 
 
 def enqueue_unit_links(
