@@ -95,7 +95,9 @@ def follow_units(rows: list[dict[str, Any]], *, chosen: list[str], known: list[s
     for row in rows:
         if row.get("units"):
             extra = [o.strip() for o in row["options"].splitlines() if o.strip() not in names]
-            row["options"] = "\n".join([*chosen, *(o for o in extra if o)])
+            options = [*chosen, *(o for o in extra if o)]
+            # As in the default set: with fewer than two units, "Інші" keeps it a choice.
+            row["options"] = "\n".join(options if len(options) >= 2 else [*options, "Інші"])
 
 
 def plans_from_rows(rows: list[dict[str, Any]]) -> tuple[list[QuestionPlan], list[str]]:
