@@ -23,7 +23,7 @@ from models.services.cycles import get_cycle
 from models.services.inventory_export import item_rows, system_rows
 from models.services.report.context import build_report_context
 from models.services.report.signoff import load_signature_data
-from models.services.report.versions import downloadable_version, load_pdf, signatures_of
+from models.services.report.versions import load_pdf, ready_version, signatures_of
 
 AUDIT_RESULTS_FIELDS = [
     ("number", "integer", "№"),
@@ -153,10 +153,8 @@ def build_package(session: Session, *, cycle_id: int, now: datetime) -> Publicat
     cycle = get_cycle(session, cycle_id=cycle_id)
     organization = session.get(Organization, cycle.organization_id)
     assert organization is not None
-    from models.account import Role
-
     try:
-        version = downloadable_version(session, cycle_id=cycle_id, role=Role.MAYOR_OFFICE)
+        version = ready_version(session, cycle_id=cycle_id)
     except Exception as exc:
         raise Conflict(
             "Оприлюднити можна лише затверджений або підписаний звіт: спершу затвердьте звіт."

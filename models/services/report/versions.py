@@ -218,6 +218,15 @@ def downloadable_version(session: Session, *, cycle_id: int, role: Role) -> Repo
     raise NotFound(MAYOR_WAITS[any(v.status in READY for v in versions)])
 
 
+def ready_version(session: Session, *, cycle_id: int) -> ReportVersion:
+    """The version to publish: the newest signed one, else the newest approved (404 before)."""
+    ready = [v for v in list_versions(session, cycle_id=cycle_id) if v.status in READY]
+    signed = [v for v in ready if v.status == ReportStatus.SIGNED]
+    if signed or ready:
+        return (signed or ready)[0]
+    raise NotFound("Звіт ще не затверджено.")
+
+
 # What the mayor's office is told while no version is signed (by whether one is approved).
 MAYOR_WAITS = {
     True: (
