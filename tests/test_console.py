@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from flows.audit_cycle import audit_cycle
 from models.clock import FixedClock
+from models.cycle import AuditedUnit
 from models.db import session_scope
 from models.event import AuditEvent
+from models.organization import Unit
 from tests.accessibility import axe_context, serious_violations
 from tests.console_pages import console_login
 from tests.doubles.html import csrf_of
@@ -221,7 +223,7 @@ def test_journey_in_chromium(
             page.goto(f"{live_server}/console/cycles/{cycle_id}")
         assert expected in page.locator("h1 + p").inner_text()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Завантажити звіт (PDF)").click()
+        page.get_by_role("link", name=re.compile(r"^Звіт, версія \d+, не підписаний \(PDF")).click()
     pdf = tmp_path / "report.pdf"
     download_info.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -229,35 +231,81 @@ def test_journey_in_chromium(
 
 
 def test_links_are_sent_once_per_press(client: TestClient, clock: FixedClock) -> None:
+    """ "Send links" mails only units never mailed; the page says when each went out; mailing
+    again is an explicit choice, per unit or for all (which asks first)."""
+    from datetime import timedelta
+
     from models.outbox import OutboxMessage
+    from models.services.mail import mark_sent
 
     clock.set(at("2024-09-20", 9))
     org = create_organization(client)
     console_login(client, org["coordinator_email"])
     token = csrf_of(client.get("/console/units").text)
-    response = client.post(
-        "/console/units",
-        data={"csrf_token": token, "name": "Відділ культури", "email": "culture@example.org"},
-    )
-    assert response.status_code == 200
-    data = _launch_form(client, units=["Відділ культури", "Загальний відділ"])
+    for name, email in (("Відділ культури", "culture@example.org"), ("Відділ освіти", "e@x.org")):
+        response = client.post(
+            "/console/units", data={"csrf_token": token, "name": name, "email": email}
+        )
+        assert response.status_code == 200
+    data = _launch_form(client, units=["Відділ культури", "Відділ освіти", "Загальний відділ"])
     location = client.post("/console/cycles/new", data=data, follow_redirects=False).headers[
         "location"
     ]
+
+    def messages() -> list[tuple[str, str]]:
+        with session_scope() as session:
+            rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+            return [(m.recipients, m.body) for m in rows]
+
+    def press(page: str, **extra: str) -> str:
+        key = re.search(r'name="request_key" value="([^"]+)"', page)
+        assert key
+        form = {"csrf_token": csrf_of(page), "request_key": key.group(1), **extra}
+        response = client.post(f"{location}/links", data=form)
+        assert response.status_code == 200
+        return response.text
+
     page = client.get(location).text
-    key = re.search(r'name="request_key" value="([^"]+)"', page)
-    assert key
-    form = {"csrf_token": csrf_of(page), "request_key": key.group(1)}
-    first = client.post(f"{location}/links", data=form)
-    assert first.status_code == 200
-    assert "Листів поставлено в чергу на надсилання: 1." in first.text  # one unit has an address
-    again = client.post(f"{location}/links", data=form)  # a double click
-    assert "Листів поставлено в чергу на надсилання: 0." in again.text
+    assert "Надіслати посилання 2 підрозділам, яким його ще не надсилали" in page
+    assert page.count("ще не надсилали") == 3  # the button and two units with an address
+    assert "немає адреси електронної пошти" in page
+    first = press(page)
+    assert "Листів поставлено в чергу на надсилання: 2." in first
+    assert [r for r, _ in messages()] == ["culture@example.org", "e@x.org"]
+    assert "/q/" in messages()[0][1]
+    assert first.count("у черзі на надсилання з 20.09.2024 09:00") == 2
+    assert "яким його ще не надсилали" not in first  # nothing left to send for the first time
+    again = press(page)  # a double click
+    assert len(messages()) == 2
+    later = press(first)  # the same button on a newer page: still nobody mailed twice
+    assert "Нових листів не надіслано: посилання вже надсилали." in later
+    assert len(messages()) == 2
+
     with session_scope() as session:
-        messages = session.scalars(select(OutboxMessage)).all()
-    assert len(messages) == 1
-    assert messages[0].recipients == "culture@example.org"
-    assert "/q/" in messages[0].body
+        for message in session.scalars(select(OutboxMessage)):
+            mark_sent(
+                session, message_id=message.id, now=at("2024-09-23", 9) + timedelta(minutes=12)
+            )
+    page = client.get(location).text
+    assert page.count("надіслано 23.09.2024 09:12") == 2
+    # Mailing one unit again is its own choice; the other unit gets nothing.
+    with session_scope() as session:
+        culture = session.scalars(
+            select(AuditedUnit.id)
+            .join(Unit, Unit.id == AuditedUnit.unit_id)
+            .where(Unit.name == "Відділ культури")
+        ).one()
+    assert f'name="resend" value="{culture}"' in page
+    one = press(page, resend=str(culture))
+    assert "Листів поставлено в чергу на надсилання: 1." in one
+    assert [r for r, _ in messages()] == ["culture@example.org", "e@x.org", "culture@example.org"]
+    assert "листів усього: 2" in one
+    # All again asks first, then mails every unit with an address.
+    assert 'data-confirm="Надіслати посилання ще раз усім підрозділам' in one
+    everyone = press(one, resend="all")
+    assert "Листів поставлено в чергу на надсилання: 2." in everyone
+    assert len(messages()) == 5
+    del again
 
 
 def test_units_upload_keeps_good_rows_and_names_bad_ones(client: TestClient) -> None:

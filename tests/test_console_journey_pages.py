@@ -15,6 +15,7 @@ from flows.report import render_version
 from models.clock import FixedClock
 from models.db import session_scope
 from models.interview import Interview
+from models.report import ReportSection
 from tests.accessibility import axe_context, serious_violations
 from tests.console_pages import launched_cycle
 from tests.factories import PASSWORD, at
@@ -111,4 +112,17 @@ def test_interviews_and_report_regeneration_in_chromium(
         page.wait_for_url(re.compile(f".*{re.escape(ending)}$"))
         assert serious_violations(page) == [], ending
         assert page.get_by_role("link", name=re.compile("До циклу аудиту")).count() == 1
+
+    # The report's text: typing in two sections and saving once keeps both.
+    page.goto(f"{live_server}/console/cycles/{cycle_id}/report/text")
+    page.fill("#markdown-services", "Сервіси **працюють**.")
+    page.fill("#markdown-conclusions", "Висновки робочої групи.")
+    page.get_by_role("button", name="Зберегти текст розділів").click()
+    page.wait_for_url(re.compile(r".*/report/text#sections$"))
+    assert "Збережено." in page.inner_text(".notice-done")
+    assert page.input_value("#markdown-services") == "Сервіси **працюють**."
+    assert page.input_value("#markdown-conclusions") == "Висновки робочої групи."
+    with session_scope() as session:
+        stored = {s.key.value: s.markdown for s in session.scalars(select(ReportSection))}
+    assert stored == {"services": "Сервіси **працюють**.", "conclusions": "Висновки робочої групи."}
     context.close()

@@ -140,10 +140,10 @@ def test_regenerate_state_approve_sign_and_edit_after_approval(
     text_url = f"/console/cycles/{cycle_id}/report/text"
     page = client.get(text_url).text
     assert "Версію 2 звіту затверджено 07.10.2024; вона не зміниться." in page
-    assert "Зберегти розділ" in page
+    assert "Зберегти текст розділів" in page
     saved = client.post(
-        f"/console/cycles/{cycle_id}/report/sections/services",
-        data={"csrf_token": token, "markdown": "Нова оцінка."},
+        f"/console/cycles/{cycle_id}/report/sections",
+        data={"csrf_token": token, "markdown_services": "Нова оцінка."},
         follow_redirects=False,
     )
     assert saved.status_code == 303

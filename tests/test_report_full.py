@@ -219,7 +219,11 @@ def test_full_report_versions_and_mayor_download(
     approved = client.post(f"{base}/report/versions/2/approve", headers=coordinator)
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
-    download = client.get(f"{base}/report/download", headers=mayor)
+    # The mayor's office gets a signed report only, and is told so while there is none.
+    waiting = client.get(f"{base}/report/download", headers=mayor)
+    assert waiting.status_code == 404
+    assert "Підписаного звіту ще немає: звіт затверджено" in waiting.json()["detail"]
+    download = client.get(f"{base}/report/download?version=2", headers=coordinator)
     assert download.status_code == 200
     pdf = download.content
     with session_scope() as session:
@@ -359,10 +363,13 @@ def test_approved_version_is_frozen_and_other_organizations_see_nothing(
     monkeypatch.delenv("INFOAUDIT_RENDER_MEMORY_MB")
     with session_scope() as session:
         assert session.scalar(select(func.count(ReportVersion.id))) == 2
-    # The mayor's office still gets the approved version 1, not the newer draft.
+    # The mayor's office sees the approved version 1, not the newer draft; unsigned, it is
+    # not theirs to download yet.
     mayor = login(client, state["org"]["mayor_email"])
-    download = client.get(f"{base}/report/download", headers=mayor)
-    assert download.headers["content-disposition"].endswith('-v1.pdf"')
+    assert [
+        v["number"] for v in client.get(f"{base}/report", headers=mayor).json()["versions"]
+    ] == [1]
+    assert client.get(f"{base}/report/download", headers=mayor).status_code == 404
 
     stranger = second_organization(client)
     for url in (f"{base}/report", f"{base}/report/download", f"{base}/interviews"):

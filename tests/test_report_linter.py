@@ -99,10 +99,10 @@ def test_the_console_and_the_api_list_the_findings(client: TestClient, clock: Fi
     url = f"/console/cycles/{cycle_id}/report/text"
     token = csrf_of(client.get(url).text)
     saved = client.post(
-        f"/console/cycles/{cycle_id}/report/sections/services",
+        f"/console/cycles/{cycle_id}/report/sections",
         data={
             "csrf_token": token,
-            "markdown": "Сервіс створено за рішенням Вінницької міської ради; ____.",
+            "markdown_services": "Сервіс створено за рішенням Вінницької міської ради; ____.",
         },
         follow_redirects=False,
     )

@@ -24,6 +24,7 @@ from api.deps import (
     WorkingGroup,
 )
 from api.errors import invalid_response, ukrainian_errors
+from api.report_files import version_download
 from api.schemas import Read, UnitLinkRead
 from models.cycle import (
     STAGE_LABELS,
@@ -41,7 +42,7 @@ from models.services.events import list_events
 from models.services.late_units import accept_late
 from models.services.report.context import questionnaire_counts
 from models.services.report.facts import set_figures_date
-from models.services.report.versions import downloadable_version, latest_version, load_pdf
+from models.services.report.versions import downloadable_version, latest_version
 from models.services.stage_actions import extend_stage, reopen_stage
 from models.services.stages import skip_stage
 from models.services.surveys.questions import count_responses
@@ -373,12 +374,7 @@ def events(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> list[EventRe
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def report_pdf(account: Reader, cycle: OwnCycle, session: DB) -> Response:
-    """The report's PDF as rendered (unsigned): the newest version for the working group, the
-    newest approved or signed one for the mayor's office (`/report/download` gives it signed)."""
+    """The report's PDF, as `/report/download` gives it: the newest version for the working
+    group (signed when it is), the newest signed one for the mayor's office."""
     version = downloadable_version(session, cycle_id=cycle.id, role=account.role)
-    filename = f"infoaudit-report-{cycle.year}-v{version.number}.pdf"
-    return Response(
-        content=load_pdf(session, version_id=version.id),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return version_download(session, cycle=cycle, version=version)

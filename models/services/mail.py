@@ -18,16 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.account import Account, Role
-from models.actor import Actor
 from models.clock import local_date
 from models.cycle import AuditCycle, AuditedUnit, StageKind, StageStatus
 from models.db import session_scope
-from models.errors import Conflict
 from models.organization import Organization, Unit
 from models.outbox import OutboxMessage, OutboxStatus
 from models.security import sha256_hex
 from models.services.cycles import questionnaire_url, unit_link_token
-from models.services.events import record_event
 from models.services.questionnaires import draft_emails, units_without_submission
 from models.services.stages import get_stage
 from models.settings import Settings
@@ -61,6 +58,7 @@ def enqueue(
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
+        created_at=now,  # the app's clock: the console says when a message was queued
     )
     try:
         # A savepoint: a concurrent run that recorded the same key first is not an error.
@@ -372,66 +370,3 @@ def send_due(*, now: datetime, settings: Settings, limit: int = 100) -> SendResu
             mark_sent(session, message_id=message_id, now=now)
         sent += 1
     return SendResult(sent=sent, retrying=retrying, failed=failed)
-
-
-def enqueue_unit_links(
-    session: Session,
-    *,
-    cycle_id: int,
-    settings: Settings,
-    now: datetime,
-    request_key: str,
-    actor: Actor,
-) -> int:
-    """Record for each audited unit with an address an e-mail with its secret link.
-
-    The request key (one per page the working group saw) makes a double click one sending.
-    """
-    cycle = session.get(AuditCycle, cycle_id)
-    assert cycle is not None
-    if cycle.is_historical:
-        raise Conflict(
-            "Це історичний цикл: листи підрозділам не надсилаються, відповіді вносить робоча група."
-        )
-    organization = session.get(Organization, cycle.organization_id)
-    assert organization is not None
-    stage = get_stage(session, cycle_id=cycle_id, kind=StageKind.REMOTE_AUDIT)
-    recorded = 0
-    for audited, unit in session.execute(
-        select(AuditedUnit, Unit)
-        .join(Unit, Unit.id == AuditedUnit.unit_id)
-        .where(AuditedUnit.cycle_id == cycle_id)
-        .order_by(AuditedUnit.position)
-    ).tuples():
-        if not unit.email:
-            continue
-        url = questionnaire_url(settings.base_url, unit_link_token(settings.secret_key, audited))
-        body = (
-            "Шановні колеги!\n\n"
-            f"{organization.name} проводить інформаційний аудит {cycle.year} року "
-            f"(розпорядження №{cycle.order_number} від {cycle.order_date:%d.%m.%Y}).\n\n"
-            f"Просимо працівників підрозділу «{unit.name}» заповнити анкету з "
-            f"{stage.starts_on:%d.%m.%Y} по {stage.due_on:%d.%m.%Y} за посиланням підрозділу:\n"
-            f"{url}\n\n"
-            "Посилання призначене лише для працівників підрозділу: не пересилайте його іншим.\n"
-        )
-        message = enqueue(
-            session,
-            dedup_key=f"links:{audited.id}:{request_key}",
-            recipients=[unit.email],
-            subject=f"Анкета інформаційного аудиту {cycle.year}: посилання для підрозділу",
-            body=body,
-            now=now,
-        )
-        recorded += message is not None
-    record_event(
-        session,
-        organization_id=cycle.organization_id,
-        cycle_id=cycle.id,
-        action="links.sent",
-        at=now,
-        actor=actor,
-        details={"messages": recorded},
-        dedup_key=f"links:{cycle.id}:{request_key}",
-    )
-    return recorded

@@ -24,7 +24,7 @@ from models.services.inventory_export import system_rows
 from models.services.open_data import frozen_annex1, info_audit_rows, pdf_attachment, register_rows
 from models.services.report.context import build_report_context
 from models.services.report.signoff import load_signature_data
-from models.services.report.versions import downloadable_version, load_pdf, signatures_of
+from models.services.report.versions import load_pdf, ready_version, signatures_of
 from models.standards import INFO_AUDIT, PORTAL_PURPOSE_MAX, REGISTER, field_names, load_schema
 from report_templates.attachments import annex3_results, annex_tables, rating_rows
 
@@ -212,10 +212,8 @@ def build_package(session: Session, *, cycle_id: int, now: datetime) -> Publicat
     cycle = get_cycle(session, cycle_id=cycle_id)
     organization = session.get(Organization, cycle.organization_id)
     assert organization is not None
-    from models.account import Role
-
     try:
-        version = downloadable_version(session, cycle_id=cycle_id, role=Role.MAYOR_OFFICE)
+        version = ready_version(session, cycle_id=cycle_id)
     except Exception as exc:
         raise Conflict(
             "Оприлюднити можна лише затверджений або підписаний звіт: спершу затвердьте звіт."

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, AppSettings, Now, app_clock
-from api.routes.console.common import FormText, done, page, refused, see_other
+from api.routes.console.common import FormText, done, page, refused
 from api.routes.console.deps import (
     ConsoleActor,
     ConsoleAuditing,
@@ -24,12 +24,12 @@ from api.routes.console.presenters import stage_rows, unit_lateness
 from flows.portal_snapshot import start_portal_snapshot
 from models.account import Account, Role
 from models.cycle import AuditCycle, StageKind, StageStatus
-from models.errors import DomainError, Invalid
+from models.errors import DomainError, Invalid, NotFound
 from models.security import new_token
 from models.services.cycles import questionnaire_url, survey_url, unit_links
 from models.services.events import list_events
 from models.services.late_units import accept_late, late_unit_ids
-from models.services.mail import enqueue_unit_links
+from models.services.link_mailing import enqueue_unit_links, link_mailings
 from models.services.portal_snapshots import (
     current_snapshot,
     request_snapshot,
@@ -39,7 +39,8 @@ from models.services.publication import get_portal_source
 from models.services.questionnaires import PROGRESS_LABELS, unit_progress
 from models.services.register import count_register
 from models.services.report.context import questionnaire_counts
-from models.services.report.versions import latest_version
+from models.services.report.downloads import report_file
+from models.services.report.versions import downloadable_version, latest_version
 from models.services.stage_actions import change_stage_early, extend_stage, reopen_stage
 from models.services.stages import skip_stage
 from models.services.surveys.questions import count_responses
@@ -49,17 +50,34 @@ from models.settings import Settings
 router = console_router()
 
 
-def _links(session: Session, cycle_id: int, settings: Settings) -> list[dict[str, str | None]]:
-    """The units' secret questionnaire links as full addresses."""
+def _links(session: Session, cycle_id: int, settings: Settings) -> list[dict[str, Any]]:
+    """The units' secret questionnaire links as full addresses, with when each was mailed."""
+    mailings = link_mailings(session, cycle_id=cycle_id)
     return [
         {
+            "id": link.audited_unit_id,
             "unit": link.unit_name,
             "unit_id": str(link.unit_id),
             "email": link.unit_email,
             "url": questionnaire_url(settings.base_url, link.token),
+            "mailing": mailings.get(link.audited_unit_id),
         }
         for link in unit_links(session, cycle_id=cycle_id, secret_key=settings.secret_key)
     ]
+
+
+def _report_download(session: Session, cycle: AuditCycle, role: Role) -> dict[str, Any]:
+    """The report file this role downloads from the cycle page (the mayor's office: a signed
+    one only), or why there is none yet."""
+    try:
+        version = downloadable_version(session, cycle_id=cycle.id, role=role)
+    except NotFound as exc:
+        rendered = latest_version(session, cycle_id=cycle.id) is not None
+        return {"report": None, "report_waiting": exc.message if rendered else None}
+    return {
+        "report": report_file(session, version=version, year=cycle.year),
+        "report_waiting": None,
+    }
 
 
 def _cycle_page(
@@ -80,6 +98,7 @@ def _cycle_page(
     show_links = account.role != Role.MAYOR_OFFICE
     progress = unit_progress(session, cycle_id=cycle.id)
     late = late_unit_ids(session, cycle_id=cycle.id, now=now)
+    links = _links(session, cycle.id, settings) if show_links else []
     return page(
         request,
         session,
@@ -94,12 +113,11 @@ def _cycle_page(
             "units_submitted": sum(1 for row in progress if row.submitted),
             "late_units": unit_lateness(session, cycle_id=cycle.id, late=late),
             "participants": count_responses(session, cycle_id=cycle.id),
-            "links": _links(session, cycle.id, settings) if show_links else [],
+            "links": links,
             "survey_url": url,
             "survey_qr": segno.make(url, error="m").svg_inline(scale=4, title="QR-код опитування"),
-            "report": latest_version(session, cycle_id=cycle.id),
+            **_report_download(session, cycle, account.role),
             "request_key": new_token(12),
-            "sent": request.query_params.get("sent"),
             "register_count": count_register(session, organization_id=cycle.organization_id),
             "trail": describe_events(
                 session, list(reversed(list_events(session, cycle_id=cycle.id)))[:100]
@@ -107,6 +125,7 @@ def _cycle_page(
             "error": error or {},
             "values": values or {},
             **_portal(session, cycle.organization_id, account.role),
+            "unmailed": sum(1 for link in links if link["email"] and link["mailing"] is None),
         },
         status_code,
     )
@@ -153,6 +172,7 @@ def portal_snapshot(
 
 @router.post("/console/cycles/{cycle_id}/links")
 def send_links(
+    request: Request,
     session: DB,
     now: Now,
     settings: AppSettings,
@@ -160,10 +180,14 @@ def send_links(
     cycle: ConsoleCycle,
     actor: ConsoleActor,
     request_key: FormText = "",
+    resend: FormText = "",
 ) -> Response:
-    """E-mail each unit its secret link (through the outbox; the sweep sends it)."""
+    """E-mail the units not mailed yet their secret link (through the outbox; the sweep sends
+    it); `resend` ("all" or one audited unit's id) mails again on that explicit choice."""
     if not 8 <= len(request_key) <= 64:
         raise DomainError("Форма застаріла. Оновіть сторінку й спробуйте ще раз.")
+    if resend not in ("", "all") and not resend.isdigit():
+        raise Invalid("Невідомий підрозділ.", field="resend")
     count = enqueue_unit_links(
         session,
         cycle_id=cycle.id,
@@ -171,8 +195,16 @@ def send_links(
         now=now,
         request_key=request_key,
         actor=actor,
+        resend=[int(resend)] if resend.isdigit() else None,
+        resend_all=resend == "all",
     )
-    return see_other(f"/console/cycles/{cycle.id}?sent={count}#links")
+    notice = (
+        f"Листів поставлено в чергу на надсилання: {count}."
+        if count
+        else "Нових листів не надіслано: посилання вже надсилали. Щоб надіслати ще раз, "
+        "оберіть «Надіслати ще раз» біля підрозділу або для всіх."
+    )
+    return done(request, f"/console/cycles/{cycle.id}#links", notice)
 
 
 _STAGE_DONE = {

@@ -1,6 +1,7 @@
 """Launching a cycle from the console: the form mirrors the mayor's order, with a default
 schedule and the previous cycle's set-up offered again."""
 
+import re
 from datetime import date
 from typing import Any
 
@@ -11,17 +12,27 @@ from sqlalchemy.orm import Session
 
 from api.deps import DB, AppSettings, BrowserForm, Now
 from api.errors import ukrainian_errors
-from api.routes.console.common import page, see_other
+from api.routes.console.common import done, page
 from api.routes.console.deps import ConsoleActor, ConsoleCoordinator, console_router
+from api.routes.console.question_form import (
+    KIND_LABELS,
+    follow_units,
+    has_rows,
+    plan_rows,
+    plans_from_rows,
+    rows_from_form,
+)
 from models.account import Account
 from models.clock import local_date
 from models.cycle import STAGE_LABELS, STAGE_ORDER, Auditor, StageKind
 from models.errors import DomainError
-from models.plan import CyclePlan
+from models.plan import CyclePlan, QuestionPlan
 from models.services.cycles import default_schedule, launch_cycle, previous_setup
 from models.services.organizations import list_units
+from models.services.surveys.questions import launch_questions
 
 router = console_router()
+QUESTION_FIELD = re.compile(r"q\d+_")
 _FIELD_LABELS = {
     "year": "Рік",
     "order.number": "Номер розпорядження",
@@ -49,7 +60,10 @@ def launch_form(request: Request, session: DB, now: Now, account: ConsoleCoordin
         chosen = previous.unit_names
         values["auditors"] = _people_text(previous.auditors)
         values["involved"] = _people_text(previous.involved)
-    return _launch(request, session, account, values, chosen, None)
+    # The consultation opens soon after launch: its questions are reviewed here, before it.
+    units = chosen or [u.name for u in list_units(session, organization_id=account.organization_id)]
+    questions = launch_questions(session, organization_id=account.organization_id, unit_names=units)
+    return _launch(request, session, account, values, chosen, None, plan_rows(questions, units))
 
 
 def _people_text(people: list[Auditor]) -> str:
@@ -73,6 +87,7 @@ def _launch(
     values: dict[str, Any],
     chosen_units: list[str],
     errors: list[str] | None,
+    question_rows: list[dict[str, Any]],
     status_code: int = 200,
 ) -> Response:
     assert account.organization_id is not None
@@ -91,6 +106,9 @@ def _launch(
             "chosen_units": set(chosen_units),
             "stages": [(kind.value, STAGE_LABELS[kind]) for kind in STAGE_ORDER],
             "errors": errors or [],
+            "editor_rows": question_rows,
+            "kind_labels": KIND_LABELS,
+            "follows_units": True,
         },
         status_code,
     )
@@ -112,9 +130,12 @@ def _people(text: str) -> list[dict[str, str | None]]:
     return people
 
 
-def _plan_document(values: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
+def _plan_document(
+    values: dict[str, Any], chosen: list[str], questions: list[QuestionPlan] | None
+) -> dict[str, Any]:
     """The form's fields as the cycle plan's document (what CyclePlan validates)."""
     return {
+        "questions": [q.model_dump() for q in questions] if questions is not None else None,
         "year": values.get("year") or None,
         "order": {
             "number": values.get("order_number", ""),
@@ -152,8 +173,15 @@ def launch(
 ) -> Response:
     """Recompute the schedule, or launch the cycle; errors re-render the form with the values."""
     assert account.organization_id is not None
-    values: dict[str, Any] = {k: str(v) for k, v in form.items() if k != "units"}
+    values: dict[str, Any] = {
+        k: str(v) for k, v in form.items() if k != "units" and not QUESTION_FIELD.match(k)
+    }
     chosen = [str(u) for u in form.getlist("units")]
+    # A form without the editor (an older page) launches with the default questions.
+    rows = rows_from_form(form) if has_rows(form) else []
+    known = [u.name for u in list_units(session, organization_id=account.organization_id)]
+    follow_units(rows, chosen=chosen, known=known)
+    questions, question_errors = plans_from_rows(rows) if rows else (None, [])
     if form.get("action") == "schedule":
         try:
             values.update(_schedule_values(date.fromisoformat(values.get("start", ""))))
@@ -165,14 +193,17 @@ def launch(
                 values,
                 chosen,
                 ["Дата початку: має бути датою у форматі РРРР-ММ-ДД"],
+                rows,
                 422,
             )
-        return _launch(request, session, account, values, chosen, None)
+        return _launch(request, session, account, values, chosen, None, rows)
+    if question_errors:
+        return _launch(request, session, account, values, chosen, question_errors, rows, 422)
     try:
         cycle = launch_cycle(
             session,
             organization_id=account.organization_id,
-            plan=CyclePlan.model_validate(_plan_document(values, chosen)),
+            plan=CyclePlan.model_validate(_plan_document(values, chosen, questions)),
             secret_key=settings.secret_key,
             now=now,
             actor=actor,
@@ -181,11 +212,13 @@ def launch(
         errors = [
             f"{_field_label(e['field'])}: {e['message']}" for e in ukrainian_errors(exc.errors())
         ]
-        return _launch(request, session, account, values, chosen, errors, 422)
+        return _launch(request, session, account, values, chosen, errors, rows, 422)
     except DomainError as exc:
         session.rollback()
-        return _launch(request, session, account, values, chosen, [exc.message], exc.status_code)
-    return see_other(f"/console/cycles/{cycle.id}")
+        return _launch(
+            request, session, account, values, chosen, [exc.message], rows, exc.status_code
+        )
+    return done(request, f"/console/cycles/{cycle.id}", "Цикл запущено.")
 
 
 def _field_label(field: str) -> str:

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DB, AppSettings, Now, app_clock
-from api.routes.console.common import FormText, page, refused, see_other
+from api.routes.console.common import FormText, done, page, refused
 from api.routes.console.deps import (
     ConsoleActor,
     ConsoleCycle,
@@ -29,8 +29,8 @@ from models.report import (
     REPORT_STATUS_LABELS,
     SIGNATURE_CHECK_LABELS,
     ReportStatus,
-    ReportVersion,
 )
+from models.services.report.downloads import ReportFile, report_file
 from models.services.report.linter import lint_report
 from models.services.report.rendering import render_state, request_new_version
 from models.services.report.signoff import attach_p7s, sign_version_pades
@@ -61,12 +61,13 @@ def _report(
     versions = [
         v for v in list_versions(session, cycle_id=cycle.id) if not is_mayor or v.status in READY
     ]
+    download: ReportFile | None = None
+    waiting: str | None = None  # why the mayor's office has nothing to download yet
     try:
-        download: ReportVersion | None = downloadable_version(
-            session, cycle_id=cycle.id, role=account.role
-        )
-    except NotFound:
-        download = None
+        chosen = downloadable_version(session, cycle_id=cycle.id, role=account.role)
+        download = report_file(session, version=chosen, year=cycle.year)
+    except NotFound as exc:
+        waiting = exc.message if versions else None
     signatures = {v.id: signatures_of(session, version_id=v.id) for v in versions}
     render = render_state(session, cycle_id=cycle.id)
     # The linter reads the cycle's figures: only where the page offers approval (an editor,
@@ -93,6 +94,7 @@ def _report(
             "render": render,
             "lint_count": lint_count,
             "download": download,
+            "waiting": waiting,
             "labels": SIGNATURE_CHECK_LABELS,
             "chain_labels": CHAIN_LABELS,
             "kep_signers": {
@@ -106,6 +108,7 @@ def _report(
                     "status": REPORT_STATUS_LABELS[v.status],
                     "signatures": signatures[v.id],
                     "newest": i == 0,
+                    "file": report_file(session, version=v, year=cycle.year),
                 }
                 for i, v in enumerate(versions)
             ],
@@ -138,7 +141,11 @@ def regenerate(
 ) -> Response:
     """Ask for a new version: the sweep renders it outside this request."""
     request_new_version(session, cycle_id=cycle.id, now=now, actor=actor)
-    return see_other(f"/console/cycles/{cycle.id}/report#render")
+    return done(
+        request,
+        f"/console/cycles/{cycle.id}/report#render",
+        "Нову версію замовлено: її буде сформовано найближчим часом.",
+    )
 
 
 @router.post("/console/cycles/{cycle_id}/report/versions/{number}/approve")
@@ -156,7 +163,11 @@ def approve(
         approve_version(session, cycle_id=cycle.id, number=number, now=now, actor=actor)
     except DomainError as exc:
         return refused(_report, request, session, account, cycle, f"approve-{number}", exc)
-    return see_other(f"/console/cycles/{cycle.id}/report#version-{number}")
+    return done(
+        request,
+        f"/console/cycles/{cycle.id}/report#version-{number}",
+        f"Версію {number} затверджено.",
+    )
 
 
 def _upload(upload: UploadFile | None, field: str, missing: str) -> bytes:
@@ -200,7 +211,11 @@ def sign(
         )
     except DomainError as exc:
         return refused(_report, request, session, account, cycle, f"sign-{number}", exc, values)
-    return see_other(f"/console/cycles/{cycle.id}/report#version-{number}")
+    return done(
+        request,
+        f"/console/cycles/{cycle.id}/report#version-{number}",
+        f"Версію {number} підписано.",
+    )
 
 
 @router.post("/console/cycles/{cycle_id}/report/versions/{number}/p7s")
@@ -226,4 +241,8 @@ def upload_p7s(
         )
     except DomainError as exc:
         return refused(_report, request, session, account, cycle, f"p7s-{number}", exc)
-    return see_other(f"/console/cycles/{cycle.id}/report#version-{number}")
+    return done(
+        request,
+        f"/console/cycles/{cycle.id}/report#version-{number}",
+        f"Підпис до версії {number} додано.",
+    )

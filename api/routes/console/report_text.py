@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.deps import DB, Now, app_clock
-from api.routes.console.common import FormText, page, refused, see_other
+from api.deps import DB, BrowserForm, Now, app_clock
+from api.routes.console.common import FormText, done, page, refused
 from api.routes.console.deps import (
     ConsoleActor,
     ConsoleCycle,
@@ -29,6 +29,7 @@ from models.report import (
     RecommendationStatus,
     SectionKey,
 )
+from models.services.report.context import cycle_drafts
 from models.services.report.facts import figures_date, set_figures_date
 from models.services.report.linter import review_text
 from models.services.report.narrative import (
@@ -36,7 +37,7 @@ from models.services.report.narrative import (
     list_sections,
     markdown_to_html,
     section_markdown,
-    update_section,
+    update_sections,
 )
 from models.services.report.recommendations import (
     add_recommendation,
@@ -46,6 +47,11 @@ from models.services.report.recommendations import (
 from models.services.report.versions import approved_text_notice, ensure_report
 
 router = console_router()
+DECIDED = {
+    "keep": "Рекомендацію залишено.",
+    "edit": "Текст рекомендації змінено.",
+    "drop": "Рекомендацію вилучено.",
+}
 MAX_RECOMMENDATION = 5000
 ACTIONS = {
     "keep": RecommendationStatus.KEPT,
@@ -75,8 +81,10 @@ def _text_page(
             {
                 "key": key.value,
                 "label": SECTION_LABELS[key],
-                # What was typed comes back when saving it was refused.
-                "markdown": typed["markdown"] if error.get("form") == key.value else stored,
+                # What was typed (in every section) comes back when saving was refused.
+                "markdown": typed.get(f"markdown_{key.value}", stored)
+                if error.get("form") == "sections"
+                else stored,
                 "html": markdown_to_html(stored),
             }
         )
@@ -112,34 +120,43 @@ def text_page(
     return _text_page(request, session, account, cycle)
 
 
-@router.post("/console/cycles/{cycle_id}/report/sections/{key}")
-def save_section(
-    key: SectionKey,
+@router.post("/console/cycles/{cycle_id}/report/sections")
+def save_sections(
     request: Request,
+    form: BrowserForm,
     session: DB,
     now: Now,
     account: ConsoleEditor,
     cycle: ConsoleCycle,
     actor: ConsoleActor,
-    markdown: FormText = "",
 ) -> Response:
-    """Write a narrative section; the next version of the report shows it."""
+    """Write every narrative section sent in the one form; the next version of the report shows
+    them. Sections sent back as shown (an untouched draft) are not written."""
+    texts = {
+        key: str(form.get(f"markdown_{key.value}"))
+        for key in SectionKey
+        if form.get(f"markdown_{key.value}") is not None
+    }
+    typed = {f"markdown_{key.value}": text for key, text in texts.items()}
     try:
-        if len(markdown) > MAX_MARKDOWN:
-            raise Invalid(f"Текст розділу довший за {MAX_MARKDOWN} символів.", field="markdown")
-        update_section(
+        long = [SECTION_LABELS[k] for k, text in texts.items() if len(text) > MAX_MARKDOWN]
+        if long:
+            raise Invalid(
+                f"Текст розділу довший за {MAX_MARKDOWN} символів: {', '.join(long)}.",
+                field="markdown",
+            )
+        written = update_sections(
             session,
             cycle_id=cycle.id,
-            key=key,
-            text=markdown.replace("\r\n", "\n"),
+            texts=texts,
+            current=cycle_drafts(session, cycle_id=cycle.id, now=now),
             now=now,
             actor=actor,
         )
     except DomainError as exc:
-        return refused(
-            _text_page, request, session, account, cycle, key.value, exc, {"markdown": markdown}
-        )
-    return see_other(f"/console/cycles/{cycle.id}/report/text#section-{key.value}")
+        return refused(_text_page, request, session, account, cycle, "sections", exc, typed)
+    notice = "Збережено." if written else "Змін у тексті розділів немає."
+    return done(request, f"/console/cycles/{cycle.id}/report/text#sections", notice)
 
 
 @router.post("/console/cycles/{cycle_id}/report/figures-date")
@@ -161,7 +178,7 @@ def save_figures_date(
         set_figures_date(session, cycle_id=cycle.id, as_of=day, now=now, actor=actor)
     except DomainError as exc:
         return refused(_text_page, request, session, account, cycle, "figures-date", exc)
-    return see_other(f"/console/cycles/{cycle.id}/report/text#figures-date")
+    return done(request, f"/console/cycles/{cycle.id}/report/text#figures-date", "Збережено.")
 
 
 @router.post("/console/cycles/{cycle_id}/report/recommendations")
@@ -183,7 +200,9 @@ def add(
         add_recommendation(session, cycle_id=cycle.id, text=text, now=now, actor=actor)
     except DomainError as exc:
         return refused(_text_page, request, session, account, cycle, "add", exc, {"text": text})
-    return see_other(f"/console/cycles/{cycle.id}/report/text#recommendations")
+    return done(
+        request, f"/console/cycles/{cycle.id}/report/text#recommendations", "Рекомендацію додано."
+    )
 
 
 @router.post("/console/cycles/{cycle_id}/report/recommendations/{recommendation_id}")
@@ -216,4 +235,4 @@ def decide(
         )
     except DomainError as exc:
         return refused(_text_page, request, session, account, cycle, form, exc, {"text": text})
-    return see_other(f"/console/cycles/{cycle.id}/report/text#{form}")
+    return done(request, f"/console/cycles/{cycle.id}/report/text#{form}", DECIDED[action])

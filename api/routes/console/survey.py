@@ -8,12 +8,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from api.deps import DB, BrowserForm, Now
-from api.routes.console.common import FormText, page, see_other
+from api.routes.console.common import FormText, done, page, see_other
 from api.routes.console.deps import (
     ConsoleActor,
     ConsoleCycle,
@@ -21,10 +19,15 @@ from api.routes.console.deps import (
     ConsoleWorkingGroup,
     console_router,
 )
+from api.routes.console.question_form import (
+    KIND_LABELS,
+    plans_from_rows,
+    question_rows,
+    rows_from_form,
+)
 from models.account import Account
 from models.cycle import AuditCycle
 from models.errors import DomainError, Invalid
-from models.plan import QuestionPlan
 from models.services.surveys.moderation import list_texts, set_text_hidden
 from models.services.surveys.questions import (
     count_responses,
@@ -33,36 +36,10 @@ from models.services.surveys.questions import (
     replace_questions,
 )
 from models.services.surveys.results import CrossTab, crosstab, survey_results
-from models.survey import Question, QuestionKind
-from models.validation import ukrainian_errors
+from models.survey import QuestionKind
 from report_templates.charts import bar_chart_svg, percent_text
 
 router = console_router()
-
-KIND_LABELS = {
-    QuestionKind.SINGLE.value: "один варіант відповіді",
-    QuestionKind.MULTIPLE.value: "кілька варіантів відповіді",
-    QuestionKind.TEXT.value: "відповідь у вільній формі",
-}
-FIELDS = ("text", "kind", "options", "position", "required", "other", "remove")
-
-
-def _editor_rows(questions: list[Question]) -> list[dict[str, Any]]:
-    """The stored questions as the editor's form shows them, and one blank row for a new one."""
-    rows = [
-        {
-            "text": q.text,
-            "kind": q.kind.value,
-            "options": "\n".join(o.label for o in q.options if not o.is_other),
-            "position": str(q.position),
-            "required": q.required,
-            "other": any(o.is_other for o in q.options),
-            "remove": False,
-        }
-        for q in questions
-    ]
-    blank = {"text": "", "kind": "single", "options": "", "position": str(len(rows) + 1)}
-    return [*rows, {**blank, "required": False, "other": False, "remove": False}]
 
 
 def _crosstab(
@@ -121,7 +98,7 @@ def _survey(
             "table_error": table_error,
             "texts": list_texts(session, cycle_id=cycle.id),
             "refusal": editing_refusal(session, cycle_id=cycle.id, now=now),
-            "editor_rows": editor_rows or _editor_rows(questions),
+            "editor_rows": editor_rows or question_rows(questions),
             "kind_labels": KIND_LABELS,
             "errors": errors or [],
         },
@@ -166,60 +143,6 @@ def moderate(
     return see_other(f"/console/cycles/{cycle.id}/survey#text-{answer_id}")
 
 
-def _rows_from_form(form: FormData) -> list[dict[str, Any]]:
-    """The editor's rows as submitted (q<N>_<field>), in the order of their numbers."""
-    numbers = sorted(
-        {int(key[1:].split("_", 1)[0]) for key in form if key[1:].split("_", 1)[0].isdigit()}
-    )
-    rows = []
-    for n in numbers[:101]:
-        values = {name: str(form.get(f"q{n}_{name}") or "") for name in FIELDS}
-        rows.append(
-            {
-                **values,
-                "required": bool(values["required"]),
-                "other": bool(values["other"]),
-                "remove": bool(values["remove"]),
-            }
-        )
-    return rows
-
-
-def _plans(rows: list[dict[str, Any]]) -> tuple[list[QuestionPlan], list[str]]:
-    """Validated questions in their new order, or the Ukrainian errors naming each question."""
-    kept = [
-        (i, row)
-        for i, row in enumerate(rows)
-        if not row["remove"] and (row["text"].strip() or row["options"].strip())
-    ]
-
-    def order(item: tuple[int, dict[str, Any]]) -> tuple[int, int]:
-        position = item[1]["position"].strip()
-        return (int(position) if position.isdigit() else 10_000, item[0])
-
-    plans, errors = [], []
-    for number, (_i, row) in enumerate(sorted(kept, key=order), start=1):
-        try:
-            plans.append(
-                QuestionPlan.model_validate(
-                    {
-                        "text": row["text"],
-                        "kind": row["kind"],
-                        "required": row["required"],
-                        "options": [o.strip() for o in row["options"].splitlines() if o.strip()],
-                        "allow_other": row["other"],
-                    }
-                )
-            )
-        except ValidationError as exc:
-            label = row["text"].strip()[:60] or "без тексту"
-            errors += [
-                f"Питання {number} («{label}»): {e['message']}"
-                for e in ukrainian_errors(exc.errors())
-            ]
-    return plans, errors
-
-
 @router.post("/console/cycles/{cycle_id}/survey/questions")
 def edit_questions(
     request: Request,
@@ -231,8 +154,8 @@ def edit_questions(
     actor: ConsoleActor,
 ) -> Response:
     """Replace the question set (before the consultation opens and before the first answer)."""
-    rows = _rows_from_form(form)
-    plans, errors = _plans(rows)
+    rows = rows_from_form(form)
+    plans, errors = plans_from_rows(rows)
     if not errors:
         try:
             replace_questions(
@@ -254,7 +177,7 @@ def edit_questions(
                 errors=[exc.message],
                 status_code=exc.status_code,
             )
-        return see_other(f"/console/cycles/{cycle.id}/survey#questions")
+        return done(request, f"/console/cycles/{cycle.id}/survey#questions", "Збережено.")
     return _survey(
         request, session, account, cycle, now, editor_rows=rows, errors=errors, status_code=422
     )

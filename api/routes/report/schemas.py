@@ -1,11 +1,13 @@
 """The report's response and input schemas, and how a version and its signatures are shown."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from models.account import Role
+from models.cycle import AuditCycle
 from models.kep import CHAIN_LABELS, signers_from_json
 from models.report import (
     RECOMMENDATION_STATUS_LABELS,
@@ -20,6 +22,7 @@ from models.report import (
     Signature,
     SignatureKind,
 )
+from models.services.report.downloads import report_file
 from models.services.report.narrative import markdown_to_html
 from models.services.report.versions import READY, list_versions, render_due, signatures_of
 
@@ -74,9 +77,14 @@ class VersionRead(BaseModel):
     approved_at: datetime | None
     approved_by: str | None
     signed_at: datetime | None
-    sha256: str
+    sha256: str  # of the rendered (unsigned) PDF
     size: int
     signatures: list[SignatureRead]
+    # What this version's download gives: signed inside when it is, and that file's hash.
+    download_url: str
+    download_label: str
+    download_signed: bool
+    download_sha256: str
 
 
 class ReportRead(BaseModel):
@@ -101,6 +109,12 @@ class SectionUpdate(BaseModel):
     """New Markdown text of a section."""
 
     markdown: str = Field(max_length=100_000)
+
+
+class SectionsUpdate(BaseModel):
+    """New Markdown of several sections at once: one change of the text, one new version."""
+
+    sections: dict[SectionKey, Annotated[str, Field(max_length=100_000)]] = Field(min_length=1)
 
 
 class RecommendationRead(BaseModel):
@@ -160,9 +174,14 @@ def signature_read(cycle_id: int, number: int, signature: Signature) -> Signatur
     )
 
 
-def version_read(session: Session, cycle_id: int, version: ReportVersion) -> VersionRead:
-    """A version with its signatures, as the API shows it."""
+def version_read(session: Session, cycle_id: int, version: ReportVersion, year: int) -> VersionRead:
+    """A version with its signatures and its download, as the API shows it."""
+    file = report_file(session, version=version, year=year)
     return VersionRead(
+        download_url=f"/api/cycles/{cycle_id}/report/download?version={version.number}",
+        download_label=file.label,
+        download_signed=file.signed,
+        download_sha256=file.sha256,
         number=version.number,
         status=version.status,
         status_label=REPORT_STATUS_LABELS[version.status],
@@ -184,11 +203,17 @@ def report_read(session: Session, cycle_id: int, role: Role) -> ReportRead:
     versions = list_versions(session, cycle_id=cycle_id)
     if role == Role.MAYOR_OFFICE:
         versions = [v for v in versions if v.status in READY]
+    # The mayor's office downloads a signed version only.
+    downloadable = [
+        v for v in versions if role != Role.MAYOR_OFFICE or v.status == ReportStatus.SIGNED
+    ]
+    cycle = session.get(AuditCycle, cycle_id)
+    assert cycle is not None
     return ReportRead(
         cycle_id=cycle_id,
-        versions=[version_read(session, cycle_id, v) for v in versions],
+        versions=[version_read(session, cycle_id, v, cycle.year) for v in versions],
         render_pending=render_due(session, cycle_id=cycle_id),
-        download_url=f"/api/cycles/{cycle_id}/report/download" if versions else None,
+        download_url=f"/api/cycles/{cycle_id}/report/download" if downloadable else None,
     )
 
 

@@ -19,7 +19,7 @@ def approve(
 ) -> VersionRead:
     """Approve the newest draft: its text is frozen, any change makes a new version."""
     version = approve_version(session, cycle_id=cycle.id, number=number, now=now, actor=actor)
-    return version_read(session, cycle.id, version)
+    return version_read(session, cycle.id, version, cycle.year)
 
 
 @router.post("/{cycle_id}/report/versions/{number}/sign", response_model=SignatureRead)

@@ -9,6 +9,7 @@ from api.routes.report.schemas import (
     RecommendationRead,
     RecommendationUpdate,
     SectionRead,
+    SectionsUpdate,
     SectionUpdate,
     recommendation_read,
     section_read,
@@ -18,6 +19,7 @@ from models.services.report.context import cycle_drafts
 from models.services.report.linter import LintKind, lint_report
 from models.services.report.narrative import list_sections, section_markdown
 from models.services.report.narrative import update_section as write_section
+from models.services.report.narrative import update_sections as write_sections
 from models.services.report.recommendations import (
     add_recommendation,
     decide_recommendation,
@@ -64,6 +66,20 @@ def sections(_account: WorkingGroup, cycle: OwnCycle, session: DB, now: Now) -> 
         section_read(key, section_markdown(key, section, drafts[key]))
         for key, section in list_sections(session, cycle_id=cycle.id).items()
     ]
+
+
+@router.put("/{cycle_id}/report/sections", response_model=list[SectionRead])
+def update_sections(
+    _account: Editor,
+    cycle: OwnCycle,
+    actor: CurrentActor,
+    body: SectionsUpdate,
+    session: DB,
+    now: Now,
+) -> list[SectionRead]:
+    """Write several sections (Markdown) at once: one change, one new version to render."""
+    write_sections(session, cycle_id=cycle.id, texts=body.sections, now=now, actor=actor)
+    return sections(_account, cycle, session, now)
 
 
 @router.put("/{cycle_id}/report/sections/{key}", response_model=SectionRead)

@@ -4,6 +4,7 @@ signature files, and asking for a new version."""
 from fastapi import APIRouter, Response
 
 from api.deps import DB, CurrentActor, Editor, Now, OwnCycle, Reader
+from api.report_files import version_download
 from api.routes.report.schemas import ReportRead, report_read
 from models.account import Role
 from models.errors import NotFound
@@ -13,7 +14,6 @@ from models.services.report.signoff import load_signature_data
 from models.services.report.versions import (
     downloadable_version,
     get_version,
-    load_pdf,
     signatures_of,
 )
 
@@ -26,38 +26,20 @@ def report_state(account: Reader, cycle: OwnCycle, session: DB) -> ReportRead:
     return report_read(session, cycle.id, account.role)
 
 
-def pdf_response(content: bytes, filename: str) -> Response:
-    """A PDF as a download."""
-    return Response(
-        content=content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 @router.get(
     "/{cycle_id}/report/download",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def download(account: Reader, cycle: OwnCycle, session: DB, version: int | None = None) -> Response:
-    """The report's PDF: signed (PAdES) when it is; the mayor's office gets approved or signed."""
+    """The report's PDF: signed (PAdES) when it is; the mayor's office gets a signed one only."""
     if version is None or account.role == Role.MAYOR_OFFICE:
         chosen = downloadable_version(session, cycle_id=cycle.id, role=account.role)
         if version is not None and chosen.number != version:
             raise NotFound("Ця версія звіту недоступна для завантаження.")
     else:
         chosen = get_version(session, cycle_id=cycle.id, number=version)
-    pades = [
-        s for s in signatures_of(session, version_id=chosen.id) if s.kind == SignatureKind.PADES
-    ]
-    if pades:
-        data = load_signature_data(session, signature_id=pades[-1].id)
-        return pdf_response(data, f"infoaudit-report-{cycle.year}-v{chosen.number}-signed.pdf")
-    return pdf_response(
-        load_pdf(session, version_id=chosen.id),
-        f"infoaudit-report-{cycle.year}-v{chosen.number}.pdf",
-    )
+    return version_download(session, cycle=cycle, version=chosen)
 
 
 @router.get(

@@ -97,17 +97,49 @@ def update_section(
     session: Session, *, cycle_id: int, key: SectionKey, text: str, now: datetime, actor: Actor
 ) -> ReportSection:
     """Write a narrative section; a new version will be rendered (an approved one stays as is)."""
-    if len(text) > MAX_MARKDOWN:
-        raise Invalid(f"Текст розділу довший за {MAX_MARKDOWN} символів.", field="markdown")
+    update_sections(session, cycle_id=cycle_id, texts={key: text}, now=now, actor=actor)
+    sections = list_sections(session, cycle_id=cycle_id)
+    section = sections[key]
+    assert section is not None
+    return section
+
+
+def update_sections(
+    session: Session,
+    *,
+    cycle_id: int,
+    texts: Mapping[SectionKey, str],
+    now: datetime,
+    actor: Actor,
+    current: Mapping[SectionKey, str] | None = None,
+) -> list[SectionKey]:
+    """Write several sections at once: one change of the text, one new draft version.
+
+    `current` is what the page showed (the stored text, else the draft from the data): a section
+    sent back unchanged is not written, so an untouched draft keeps following the data. Returns
+    the sections written (none: nothing changed, no new version asked for).
+    """
+    for text in texts.values():
+        if len(text) > MAX_MARKDOWN:
+            raise Invalid(f"Текст розділу довший за {MAX_MARKDOWN} символів.", field="markdown")
     report = ensure_report(session, cycle_id=cycle_id)
-    section = session.scalar(
-        select(ReportSection).where(ReportSection.report_id == report.id, ReportSection.key == key)
-    )
-    if section is None:
-        section = ReportSection(report_id=report.id, key=key)
-        session.add(section)
-    section.markdown = text.strip()
-    section.updated_by = actor.label
+    stored = list_sections(session, cycle_id=cycle_id)
+    shown = current or {}
+    written: list[SectionKey] = []
+    for key, text in texts.items():
+        clean = text.replace("\r\n", "\n").strip()
+        section = stored[key]
+        before = section.markdown if section is not None else shown.get(key)
+        if before is not None and before.strip() == clean:
+            continue
+        if section is None:
+            section = ReportSection(report_id=report.id, key=key)
+            session.add(section)
+        section.markdown = clean
+        section.updated_by = actor.label
+        written.append(key)
+    if not written:
+        return []
     request_render(session, report=report, now=now)
     record_cycle_event(
         session,
@@ -115,9 +147,9 @@ def update_section(
         action="report.section_edited",
         at=now,
         actor=actor,
-        details={"section": key.value},
+        details={"section": ", ".join(k.value for k in written)},
     )
-    return section
+    return written
 
 
 class SectionContext(TypedDict):

@@ -205,19 +205,39 @@ def signatures_of(session: Session, *, version_id: int) -> list[Signature]:
 
 
 def downloadable_version(session: Session, *, cycle_id: int, role: Role) -> ReportVersion:
-    """The version a role may download: the mayor's office only an approved or signed one."""
+    """The version a role may download: the newest for the working group; for the mayor's office
+    only a signed one (the newest), and it is told so while none is."""
     versions = list_versions(session, cycle_id=cycle_id)
     if not versions:
         raise NotFound("Звіт ще не сформовано: він з’явиться на етапі підготовки звіту.")
     if role != Role.MAYOR_OFFICE:
         return versions[0]
-    ready = [v for v in versions if v.status in READY]
-    signed = [v for v in ready if v.status == ReportStatus.SIGNED]
+    signed = [v for v in versions if v.status == ReportStatus.SIGNED]
     if signed:
         return signed[0]
-    if ready:
-        return ready[0]
-    raise NotFound("Звіт ще не затверджено: завантажити можна затверджений або підписаний звіт.")
+    raise NotFound(MAYOR_WAITS[any(v.status in READY for v in versions)])
+
+
+def ready_version(session: Session, *, cycle_id: int) -> ReportVersion:
+    """The version to publish: the newest signed one, else the newest approved (404 before)."""
+    ready = [v for v in list_versions(session, cycle_id=cycle_id) if v.status in READY]
+    signed = [v for v in ready if v.status == ReportStatus.SIGNED]
+    if signed or ready:
+        return (signed or ready)[0]
+    raise NotFound("Звіт ще не затверджено.")
+
+
+# What the mayor's office is told while no version is signed (by whether one is approved).
+MAYOR_WAITS = {
+    True: (
+        "Підписаного звіту ще немає: звіт затверджено, його можна буде завантажити, "
+        "щойно його підпишуть КЕП."
+    ),
+    False: (
+        "Підписаного звіту ще немає: звіт ще не затверджено й не підписано. "
+        "Керівництво отримує лише підписаний КЕП звіт."
+    ),
+}
 
 
 def approved_text_notice(session: Session, *, cycle_id: int) -> str | None:

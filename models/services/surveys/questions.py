@@ -142,3 +142,32 @@ def replace_questions(
         details={"questions": len(questions)},
     )
     return list_questions(session, cycle_id=cycle_id)
+
+
+def question_plans(questions: list[Question]) -> list[QuestionPlan]:
+    """Stored questions as plans, to offer them again (the "other" option as allow_other)."""
+    return [
+        QuestionPlan(
+            text=q.text,
+            kind=q.kind,
+            required=q.required,
+            options=[o.label for o in q.options if not o.is_other],
+            allow_other=any(o.is_other for o in q.options),
+        )
+        for q in questions
+    ]
+
+
+def launch_questions(
+    session: Session, *, organization_id: int, unit_names: list[str]
+) -> list[QuestionPlan]:
+    """The questions a new cycle's launch form offers for review: the previous cycle's, else the
+    default set (its priority-units question listing `unit_names`)."""
+    last = session.scalar(
+        select(AuditCycle.id)
+        .where(AuditCycle.organization_id == organization_id)
+        .order_by(AuditCycle.id.desc())
+        .limit(1)
+    )
+    previous = list_questions(session, cycle_id=last) if last is not None else []
+    return question_plans(previous) if previous else default_questions(unit_names)
