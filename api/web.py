@@ -146,7 +146,8 @@ def render_page(
     response = templates.TemplateResponse(
         request,
         name,
-        {**context, "csrf_token": token, "csrf_field": CSRF_FIELD, "notice": notice},
+        # Not "notice": the questionnaire and survey pages have their own notices by that name.
+        {**context, "csrf_token": token, "csrf_field": CSRF_FIELD, "done_notice": notice},
         status_code=status_code,
     )
     if NOTICE_COOKIE in request.cookies:
