@@ -145,7 +145,8 @@ def _form_page(
 def _is_answered(kept: dict[str, Any], question: Question) -> bool:
     name = f"q{question.id}"
     chosen = any(str(v).strip() for v in kept.get(name, []))
-    return chosen or bool(str(kept.get(f"{name}_text", "")).strip())
+    written = (str(kept.get(f"{name}{suffix}", "")).strip() for suffix in ("_text", "_other"))
+    return chosen or any(written)
 
 
 @router.get("/survey/{slug}", response_class=HTMLResponse)
