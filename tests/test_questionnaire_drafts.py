@@ -5,12 +5,14 @@ and shows no live form."""
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from models.clock import FixedClock
 from models.db import session_scope
 from models.questionnaire import InformationItem, QuestionnaireSubmission, SubmissionStatus
+from tests.accessibility import axe_context, serious_violations
 from tests.doubles.html import fields
 from tests.factories import at
 from tests.test_questionnaire_form import GOOD, _form, _unit_link
@@ -126,3 +128,43 @@ def test_a_closed_questionnaire_says_so_once_and_shows_no_live_form(
     assert client.get(f"/q/{token}").text.count("<fieldset") == 0
     with session_scope() as session:
         assert session.scalars(select(QuestionnaireSubmission)).all() == []
+
+
+_IN_VIEW = """selector => {
+  const box = document.querySelector(selector).getBoundingClientRect();
+  return box.top >= 0 && box.bottom <= innerHeight;
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only
+def test_on_a_phone_a_new_row_and_an_error_link_keep_the_person_at_the_field_in_chromium(
+    client: TestClient, clock: FixedClock, live_server: str, browser: Any
+) -> None:
+    """Adding a row opens the page at the new row, its first field focused; an error's link
+    focuses the field with its label on screen; axe-core finds nothing serious."""
+    _, token, _ = _unit_link(client)
+    context = axe_context(
+        browser, viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(f"{live_server}/q/{token}")
+    page.locator("#respondent-full_name").fill("Петренко Іван")
+    page.locator("#systems-0-name").fill("СЕД «АСКОД»")
+    page.get_by_role("button", name="+ Додати систему").click()
+    page.wait_for_url("**#system-1")
+    page.wait_for_function("document.activeElement.id === 'systems-1-name'")
+    assert page.evaluate(_IN_VIEW, "#system-1 legend")
+    assert page.locator("#systems-0-name").input_value() == "СЕД «АСКОД»"
+
+    page.locator("#respondent-email").fill("not-an-email")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Подати анкету").click()
+    assert posted.value.status == 422
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.get_by_role("link", name="E-mail").click()
+    assert page.evaluate("document.activeElement.id") == "respondent-email"
+    assert page.evaluate(_IN_VIEW, "label[for=respondent-email]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert serious_violations(page) == []
+    context.close()

@@ -342,6 +342,10 @@ def test_chromium_accessibility_of_the_form_its_errors_and_the_closed_notice(
     assert posted.value.status == 422
     summary = page.get_by_role("alert")
     assert "Відповідь не прийнято" in summary.inner_text()
+    # The first error gets the focus, its question's legend on screen.
+    page.wait_for_function("document.activeElement.hasAttribute('data-first-error')")
+    legend = page.locator("fieldset.invalid legend").bounding_box()
+    assert legend and 0 <= legend["y"] < page.viewport_size["height"]
     assert page.get_by_label("Facebook").is_checked()
     assert serious_violations(page) == []
     check_keyboard(page)

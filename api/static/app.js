@@ -48,7 +48,8 @@ document.addEventListener("click", (event) => {
     reveal(field);
   }
 });
-document.addEventListener("DOMContentLoaded", () => {
+// After "load": the browser's own jump to the fragment moves focus, so this comes after it.
+window.addEventListener("load", () => {
   const first = document.querySelector("[data-first-error]");
   const row = !first && location.hash && document.getElementById(location.hash.slice(1));
   if (first) {
