@@ -212,7 +212,8 @@ def test_required_chosen_in_the_console_progress_and_clearing_an_answer(
     url = "/survey/" + setup["cycle"]["survey_url"].rsplit("/", 1)[1]
     page = client.get(url).text
     first = re.search(r'<fieldset class="question" id="question-(\d+)"[^>]*>', page)
-    assert first and 'aria-required="true"' in first.group(0)
+    assert first
+    assert 'aria-required="true"' in first.group(0)
     assert page.count("(обов’язкове)") == 2  # question 1, and the explanation above
     assert '<progress id="survey-progress" max="9" value="0"' in page
     qid = first.group(1)
@@ -345,7 +346,8 @@ def test_chromium_accessibility_of_the_form_its_errors_and_the_closed_notice(
     # The first error gets the focus, its question's legend on screen.
     page.wait_for_function("document.activeElement.hasAttribute('data-first-error')")
     legend = page.locator("fieldset.invalid legend").bounding_box()
-    assert legend and 0 <= legend["y"] < page.viewport_size["height"]
+    assert legend
+    assert 0 <= legend["y"] < page.viewport_size["height"]
     assert page.get_by_label("Facebook").is_checked()
     assert serious_violations(page) == []
     check_keyboard(page)

@@ -206,8 +206,10 @@ def answers_from_form(form: FormData, questions: list[Question]) -> list[AnswerI
         option_ids = _ids(values, question)
         other = str(form.get(f"q{question.id}_other") or "").strip()
         other_option = next((o.id for o in question.options if o.is_other), None)
-        if other and other_option is not None and (
-            question.kind == QuestionKind.MULTIPLE or not option_ids
+        if (
+            other
+            and other_option is not None
+            and (question.kind == QuestionKind.MULTIPLE or not option_ids)
         ):
             # Writing in the "other" box means choosing "other".
             option_ids = list(dict.fromkeys([*option_ids, other_option]))
