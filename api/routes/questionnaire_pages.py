@@ -124,7 +124,7 @@ def _render(
         state.systems.append(empty_row("systems"))
     if not state.items:
         state.items.append(empty_row("items"))
-    errors = errors or {}
+    errors = (errors or {}) if page.accepting else {}  # closed: nothing left to correct
     typed = any(state.respondent.values()) or not all(
         blank_row(r) for r in (*state.systems, *state.items)
     )
@@ -188,7 +188,7 @@ def show(
         "submitted": f"Дякуємо! Анкету подано. Змінити її можна до {due} "
         f"за кодом {code} або за цією адресою сторінки.",
         "updated": "Зміни до поданої анкети збережено.",
-    }.get(saved) or _whose(submission, due=due)
+    }.get(saved) or _whose(submission, name=state.respondent.get("full_name", ""), due=due)
     return _render(
         request,
         token=token,
@@ -201,9 +201,9 @@ def show(
     )
 
 
-def _whose(submission: QuestionnaireSubmission, *, due: str) -> str:
+def _whose(submission: QuestionnaireSubmission, *, name: str, due: str) -> str:
     """Tells the person who opened a questionnaire by its code that it is theirs."""
-    author = f" ({submission.respondent_name})" if submission.respondent_name else ""
+    author = f" ({name})" if name else ""
     changed = f"{local_date(submission.updated_at):%d.%m.%Y}"
     if submission.status == SubmissionStatus.SUBMITTED:
         return (
