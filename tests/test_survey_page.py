@@ -266,6 +266,14 @@ def test_chromium_submit_with_the_keyboard(page: Any, live_survey: dict[str, Any
     page.get_by_label("Так", exact=True).focus()
     page.keyboard.press("Space")
     assert page.get_by_label("Так", exact=True).is_checked()
+    # A chosen answer can be cleared, in place (the script), and chosen again.
+    page.get_by_role("button", name="Скасувати вибір у питанні 1").click()
+    assert not page.get_by_label("Так", exact=True).is_checked()
+    assert page.evaluate("document.activeElement.id") == page.get_by_label(
+        "Так", exact=True
+    ).get_attribute("id")
+    page.keyboard.press("Space")
+    assert page.get_by_label("Так", exact=True).is_checked()
     page.get_by_label("Facebook").check()
     page.get_by_label("Які набори даних варто оприлюднити?").fill("Бюджет <b>міста</b>")
     page.get_by_role("button", name="Надіслати відповідь").focus()
