@@ -2,7 +2,7 @@
 questionnaire back into rows, and validating them with errors named by form field."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from api.errors import ukrainian_errors
 from models.questionnaire import AccessCategory
 from models.schemas import QuestionnaireCreate
+from models.services.consolidation import normalize_name
 from models.services.questionnaires import check_questionnaire, url_problem
 from models.services.spreadsheets import ITEM_COLUMNS, SYSTEM_COLUMNS
 
@@ -199,3 +200,44 @@ def empty_row(kind: str) -> dict[str, Any]:
     """A new, empty row of systems or items."""
     names = SYSTEM_FIELDS if kind == "systems" else ITEM_FIELDS
     return {n: (False if n in BOOL_FIELDS else "") for n in names}
+
+
+def typed_form(state: FormState) -> dict[str, Any]:
+    """The form as typed, to keep with a draft that does not validate yet."""
+    return asdict(state)
+
+
+def state_from_typed(typed: Mapping[str, Any]) -> FormState:
+    """A kept form as rows of today's fields (a field added since is empty, one gone dropped)."""
+
+    def row(values: Mapping[str, Any], kind: str) -> dict[str, Any]:
+        names = SYSTEM_FIELDS if kind == "systems" else ITEM_FIELDS
+        return {
+            n: bool(values.get(n)) if n in BOOL_FIELDS else str(values.get(n) or "") for n in names
+        }
+
+    respondent = typed.get("respondent") or {}
+    return FormState(
+        respondent={k: str(respondent.get(k) or "") for k in ("full_name", "position", "email")},
+        systems=[row(r, "systems") for r in typed.get("systems", [])][:MAX_ROWS],
+        items=[row(r, "items") for r in typed.get("items", [])][:MAX_ROWS],
+    )
+
+
+def merge_rows(rows: list[dict[str, Any]], imported: list[dict[str, Any]]) -> tuple[int, int]:
+    """Take a spreadsheet's rows into the form's: a row whose name the form already has replaces
+    that row (a corrected file uploaded again never duplicates), the others are added.
+    How many rows were replaced and added."""
+    rows[:] = [r for r in rows if not blank_row(r)]
+    by_name = {normalize_name(r["name"]): i for i, r in reversed(list(enumerate(rows)))}
+    replaced = added = 0
+    for new in imported:
+        index = by_name.get(normalize_name(new["name"]))
+        if index is None:
+            by_name[normalize_name(new["name"])] = len(rows)
+            rows.append(new)
+            added += 1
+        else:
+            rows[index] = new
+            replaced += 1
+    return replaced, added

@@ -182,6 +182,7 @@ def render_page(
     response = templates.TemplateResponse(
         request,
         name,
+        # Not "notice": the questionnaire and survey pages have their own notices by that name.
         {**context, "csrf_token": token, "csrf_field": CSRF_FIELD, "confirmation": notice},
         status_code=status_code,
     )

@@ -2,8 +2,9 @@
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Timestamped
@@ -74,6 +75,9 @@ class QuestionnaireSubmission(Timestamped, Base):
     submitted_at: Mapped[datetime | None]
     # SHA-256 of the author's personal resume code: the draft needs the unit link plus this code.
     resume_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The form as typed (field name -> value) while a draft still has invalid fields, so that
+    # nothing typed is lost; None once the draft validates (the rows then hold everything).
+    draft_form: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     audited_unit: Mapped[AuditedUnit] = relationship(lazy="raise")
     systems: Mapped[list["InformationSystem"]] = relationship(

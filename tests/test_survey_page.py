@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from models.clock import FixedClock
 from models.db import session_scope
-from models.survey import Answer, Response
+from models.survey import Answer, Question, Response
 from tests.accessibility import axe_context, check_keyboard, serious_violations
-from tests.doubles.html import form_parts, hidden
+from tests.console_pages import console_login, launched_cycle
+from tests.doubles.html import fields, form_parts, hidden
 from tests.factories import at, create_organization, launch, login, plan
 
 QUESTIONS: list[dict[str, Any]] = [
@@ -127,6 +128,13 @@ def test_bad_input_rerenders_with_answers_kept_and_saves_nothing(
         ({"q999999": "1"}, "Невідоме питання"),
         ({f"q{text['id']}_text": "x" * 2001}, "задовга"),
         ({f"q{single['id']}": str(multiple["options"][0]["id"])}, "Невідомий варіант"),
+        (
+            {
+                f"q{multiple['id']}": [str(multiple["options"][2]["id"])],
+                f"q{multiple['id']}_other": "",
+            },
+            "обрано «Інше»: напишіть, що саме",
+        ),
     ]
     for change, message in cases:
         response = client.post(survey["url"], data={**_form(page, survey), **change})
@@ -156,11 +164,12 @@ def test_csrf_honeypot_and_closed_survey(
     closed = client.get(survey["url"])
     assert closed.status_code == 200
     assert "<form" not in closed.text.split("</header>")[1]
-    assert "завершено 06.10.2024" in closed.text
+    assert closed.text.count("завершено 06.10.2024") == 1  # said once
     assert "з 23.09.2024 по 06.10.2024" in closed.text
     late = client.post(survey["url"], data=_form(page, survey))
     assert late.status_code == 409
-    assert "06.10.2024" in late.text
+    assert late.text.count("завершено 06.10.2024") == 1
+    assert "<form" not in late.text.split("</header>")[1]
     clock.set(at("2024-09-20", 9))
     early = client.get(survey["url"])
     assert "ще не розпочато" in early.text
@@ -190,6 +199,48 @@ def test_invitation_only_survey_asks_for_the_code(
     assert responses() == 1
 
 
+def test_required_chosen_in_the_console_progress_and_clearing_an_answer(
+    client: TestClient, clock: FixedClock
+) -> None:
+    setup = launched_cycle(client, clock)  # the default nine questions, before the start
+    console_login(client, setup["org"]["coordinator_email"])
+    editor_url = f"/console/cycles/{setup['cycle_id']}/survey"
+    editor = fields(client.get(editor_url).text)
+    edited = client.post(f"{editor_url}/questions", data={**editor, "q1_required": "1"})
+    assert edited.status_code in (200, 303), edited.text
+    with session_scope() as session:
+        required = session.scalars(select(Question.position).where(Question.required)).all()
+        assert required == [1]
+    clock.set(at("2024-09-24", 12))
+    url = "/survey/" + setup["cycle"]["survey_url"].rsplit("/", 1)[1]
+    page = client.get(url).text
+    first = re.search(r'<fieldset class="question" id="question-(\d+)"[^>]*>', page)
+    assert first
+    assert 'aria-required="true"' in first.group(0)
+    assert page.count("(обов’язкове)") == 2  # question 1, and the explanation above
+    assert '<progress id="survey-progress" max="9" value="0"' in page
+    qid = first.group(1)
+    chosen = re.findall(rf'name="q{qid}" value="(\d+)"', page)[0]
+    other = re.search(r'name="(q\d+)_other"', page)
+    assert other
+    form = {
+        "csrf_token": hidden(page, "csrf_token"),
+        "idempotency_key": hidden(page, "idempotency_key"),
+        f"q{qid}": chosen,
+        f"{other.group(1)}_other": "Телеграм",
+    }
+    cleared = client.post(url, data={**form, "clear": f"q{qid}"})
+    assert cleared.status_code == 200
+    assert f'value="{chosen}" checked' not in cleared.text
+    assert 'value="Телеграм"' in cleared.text  # the other answers stay
+    assert '<progress id="survey-progress" max="9" value="1"' in cleared.text
+    assert responses() == 0
+    missing = client.post(url, data=form | {f"q{qid}": ""})
+    assert missing.status_code == 422
+    assert "обов’язкові питання: 1" in missing.text
+    assert re.search(rf'id="q{qid}-\d+" name="q{qid}" value="\d+" data-first-error', missing.text)
+
+
 # --- Real Chromium ----------------------------------------------------------------------------
 
 
@@ -216,6 +267,14 @@ def live_survey(client: TestClient, clock: FixedClock, live_server: str) -> dict
 def test_chromium_submit_with_the_keyboard(page: Any, live_survey: dict[str, Any]) -> None:
     page.goto(live_survey["url"])
     page.get_by_label("Так", exact=True).focus()
+    page.keyboard.press("Space")
+    assert page.get_by_label("Так", exact=True).is_checked()
+    # A chosen answer can be cleared, in place (the script), and chosen again.
+    page.get_by_role("button", name="Скасувати вибір у питанні 1").click()
+    assert not page.get_by_label("Так", exact=True).is_checked()
+    assert page.evaluate("document.activeElement.id") == page.get_by_label(
+        "Так", exact=True
+    ).get_attribute("id")
     page.keyboard.press("Space")
     assert page.get_by_label("Так", exact=True).is_checked()
     page.get_by_label("Facebook").check()
@@ -295,6 +354,11 @@ def test_chromium_accessibility_of_the_form_its_errors_and_the_closed_notice(
     assert posted.value.status == 422
     summary = page.get_by_role("alert")
     assert "Відповідь не прийнято" in summary.inner_text()
+    # The first error gets the focus, its question's legend on screen.
+    page.wait_for_function("document.activeElement.hasAttribute('data-first-error')")
+    legend = page.locator("fieldset.invalid legend").bounding_box()
+    assert legend
+    assert 0 <= legend["y"] < page.viewport_size["height"]
     assert page.get_by_label("Facebook").is_checked()
     assert serious_violations(page) == []
     check_keyboard(page)

@@ -1,7 +1,9 @@
 """The staff questionnaire as a server-rendered form at the unit's secret link, /q/{token}.
 
 No JavaScript needed: "add a row" and "remove" are submit buttons that re-render the page with
-everything typed kept; a spreadsheet upload rides in the same form. Saving is all or nothing.
+everything typed kept (and the address's fragment brings the person back to the row); a
+spreadsheet upload rides in the same form, its rows replacing those of the same name. Submitting
+is all or nothing; a draft is always kept, invalid fields included (marked on the page).
 """
 
 from dataclasses import dataclass
@@ -20,11 +22,15 @@ from api.questionnaire_form import (
     blank_row,
     empty_row,
     field_label,
+    merge_rows,
     state_from_data,
     state_from_form,
+    state_from_typed,
+    typed_form,
     validate_state,
 )
 from api.web import CSRF_FIELD, render_page, verify_csrf
+from models.clock import local_date
 from models.cycle import AuditCycle, AuditedUnit, StageKind
 from models.errors import Conflict, DomainError, Forbidden, NotFound
 from models.organization import Organization, Unit
@@ -38,9 +44,11 @@ from models.services.cycles import questionnaire_url
 from models.services.late_units import ensure_unit_accepting
 from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
+    SavedQuestionnaire,
     audited_unit_for_token,
     find_by_resume_code,
     questionnaire_data,
+    save_draft_as_typed,
     save_questionnaire,
 )
 from models.services.spreadsheets import (
@@ -117,7 +125,10 @@ def _render(
         state.systems.append(empty_row("systems"))
     if not state.items:
         state.items.append(empty_row("items"))
-    errors = errors or {}
+    errors = (errors or {}) if page.accepting else {}  # closed: nothing left to correct
+    typed = any(state.respondent.values()) or not all(
+        blank_row(r) for r in (*state.systems, *state.items)
+    )
     return render_page(
         request,
         "questionnaire/form.html",
@@ -130,8 +141,11 @@ def _render(
             "submitted": submission is not None and submission.status == SubmissionStatus.SUBMITTED,
             "errors": errors,
             "error_list": [(name, field_label(name), message) for name, message in errors.items()],
-            "notice": notice,
+            # A closed questionnaire says so once, in the closure notice.
+            "notice": notice if page.accepting else None,
             "form_error": form_error,
+            "live": page.accepting,
+            "typed": typed,
             "import_errors": import_errors or [],
             "system_columns": SYSTEM_COLUMNS,
             "item_columns": ITEM_COLUMNS,
@@ -162,22 +176,44 @@ def show(
             form_error=exc.message,
             status_code=404,
         )
+    state = state_from_data(questionnaire_data(submission))
+    errors: dict[str, str] = {}
+    if submission.draft_form is not None:
+        state = state_from_typed(submission.draft_form)
+        errors = validate_state(state, final=False)[1]
+    due = f"{page.due_on:%d.%m.%Y}"
     notice = {
         "draft": f"Чернетку збережено. Ваш код продовження: {code}. Запишіть його: за ним "
         f"(або за цією адресою сторінки) анкету можна продовжити з будь-якого пристрою до "
-        f"{page.due_on:%d.%m.%Y}.",
-        "submitted": f"Дякуємо! Анкету подано. Змінити її можна до {page.due_on:%d.%m.%Y} "
+        f"{due}." + (" Позначені поля ще треба виправити перед поданням." if errors else ""),
+        "submitted": f"Дякуємо! Анкету подано. Змінити її можна до {due} "
         f"за кодом {code} або за цією адресою сторінки.",
         "updated": "Зміни до поданої анкети збережено.",
-    }.get(saved)
+    }.get(saved) or _whose(submission, name=state.respondent.get("full_name", ""), due=due)
     return _render(
         request,
         token=token,
         page=page,
-        state=state_from_data(questionnaire_data(submission)),
+        state=state,
         code=code,
         submission=submission,
         notice=notice,
+        errors=errors,
+    )
+
+
+def _whose(submission: QuestionnaireSubmission, *, name: str, due: str) -> str:
+    """Tells the person who opened a questionnaire by its code that it is theirs."""
+    author = f" ({name})" if name else ""
+    changed = f"{local_date(submission.updated_at):%d.%m.%Y}"
+    if submission.status == SubmissionStatus.SUBMITTED:
+        return (
+            f"Це Ваша подана анкета{author}, востаннє змінена {changed}. Змінювати її можна "
+            f"до {due}."
+        )
+    return (
+        f"Це Ваша чернетка{author}, востаннє збережена {changed}. Продовжуйте з того місця, де "
+        f"зупинилися, і подайте анкету до {due}."
     )
 
 
@@ -210,6 +246,8 @@ def act(
     code = str(form.get("code") or "").strip()
     action = str(form.get("action") or "save")
     render: dict[str, Any] = {"request": request, "token": token, "page": page, "code": code}
+    if not page.accepting:  # the page says so once and shows what was typed, read only
+        return _render(**render, state=state, status_code=409)
     try:
         verify_csrf(request, str(form.get(CSRF_FIELD) or "") or None)
     except Forbidden as exc:
@@ -240,6 +278,8 @@ def act(
 
     was_submitted = submission is not None and submission.status == SubmissionStatus.SUBMITTED
     data, errors = validate_state(state, final=kind == "submit" or was_submitted)
+    if data is None and kind == "save" and not was_submitted:
+        return _save_as_typed(session, state, errors=errors, render=render, now=now, s=settings)
     if data is None:
         return _render(
             **render,
@@ -262,20 +302,67 @@ def act(
         # Nothing of this attempt may stay in the session: all or nothing.
         session.rollback()
         return _render(**render, state=state, form_error=exc.message, status_code=exc.status_code)
-    new_code = saved.resume_code or code
     if saved.created and data.respondent.email:
-        enqueue_resume_link(
-            session,
-            submission_id=saved.submission.id,
-            email=data.respondent.email,
-            url=questionnaire_url(settings.base_url, token, new_code),
-            code=new_code,
-            unit=page.unit,
-            due_on=page.due_on,
-            now=now,
+        _mail_resume_link(
+            session, saved, email=data.respondent.email, render=render, now=now, settings=settings
         )
     outcome = "updated" if was_submitted else "submitted" if kind == "submit" else "draft"
-    return RedirectResponse(f"/q/{token}?code={quote(new_code)}&saved={outcome}", status_code=303)
+    return _saved_redirect(token, saved.resume_code or code, outcome)
+
+
+def _saved_redirect(token: str, code: str, outcome: str) -> Response:
+    return RedirectResponse(f"/q/{token}?code={quote(code)}&saved={outcome}", status_code=303)
+
+
+def _mail_resume_link(
+    session: DB,
+    saved: SavedQuestionnaire,
+    *,
+    email: str,
+    render: dict[str, Any],
+    now: Any,
+    settings: AppSettings,
+) -> None:
+    token, page = render["token"], render["page"]
+    code = saved.resume_code or render["code"]
+    enqueue_resume_link(
+        session,
+        submission_id=saved.submission.id,
+        email=email,
+        url=questionnaire_url(settings.base_url, token, code),
+        code=code,
+        unit=page.unit,
+        due_on=page.due_on,
+        now=now,
+    )
+
+
+def _save_as_typed(
+    session: DB,
+    state: FormState,
+    *,
+    errors: dict[str, str],
+    render: dict[str, Any],
+    now: Any,
+    s: AppSettings,
+) -> Response:
+    """A draft with invalid fields is kept as typed; the page marks the fields to correct."""
+    try:
+        saved = save_draft_as_typed(
+            session,
+            token=render["token"],
+            typed=typed_form(state),
+            invalid_fields=len(errors),
+            now=now,
+            resume_code=render["code"] or None,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _render(**render, state=state, form_error=exc.message, status_code=exc.status_code)
+    email = state.respondent.get("email", "")
+    if saved.created and email and "respondent-email" not in errors:
+        _mail_resume_link(session, saved, email=email, render=render, now=now, settings=s)
+    return _saved_redirect(render["token"], saved.resume_code or render["code"], "draft")
 
 
 def _import(form: FormData, *, state: FormState, render: dict[str, Any]) -> Response:
@@ -298,14 +385,15 @@ def _import(form: FormData, *, state: FormState, render: dict[str, Any]) -> Resp
             form_error=f"Таблицю не взято: {exc.message}",
             status_code=422,
         )
-    state.systems = [r for r in state.systems if not blank_row(r)]
-    state.items = [r for r in state.items if not blank_row(r)]
-    state.systems += state_from_data({"systems": result.systems}).systems
-    state.items += state_from_data({"items": result.items}).items
+    imported = state_from_data({"systems": result.systems, "items": result.items})
+    systems = merge_rows(state.systems, imported.systems)
+    items = merge_rows(state.items, imported.items)
+    replaced, added = systems[0] + items[0], systems[1] + items[1]
+    merged = f" Додано нових рядків: {added}; замінено рядків з такими самими назвами: {replaced}."
     return _render(
         **render,
         state=state,
-        notice=result.summary() + " Перевірте рядки й збережіть анкету.",
+        notice=result.summary() + merged + " Перевірте рядки й збережіть анкету.",
         import_errors=[str(e) for e in result.errors],
         status_code=200 if not result.errors else 422,
     )

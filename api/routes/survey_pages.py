@@ -39,6 +39,8 @@ BROWSER_COOKIE = "infoaudit_survey"
 HONEYPOT_FIELD = "website"  # bots fill every field; people never see this one
 KEY_FIELD = "idempotency_key"
 CODE_FIELD = "code"
+CLEAR_FIELD = "clear"  # the button that clears one question's chosen answer (q<id>)
+LONG_FORM = 5  # from this many questions on, the form shows how far the resident is
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _QUESTION_FIELD = re.compile(r"^q(\d+)(?:_text|_other)?$")
 
@@ -115,12 +117,16 @@ def _form_page(
     error_question: int | None = None,
     status_code: int = 200,
 ) -> Response:
+    questions = list_questions(session, cycle_id=cycle.id)
+    answered = sum(1 for q in questions if _is_answered(kept, q))
     return render_page(
         request,
         "survey/form.html",
         {
             **context,
-            "questions": list_questions(session, cycle_id=cycle.id),
+            "questions": questions,
+            "progress": (answered, len(questions)) if len(questions) >= LONG_FORM else None,
+            "clear_field": CLEAR_FIELD,
             "kept": kept,
             "key": key,
             "key_field": KEY_FIELD,
@@ -134,6 +140,13 @@ def _form_page(
         },
         status_code,
     )
+
+
+def _is_answered(kept: dict[str, Any], question: Question) -> bool:
+    name = f"q{question.id}"
+    chosen = any(str(v).strip() for v in kept.get(name, []))
+    written = (str(kept.get(f"{name}{suffix}", "")).strip() for suffix in ("_text", "_other"))
+    return chosen or any(written)
 
 
 @router.get("/survey/{slug}", response_class=HTMLResponse)
@@ -193,7 +206,11 @@ def answers_from_form(form: FormData, questions: list[Question]) -> list[AnswerI
         option_ids = _ids(values, question)
         other = str(form.get(f"q{question.id}_other") or "").strip()
         other_option = next((o.id for o in question.options if o.is_other), None)
-        if other and other_option is not None and question.kind == QuestionKind.MULTIPLE:
+        if (
+            other
+            and other_option is not None
+            and (question.kind == QuestionKind.MULTIPLE or not option_ids)
+        ):
             # Writing in the "other" box means choosing "other".
             option_ids = list(dict.fromkeys([*option_ids, other_option]))
         if option_ids or other:
@@ -255,6 +272,11 @@ def submit_page(
     if not 8 <= len(key) <= 64:
         key = new_token(16)
     code = str(form.get(CODE_FIELD) or "").strip()[:64]
+    clear = str(form.get(CLEAR_FIELD) or "")
+    if _QUESTION_FIELD.match(clear):  # "clear my answer" (without JavaScript): nothing is stored
+        kept = {k: v for k, v in kept_answers(form).items() if k not in (clear, f"{clear}_other")}
+        page = _form_page(request, session, cycle, context, key=key, kept=kept, code=code)
+        return _with_cookie(request, page, token, new)
     questions = list_questions(session, cycle_id=cycle.id)
     try:
         start_submission(

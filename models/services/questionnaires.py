@@ -156,6 +156,55 @@ class SavedQuestionnaire:
     created: bool
 
 
+def _open_submission(
+    session: Session, *, audited: AuditedUnit, resume_code: str | None
+) -> tuple[QuestionnaireSubmission, str, bool]:
+    """The person's questionnaire behind a resume code, or a new draft with a new code."""
+    if resume_code:
+        return find_by_resume_code(session, audited=audited, code=resume_code), resume_code, False
+    resume_code = new_resume_code()
+    submission = QuestionnaireSubmission(
+        audited_unit_id=audited.id,
+        resume_lookup=resume_lookup(audited_unit_id=audited.id, code=resume_code),
+        status=SubmissionStatus.DRAFT,
+        respondent_name="",
+    )
+    submission.systems = []
+    submission.items = []
+    return submission, resume_code, True
+
+
+def _record(
+    session: Session,
+    *,
+    audited: AuditedUnit,
+    action: str,
+    now: datetime,
+    details: dict[str, Any],
+) -> None:
+    organization_id = session.scalar(
+        select(AuditCycle.organization_id).where(AuditCycle.id == audited.cycle_id)
+    )
+    assert organization_id is not None
+    # No names or e-mails in the trail's details: only what happened and to which unit.
+    record_event(
+        session,
+        organization_id=organization_id,
+        cycle_id=audited.cycle_id,
+        action=action,
+        at=now,
+        actor=Actor(label=f"unit:{audited.unit_id}"),
+        details=details,
+    )
+
+
+def _accepting_unit(session: Session, *, token: str, now: datetime) -> AuditedUnit:
+    audited = audited_unit_for_token(session, token=token)
+    stage = get_stage(session, cycle_id=audited.cycle_id, kind=StageKind.REMOTE_AUDIT)
+    ensure_unit_accepting(session, audited=audited, stage=stage, now=now)
+    return audited
+
+
 def save_questionnaire(
     session: Session,
     *,
@@ -170,24 +219,11 @@ def save_questionnaire(
     Without a resume code a new questionnaire is started (another staff member of the unit);
     with one, that person's questionnaire is updated. A submitted one stays submitted.
     """
-    audited = audited_unit_for_token(session, token=token)
-    stage = get_stage(session, cycle_id=audited.cycle_id, kind=StageKind.REMOTE_AUDIT)
-    ensure_unit_accepting(session, audited=audited, stage=stage, now=now)
-    if resume_code:
-        submission = find_by_resume_code(session, audited=audited, code=resume_code)
-        created = False
-        was_submitted = submission.status == SubmissionStatus.SUBMITTED
-    else:
-        resume_code = new_resume_code()
-        submission = QuestionnaireSubmission(
-            audited_unit_id=audited.id,
-            resume_lookup=resume_lookup(audited_unit_id=audited.id, code=resume_code),
-            status=SubmissionStatus.DRAFT,
-        )
-        submission.systems = []
-        submission.items = []
-        created = True
-        was_submitted = False
+    audited = _accepting_unit(session, token=token, now=now)
+    submission, resume_code, created = _open_submission(
+        session, audited=audited, resume_code=resume_code
+    )
+    was_submitted = submission.status == SubmissionStatus.SUBMITTED
     final = submit or was_submitted
     problems = check_questionnaire(data, final=final)
     if problems:
@@ -203,6 +239,7 @@ def save_questionnaire(
     submission.items = _replace_rows(
         submission.items, InformationItem, [i.model_dump() for i in data.items]
     )
+    submission.draft_form = None  # everything typed is now in the rows
     if final:
         submission.status = SubmissionStatus.SUBMITTED
         submission.submitted_at = submission.submitted_at or now
@@ -215,24 +252,38 @@ def save_questionnaire(
         action = "questionnaire.submitted"
     else:
         action = "questionnaire.draft_saved"
-    organization_id = session.scalar(
-        select(AuditCycle.organization_id).where(AuditCycle.id == audited.cycle_id)
+    counts = {"systems": len(data.systems), "items": len(data.items)}
+    details = {"submission_id": submission.id, **counts}
+    _record(session, audited=audited, action=action, now=now, details=details)
+    return SavedQuestionnaire(submission=submission, resume_code=resume_code, created=created)
+
+
+def save_draft_as_typed(
+    session: Session,
+    *,
+    token: str,
+    typed: dict[str, Any],
+    invalid_fields: int,
+    now: datetime,
+    resume_code: str | None = None,
+) -> SavedQuestionnaire:
+    """Keep a draft whose fields do not all validate yet: the form as typed is stored beside
+    the rows (which keep the last valid version), so nothing typed is lost.
+
+    A submitted questionnaire is not a draft: its edits must validate (Invalid otherwise).
+    """
+    audited = _accepting_unit(session, token=token, now=now)
+    submission, resume_code, created = _open_submission(
+        session, audited=audited, resume_code=resume_code
     )
-    assert organization_id is not None
-    # No names or e-mails in the trail's details: only what happened and to which unit.
-    record_event(
-        session,
-        organization_id=organization_id,
-        cycle_id=audited.cycle_id,
-        action=action,
-        at=now,
-        actor=Actor(label=f"unit:{audited.unit_id}"),
-        details={
-            "submission_id": submission.id,
-            "systems": len(data.systems),
-            "items": len(data.items),
-        },
-    )
+    if submission.status == SubmissionStatus.SUBMITTED:
+        raise Invalid("Подану анкету можна змінити лише без помилок.", field="questionnaire")
+    submission.draft_form = typed
+    submission.updated_at = now
+    session.add(submission)
+    session.flush()
+    details = {"submission_id": submission.id, "invalid_fields": invalid_fields}
+    _record(session, audited=audited, action="questionnaire.draft_saved", now=now, details=details)
     return SavedQuestionnaire(submission=submission, resume_code=resume_code, created=created)
 
 

@@ -99,6 +99,10 @@ def validate_answers(rules: list[QuestionRule], answers: list[AnswerInput]) -> l
                 f"На питання {number} можна обрати лише один варіант.", question_id=qid
             )
         other_chosen = any(question.options[i] for i in chosen)
+        if other_chosen and not text:
+            raise AnswerInvalid(
+                f"У питанні {number} обрано «Інше»: напишіть, що саме.", question_id=qid
+            )
         if text and not other_chosen:
             raise AnswerInvalid(
                 f"Текст до питання {number} можна додати лише до варіанта «Інше».",
