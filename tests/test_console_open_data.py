@@ -48,7 +48,16 @@ OTHER = "Зовсім інший набір"
 
 def _register(client: TestClient, org: dict[str, Any]) -> None:
     rows = [
-        {"number": n, "name": name, "units": ["Загальний відділ"], "periodicity": "щороку"}
+        {
+            "number": n,
+            "name": name,
+            "units": ["Загальний відділ"],
+            "periodicity": "щороку",
+            # the portal's register structure requires a contact point with an e-mail
+            "officials": [
+                {"full_name": "Коваль Олена", "position": "спеціаліст", "email": "k@example.org"}
+            ],
+        }
         for n, name, _ in REGISTER
     ]
     response = client.post(

@@ -84,6 +84,7 @@ def typeset_context() -> dict[str, Any]:
             "required": required,
             "published": required,
             "private": 0,
+            "moderation": 0,
             "overdue": 1,
             "not_machine_readable": 0,
             "meeting_all": required - 1,

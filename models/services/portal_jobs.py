@@ -8,14 +8,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models.account import Role
 from models.actor import SYSTEM, Actor
 from models.errors import Conflict, NotFound
 from models.portal_job import PortalJob, PortalJobKind, PortalJobStatus
 from models.services.cycles import get_cycle
 from models.services.events import record_event
 from models.services.publication import get_portal_source
-from models.services.report.versions import downloadable_version
+from models.services.report.versions import ready_version
 
 UNFINISHED = (PortalJobStatus.REQUESTED, PortalJobStatus.RUNNING)
 INTERNAL_ERROR = "Внутрішня помилка; зверніться до адміністратора (подробиці — у журналі сервера)."
@@ -57,8 +56,7 @@ def request_job(
         if get_portal_source(session, organization_id=cycle.organization_id) is None:
             raise Conflict("Портал відкритих даних для організації не налаштовано.")
         try:
-            # What the mayor's office may download: an approved or signed version.
-            downloadable_version(session, cycle_id=cycle_id, role=Role.MAYOR_OFFICE)
+            ready_version(session, cycle_id=cycle_id)  # the newest signed, else approved
         except NotFound as exc:
             raise Conflict(
                 "Оприлюднити можна лише затверджений або підписаний звіт: спершу затвердьте звіт."

@@ -360,5 +360,17 @@ def validate_package(folder: Path) -> list[str]:
                 where.append(f"рядок {error.row_number}")
             if getattr(error, "field_name", None):
                 where.append(f"поле {error.field_name}")
-            problems.append(f"{', '.join(where)}: {error.title} ({error.note})")
+            problems.append(f"{', '.join(where)}: {_in_ukrainian(error)}")
     return problems
+
+
+def _in_ukrainian(error: Any) -> str:
+    """Frictionless's error as the working group reads it (its own text for the rare kinds)."""
+    constraint = str(getattr(error, "note", ""))
+    if error.type == "constraint-error" and '"required"' in constraint:
+        return "обов’язкове поле не заповнено"
+    if error.type == "constraint-error" and '"pattern"' in constraint:
+        return "значення не відповідає формату стандарту"
+    if error.type == "type-error":
+        return "значення не того типу (дата, число, адреса)"
+    return f"{error.title} ({error.note})"

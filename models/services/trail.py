@@ -162,6 +162,11 @@ SENTENCES: dict[str, Phrase] = {
     "portal.snapshot": lambda d, n: (
         f"зібрано відомості з порталу відкритих даних: наборів {d.get('datasets', 0)}"
     ),
+    "portal.snapshot_requested": lambda d, n: "подано запит на знімок порталу відкритих даних",
+    "unit.portal_organizations": lambda d, n: (
+        f"для підрозділу {n.unit(d.get('unit'))} вказано організації на порталі: "
+        + (", ".join(d.get("portal_organizations") or []) or "жодної")
+    ),
     "portal.match_confirmed": lambda d, n: (
         f"підтверджено відповідність набору № {d.get('number')} набору на порталі"
         + (" (усі показані пропозиції)" if d.get("bulk") else "")
