@@ -27,6 +27,7 @@ from tests.factories import PASSWORD, at, create_organization
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 QUESTION = "Які набори даних міська рада має оприлюднити насамперед?"
+unsaved_warnings: list[str] = []  # pages whose "leave with unsaved changes?" was asked
 STAGE_DATES = "Дата має бути в межах етапу «Інтерв’ю»: 30.09.2024–02.10.2024."
 
 
@@ -34,7 +35,16 @@ def _person(browser: Any, **options: Any) -> Any:
     context = browser.new_context(locale="uk-UA", accept_downloads=True, **options)
     context.set_default_timeout(30_000)
     page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # data-confirm: the person says yes
+
+    def answer(dialog: Any) -> None:
+        # data-confirm: the person says yes; "leave with unsaved changes?": the person stays.
+        if dialog.type == "beforeunload":
+            unsaved_warnings.append(page.url)
+            dialog.dismiss()
+        else:
+            dialog.accept()
+
+    page.on("dialog", answer)
     return page
 
 
@@ -254,6 +264,15 @@ def test_a_month_of_the_audit_in_chromium(
     member.goto(f"{base}/console/cycles/{cycle_id}/report/text")
     member.fill("#markdown-services", "Сервіси ради **працюють** без перебоїв.")
     member.fill("#markdown-conclusions", "Робоча група рекомендує оприлюднювати накази.")
+    # A click away before saving is asked about, and the person stays with the text.
+    unsaved_warnings.clear()
+    member.get_by_role("link", name="Формування, версії та затвердження звіту").click()
+    member.wait_for_timeout(300)
+    assert unsaved_warnings == [f"{base}/console/cycles/{cycle_id}/report/text"]
+    assert member.url.endswith("/report/text")
+    assert member.input_value("#markdown-conclusions") == (
+        "Робоча група рекомендує оприлюднювати накази."
+    )
     member.get_by_role("button", name="Зберегти текст розділів").click()
     member.wait_for_url(re.compile(r".*/report/text#sections$"))
     assert _confirmation(member) == "Збережено."
