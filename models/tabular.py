@@ -48,16 +48,18 @@ def read_csv(content: bytes) -> list[list[str]]:
     # The header line decides: csv.Sniffer guesses wrong on short Cyrillic headers.
     first_line = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
+    too_long = TableError(
+        "Таблицю CSV не вдалося прочитати: клітинка довша за 131 072 символи або лапки не закрито."
+    )
     try:
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        return check_row_count(
-            [[unescape_formula(cell) for cell in row] for row in islice(reader, MAX_TABLE_ROWS + 1)]
-        )
+        rows = [[unescape_formula(c) for c in row] for row in islice(reader, MAX_TABLE_ROWS + 1)]
     except csv.Error:
-        raise TableError(
-            "Таблицю CSV не вдалося прочитати: клітинка довша за 131 072 символи "
-            "або лапки не закрито."
-        ) from None
+        raise too_long from None
+    # Checked here too: the csv module's own limit is process-wide, and a library may lift it.
+    if any(len(cell) > MAX_CELL for row in rows for cell in row):
+        raise too_long
+    return check_row_count(rows)
 
 
 # What an uploaded workbook may unpack to: a real register or questionnaire is far smaller, and
@@ -65,6 +67,7 @@ def read_csv(content: bytes) -> list[list[str]]:
 MAX_INFLATED_BYTES = 32 * 1024 * 1024
 MAX_PARTS = 500
 MAX_TABLE_ROWS = 20_000
+MAX_CELL = 131_072  # the csv module's default field limit
 
 
 def check_xlsx_container(content: bytes) -> None:
