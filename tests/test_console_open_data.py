@@ -283,6 +283,21 @@ def test_publish_and_monitoring_requested_from_the_console(
     with session_scope() as session:
         approve_version(session, cycle_id=cycle_id, number=1, now=clock.now(), actor=CLI)
 
+    # An entry without a contact person: refused beside the button, not when the job runs.
+    extra = [{"number": 99, "name": "Без контактів", "units": ["Загальний відділ"],
+              "periodicity": "щороку"}]  # fmt: skip
+    register_api = f"/api/organizations/{org['id']}/register"
+    assert client.post(register_api, headers=org["coordinator"], json=extra).status_code == 201
+    no_contact = _post(client, base, f"{base}/publish")
+    assert no_contact.status_code == 409
+    assert "№ 99 бракує відповідальної особи з e-mail" in no_contact.text
+    entries = client.get(f"/api/cycles/{cycle_id}/register", headers=org["coordinator"]).json()
+    extra_id = next(e["id"] for e in entries if e["number"] == 99)
+    retired = client.post(
+        f"/api/cycles/{cycle_id}/register/entries/{extra_id}/retire", headers=org["coordinator"]
+    )
+    assert retired.status_code == 200, retired.text
+
     response = _post(client, base, f"{base}/publish")
     assert response.status_code == 303
     page = client.get(response.headers["location"]).text

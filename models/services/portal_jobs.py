@@ -14,6 +14,7 @@ from models.portal_job import PortalJob, PortalJobKind, PortalJobStatus
 from models.services.cycles import get_cycle
 from models.services.events import record_event
 from models.services.publication import get_portal_source
+from models.services.register import list_register
 from models.services.report.versions import ready_version
 
 UNFINISHED = (PortalJobStatus.REQUESTED, PortalJobStatus.RUNNING)
@@ -61,6 +62,7 @@ def request_job(
             raise Conflict(
                 "Оприлюднити можна лише затверджений або підписаний звіт: спершу затвердьте звіт."
             ) from exc
+        _check_contact_points(session, organization_id=cycle.organization_id)
     job = PortalJob(
         organization_id=cycle.organization_id,
         cycle_id=cycle_id,
@@ -83,6 +85,22 @@ def _abandoned(job: PortalJob, now: datetime) -> bool:
         and job.started_at is not None
         and now - job.started_at > ABANDON_AFTER
     )
+
+
+def _check_contact_points(session: Session, *, organization_id: int) -> None:
+    """The portal's register structure requires each dataset's contact person with an e-mail:
+    say so now, beside the button, not when the job runs."""
+    missing = [
+        entry.number
+        for entry in list_register(session, organization_id=organization_id)
+        if not any(official.email for official in entry.officials)
+    ]
+    if missing:
+        shown = ", ".join(str(n) for n in missing[:20]) + ("…" if len(missing) > 20 else "")
+        raise Conflict(
+            f"Наборам реєстру № {shown} бракує відповідальної особи з e-mail: стандарт порталу "
+            "вимагає контактну особу кожного набору. Додайте її на сторінці реєстру."
+        )
 
 
 def _record(
