@@ -5,8 +5,9 @@ The coordinator and working-group members propose and approve; auditors record n
 """
 
 from datetime import date, datetime, time
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -131,6 +132,28 @@ def interviews_page(
     return _interviews(request, session, account, cycle)
 
 
+def plan_values(
+    unit_id: FormText = "",
+    officials: FormText = "",
+    auditor_id: FormText = "",
+    day: FormText = "",
+    at_time: FormText = "",
+    place: FormText = "",
+) -> dict[str, str]:
+    """The propose and edit forms' fields, as typed (kept when the form is refused)."""
+    return {
+        "unit_id": unit_id,
+        "officials": officials,
+        "auditor_id": auditor_id,
+        "day": day,
+        "at_time": at_time,
+        "place": place,
+    }
+
+
+PlanValues = Annotated[dict[str, str], Depends(plan_values)]
+
+
 @router.post("/console/cycles/{cycle_id}/interviews")
 def propose(
     request: Request,
@@ -139,22 +162,9 @@ def propose(
     account: ConsoleEditor,
     cycle: ConsoleCycle,
     actor: ConsoleActor,
-    unit_id: FormText = "",
-    officials: FormText = "",
-    auditor_id: FormText = "",
-    day: FormText = "",
-    at_time: FormText = "",
-    place: FormText = "",
+    values: PlanValues,
 ) -> Response:
     """Add an interview to the proposed schedule."""
-    values = {
-        "unit_id": unit_id,
-        "officials": officials,
-        "auditor_id": auditor_id,
-        "day": day,
-        "at_time": at_time,
-        "place": place,
-    }
     try:
         plan = _plan(values)
         propose_interview(session, cycle_id=cycle.id, plan=plan, now=now, actor=actor)
@@ -200,22 +210,9 @@ def change(
     account: ConsoleEditor,
     cycle: ConsoleCycle,
     actor: ConsoleActor,
-    unit_id: FormText = "",
-    officials: FormText = "",
-    auditor_id: FormText = "",
-    day: FormText = "",
-    at_time: FormText = "",
-    place: FormText = "",
+    values: PlanValues,
 ) -> Response:
     """Change an interview not yet held (a changed approved one needs approval again)."""
-    values = {
-        "unit_id": unit_id,
-        "officials": officials,
-        "auditor_id": auditor_id,
-        "day": day,
-        "at_time": at_time,
-        "place": place,
-    }
     try:
         update_interview(
             session,
