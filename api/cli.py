@@ -94,16 +94,14 @@ def _monitor(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     from flows.publish import PublishError, publish
     from models.clock import parse_now
-    from models.settings import Settings
 
     try:
+        # The organization's own key, sent only to its own portal (flows/publish.py).
         result = publish(
             args.cycle_id,
             args.out,
             portal_url=args.portal,
             owner_org=args.organization,
-            # Read as the command runs (not the process-wide cached settings).
-            token=Settings().portal_token,
             now=parse_now(args.now) if args.now else None,
         )
     except PublishError as exc:

@@ -21,7 +21,6 @@ from models.services.analysis import PublicationAnalysis, analyse_publication
 from models.services.analysis_context import summary_row
 from models.services.organizations import get_organization, list_organization_ids
 from models.services.register import to_csv
-from models.settings import get_settings
 from report_templates.environment import TEMPLATES_DIR, TemplateOnlyURLFetcher, environment
 
 CARD_TEMPLATE = "monitoring_card.html.j2"
@@ -100,9 +99,7 @@ def render_card(context: dict[str, Any]) -> bytes:
 @task(cache_policy=NO_CACHE)
 def snapshot_task(organization_id: int, now: datetime) -> SnapshotOutcome:
     """Take a fresh portal snapshot (the previous one stays when the portal fails)."""
-    # Read here, not passed in as a parameter: Prefect stores task parameters.
-    token = get_settings().portal_token or None
-    return take_snapshot(organization_id, now=now, token=token)
+    return take_snapshot(organization_id, now=now)  # with the organization's own key
 
 
 @task(cache_policy=NO_CACHE)

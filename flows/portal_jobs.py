@@ -15,7 +15,7 @@ from models.errors import DomainError
 from models.portal.ckan import CkanPublisher, PortalError
 from models.portal_job import PortalJobKind
 from models.services.portal_jobs import fail_job, finish_job, requested_job_ids, start_job
-from models.services.publication import get_portal_source
+from models.services.portal_source import portal_target
 from models.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -28,11 +28,11 @@ def _publish(cycle_id: int, organization_id: int, now: datetime) -> tuple[str, d
     out_dir = settings.data_dir.resolve() / "publication" / str(cycle_id)
     package = prepare_package(cycle_id, out_dir, now)
     with session_scope() as session:
-        source = get_portal_source(session, organization_id=organization_id)
-        if source is None:
-            raise PortalError("Портал відкритих даних для організації не налаштовано.")
-        portal_url, owner_org = source.portal_url, source.portal_organization
-    token = settings.portal_token or ""
+        target = portal_target(session, organization_id=organization_id)
+    if target is None:
+        raise PortalError("Портал відкритих даних для організації не налаштовано.")
+    # The organization's own key, to its own portal only (never an installation-wide one).
+    portal_url, owner_org, token = target.portal_url, target.portal_organization, target.token or ""
     result = publish_package(package, portal_url=portal_url, token=token, owner_org=owner_org)
     # The resources' own links, as the portal now has them (published already if this fails).
     ckan = CkanPublisher(portal_url, token=token)

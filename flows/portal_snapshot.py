@@ -30,8 +30,8 @@ from models.services.portal_snapshots import (
     snapshot_status_text,
     write_proposals,
 )
-from models.services.publication import PortalDataset, get_portal_source, store_datasets
-from models.settings import get_settings
+from models.services.portal_source import portal_target
+from models.services.publication import PortalDataset, store_datasets
 
 SNAPSHOT_THREAD = "portal-snapshot"  # the name (prefix) of the thread a request starts
 INTERRUPTED = "Знімок не вдалося завершити через внутрішню помилку; спробуйте ще раз."
@@ -100,13 +100,16 @@ def take_snapshot(
     organization_id: int,
     *,
     now: datetime,
-    token: str | None = None,
     timeout: float = 20.0,
     snapshot_id: int | None = None,
 ) -> SnapshotOutcome:
-    """Take the requested snapshot (or a new one); a failure keeps the last good one."""
+    """Take the requested snapshot (or a new one); a failure keeps the last good one.
+
+    The organization's own API key (read here, never a flow parameter: Prefect stores those)
+    lets it read private datasets too.
+    """
     with session_scope() as session:
-        source = get_portal_source(session, organization_id=organization_id)
+        source = portal_target(session, organization_id=organization_id)
         if source is None:
             return SnapshotOutcome(False, "Портал відкритих даних для організації не налаштовано.")
         if snapshot_id is None:
@@ -123,7 +126,7 @@ def take_snapshot(
             if requested.status != SnapshotStatus.REQUESTED:  # taken already (or being taken)
                 return SnapshotOutcome(False, snapshot_status_text(requested), snapshot_id)
         set_progress(session, snapshot_id=snapshot_id, done=0, total=0)
-        portal_url = source.portal_url
+        portal_url, token = source.portal_url, source.token
         organizations = [
             source.portal_organization,
             *organizations_to_read(
@@ -151,13 +154,7 @@ def portal_snapshot(
     organization_id: int, now: datetime, snapshot_id: int | None = None
 ) -> SnapshotOutcome:
     """A snapshot of the holder's portal; its status and result show in the list of snapshots."""
-    # The token is read here, not passed in: flow parameters are stored by Prefect's API.
-    return take_snapshot(
-        organization_id,
-        now=now,
-        token=get_settings().portal_token or None,
-        snapshot_id=snapshot_id,
-    )
+    return take_snapshot(organization_id, now=now, snapshot_id=snapshot_id)
 
 
 def start_portal_snapshot(

@@ -22,9 +22,10 @@ from prefect.states import State
 
 from models.clock import SystemClock
 from models.db import session_scope
-from models.portal.ckan import TOKEN_VARIABLE, CkanPublisher, PublishError  # the CLI's too
+from models.portal.ckan import TOKEN_PLACE, CkanPublisher, PublishError  # the CLI's too
+from models.portal.hosts import same_origin
 from models.services.cycles import get_cycle
-from models.services.publication import get_portal_source
+from models.services.portal_source import portal_target
 from models.services.publication_package import (
     PackageFile,
     PublicationPackage,
@@ -143,7 +144,7 @@ def publish_package(
 ) -> PublishResult:
     """Create or update the dataset and its resources; safe to rerun at any point."""
     if not token:
-        raise PublishError(f"Для публікації потрібен ключ API порталу ({TOKEN_VARIABLE}).")
+        raise PublishError(f"Для публікації потрібен ключ API порталу організації ({TOKEN_PLACE}).")
     retries, delays = attempts - 1, retry_delays(delay, attempts)
     ckan = CkanPublisher(portal_url, token=token, timeout=timeout)
     try:
@@ -186,19 +187,23 @@ def publish(
     out_dir: str,
     portal_url: str | None = None,
     owner_org: str | None = None,
-    token: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Build the package; push it to the portal when one is given or configured for the holder."""
+    """Build the package; push it to the portal when one is given or configured for the holder.
+
+    The key is the organization's own, read here (flow parameters are stored by Prefect), and
+    only sent when the portal is the organization's: another `portal_url` gets none.
+    """
     logger = get_run_logger()
     moment = now or SystemClock().now()
     package = prepare_package(cycle_id, Path(out_dir), moment)
-    if portal_url is None:
-        with session_scope() as session:
-            cycle = get_cycle(session, cycle_id=cycle_id)
-            source = get_portal_source(session, organization_id=cycle.organization_id)
-            if source is not None:
-                portal_url, owner_org = source.portal_url, owner_org or source.portal_organization
+    token: str | None = None
+    with session_scope() as session:
+        cycle = get_cycle(session, cycle_id=cycle_id)
+        target = portal_target(session, organization_id=cycle.organization_id)
+    if target is not None and (portal_url is None or same_origin(portal_url, target.portal_url)):
+        portal_url, owner_org = target.portal_url, owner_org or target.portal_organization
+        token = target.token
     if portal_url is None:
         return {"folder": out_dir, "files": [f.name for f in package.files], "published": None}
     if not owner_org:

@@ -63,6 +63,9 @@ class PortalSource(Timestamped, Base):
     )
     portal_url: Mapped[str] = mapped_column(String(500))
     portal_organization: Mapped[str] = mapped_column(String(200))  # CKAN id or name
+    # The organization's own CKAN API key, sealed (models/portal/tokens.py); it belongs to
+    # portal_url's origin and is dropped when the portal moves to another one.
+    api_token: Mapped[str | None] = mapped_column(Text)
 
 
 class UnitPortalOrganization(Base):

@@ -59,8 +59,10 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses;
     # empty: none, the connecting address is the client's).
     trusted_proxies: str = ""
-    # A CKAN API token for publishing (and for reading private datasets in snapshots).
-    portal_token: str | None = None
+    # The portal hosts the server may call (models/portal/hosts.py): `host` (HTTPS, port 443)
+    # or `host:port`, comma-separated. Each organization's API key is its own, set in the
+    # console; there is no installation-wide key.
+    portal_hosts: str = "data.gov.ua"
 
     @field_validator("render_workers", "render_memory_mb", mode="before")
     @classmethod

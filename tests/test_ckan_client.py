@@ -18,16 +18,17 @@ from models.clock import FixedClock
 from models.db import session_scope
 from models.portal.ckan import CkanClient, PortalError
 from models.services.publication import latest_snapshot, list_snapshots
-from tests.doubles.ckan import ORG_ID, SEARCH_TOKEN, SearchHandler, SearchPortal
+from tests.doubles.ckan import ORG_ID, SEARCH_TOKEN, SearchHandler, SearchPortal, allow_portal
 from tests.doubles.loopback import loopback_server
 from tests.factories import at, create_organization
 
 
 @pytest.fixture
-def portal() -> Iterator[str]:
-    """A CKAN portal on a loopback port; yields its base URL."""
+def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A CKAN portal on a loopback port (on the allow list); yields its base URL."""
     SearchPortal.reset()
     with loopback_server(SearchHandler) as url:
+        allow_portal(monkeypatch, url)
         yield url
 
 
@@ -72,7 +73,7 @@ def test_private_datasets_only_with_a_token(portal: str) -> None:
         ("forbidden", "Портал відмовив у доступі (HTTP 403)"),
         ("malformed", "некоректну відповідь на пошук наборів даних"),
         ("html", "не у форматі CKAN API"),
-        ("failure", "Портал повідомив про помилку: Oops."),
+        ("failure", "Портал повідомив про помилку (organization_show)."),  # not its text
         ("loop", "нескінченний перелік"),
     ],
 )
@@ -84,7 +85,9 @@ def test_errors_are_clear(portal: str, mode: str, message: str) -> None:
 
 
 @pytest.mark.sqlite_only
-def test_unknown_organization_timeout_and_closed_port(portal: str) -> None:
+def test_unknown_organization_timeout_and_closed_port(
+    portal: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with CkanClient(portal) as client, pytest.raises(PortalError, match="ідентифікатор органі"):
         client.organization_show("no-such-org")
     SearchPortal.mode = "slow"
@@ -93,6 +96,7 @@ def test_unknown_organization_timeout_and_closed_port(portal: str) -> None:
         client.organization_show("kalush-rada")
     assert time.monotonic() - started < 1.4
     closed = "http://127.0.0.1:9"  # discard port: nothing listens there
+    allow_portal(monkeypatch, portal, closed)
     with CkanClient(closed, timeout=2) as client, pytest.raises(PortalError, match="з’єднатися"):
         client.organization_show("kalush-rada")
 

@@ -30,7 +30,7 @@ from models.services.portal_snapshots import match_datasets
 from models.services.publication import PortalDataset, record_snapshot
 from models.services.report.versions import approve_version, store_version
 from tests.console_pages import add_login, console_login, launched_cycle
-from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal
+from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, allow_portal
 from tests.doubles.html import csrf_of
 from tests.doubles.loopback import loopback_server
 from tests.factories import at, login
@@ -233,10 +233,11 @@ def test_matches_decided_one_by_one_all_shown_and_by_hand(
 
 
 @pytest.fixture
-def portal() -> Iterator[tuple[str, PublishPortal]]:
-    """The fake CKAN portal's write side on a loopback port."""
+def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, PublishPortal]]:
+    """The fake CKAN portal's write side on a loopback port (on the allow list)."""
     state = PublishPortal()
     with loopback_server(state.handler()) as url:
+        allow_portal(monkeypatch, url)
         yield url, state
 
 
@@ -256,7 +257,6 @@ def test_publish_and_monitoring_requested_from_the_console(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, ckan = portal
-    monkeypatch.setenv("INFOAUDIT_PORTAL_TOKEN", PUBLISH_TOKEN)
     state = launched_cycle(client, clock)
     org, cycle_id = state["org"], state["cycle_id"]
     _register(client, org)
@@ -271,7 +271,11 @@ def test_publish_and_monitoring_requested_from_the_console(
         client.put(
             f"/api/organizations/{org['id']}/portal",
             headers=org["coordinator"],
-            json={"portal_url": url, "portal_organization": "test-rada"},
+            json={
+                "portal_url": url,
+                "portal_organization": "test-rada",
+                "api_token": PUBLISH_TOKEN,
+            },
         ).status_code
         == 200
     )
@@ -338,7 +342,11 @@ def test_publish_and_monitoring_requested_from_the_console(
     assert api["kind"] == "monitoring"
 
     # A refused token: the request fails with the portal's Ukrainian message.
-    monkeypatch.setenv("INFOAUDIT_PORTAL_TOKEN", "wrong")
+    wrong = {"portal_url": url, "portal_organization": "test-rada", "api_token": "wrong"}
+    coordinator = login(client, org["coordinator_email"])
+    portal_api = f"/api/organizations/{org['id']}/portal"
+    assert client.put(portal_api, headers=coordinator, json=wrong).status_code == 200
+    console_login(client, org["coordinator_email"])
     assert _post(client, base, f"{base}/publish").status_code == 303
     assert set(run_portal_jobs(clock.now()).values()) == {"failed"}
     page = client.get(base).text

@@ -20,7 +20,7 @@ from flows.publish import PublishError, prepare_package, publish_package
 from models.clock import FixedClock
 from models.services.publication_package import validate_package
 from models.standards import field_names
-from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal
+from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, allow_portal
 from tests.doubles.loopback import loopback_server
 from tests.factories import at, create_organization, launch, login, plan, questionnaire, token_of
 
@@ -29,11 +29,21 @@ TOKEN = PUBLISH_TOKEN
 
 
 @pytest.fixture
-def portal() -> Iterator[tuple[str, PublishPortal]]:
-    """A CKAN-speaking server on a loopback port."""
+def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, PublishPortal]]:
+    """A CKAN-speaking server on a loopback port (on the allow list)."""
     state = PublishPortal()
     with loopback_server(state.handler()) as url:
+        allow_portal(monkeypatch, url)
         yield url, state
+
+
+def _set_portal(client: TestClient, org_id: int, email: str, url: str, token: str) -> None:
+    response = client.put(
+        f"/api/organizations/{org_id}/portal",
+        headers=login(client, email),
+        json={"portal_url": url, "portal_organization": OWNER, "api_token": token},
+    )
+    assert response.status_code == 200, response.text
 
 
 def _approved_cycle(client: TestClient, clock: FixedClock) -> tuple[int, dict[str, Any]]:
@@ -196,8 +206,9 @@ def test_package_is_valid_and_publish_never_duplicates(
     (out / "register.csv").write_text("number,name\n1,x\n")
     assert validate_package(out)
 
-    # The CLI: first run creates the dataset and uploads every file.
-    monkeypatch.setenv("INFOAUDIT_PORTAL_TOKEN", TOKEN)
+    # The CLI: first run creates the dataset and uploads every file, with the organization's
+    # own key (the portal is the organization's).
+    _set_portal(client, org_id, coordinator_email, url, TOKEN)
     args = [
         "publish",
         str(cycle_id),
@@ -257,7 +268,7 @@ def test_package_is_valid_and_publish_never_duplicates(
     assert later[2][7] == ""  # row 2 stays unpublished (no formats), as the report says
 
     # Wrong token: a clear refusal, exit code 3.
-    monkeypatch.setenv("INFOAUDIT_PORTAL_TOKEN", "wrong")
+    _set_portal(client, org_id, coordinator_email, url, "wrong")
     assert cli_main(args) == 3
 
 

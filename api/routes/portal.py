@@ -17,7 +17,8 @@ from models.services.portal_snapshots import (
     snapshot_status_text,
     unit_portal_organizations,
 )
-from models.services.publication import list_snapshots, set_portal_source
+from models.services.portal_source import set_portal_source, token_is_set
+from models.services.publication import list_snapshots
 
 router = APIRouter(prefix="/api/organizations/{organization_id}", tags=["портал відкритих даних"])
 
@@ -26,17 +27,26 @@ PortalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 
 
 class PortalSourceUpdate(Strict):
-    """Where the holder publishes."""
+    """Where the holder publishes; the address must be on the administrator's allow list."""
 
-    portal_url: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$")]
+    portal_url: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://\S+$")
+    ]
     portal_organization: PortalName
+    # Write-only: the organization's own CKAN API key (omitted: the stored one is kept, as long
+    # as the portal stays on the same host).
+    api_token: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
+        None
+    )
+    remove_token: bool = False
 
 
 class PortalSourceRead(BaseModel):
-    """Where the holder publishes, as recorded."""
+    """Where the holder publishes, as recorded (the key itself is never shown)."""
 
     portal_url: str
     portal_organization: str
+    token_set: bool
 
 
 class UnitPortalUpdate(Strict):
@@ -95,17 +105,29 @@ def snapshot_read(snapshot: PortalSnapshot) -> SnapshotRead:
 
 @router.put("/portal", response_model=PortalSourceRead)
 def set_portal(
-    _account: Coordinator, organization: OwnOrganization, body: PortalSourceUpdate, session: DB
+    _account: Coordinator,
+    organization: OwnOrganization,
+    actor: CurrentActor,
+    body: PortalSourceUpdate,
+    session: DB,
+    now: Now,
 ) -> PortalSourceRead:
-    """Say on which CKAN portal and under which organization the holder publishes."""
+    """Say on which CKAN portal (one the administrator allows) and under which organization
+    the holder publishes, with its own API key; a host not allowed is a 422."""
     source = set_portal_source(
         session,
         organization_id=organization.id,
         portal_url=body.portal_url,
         portal_organization=body.portal_organization,
+        api_token=body.api_token,
+        remove_token=body.remove_token,
+        actor=actor,
+        now=now,
     )
     return PortalSourceRead(
-        portal_url=source.portal_url, portal_organization=source.portal_organization
+        portal_url=source.portal_url,
+        portal_organization=source.portal_organization,
+        token_set=token_is_set(source),
     )
 
 

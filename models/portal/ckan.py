@@ -6,6 +6,7 @@ Ukrainian and says what to do; the caller keeps the previous snapshot. A failed 
 PublishError that says whether trying again may help.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,12 +14,23 @@ from typing import Any
 
 import httpx
 
+from models.errors import Invalid
+from models.portal.guard import GuardedTransport, RefusedDestination
+from models.portal.hosts import PortalHosts, check_portal_url
 from models.services.publication import PortalDataset, PortalResource
 from models.services.publication_package import PackageFile
+from models.settings import get_settings
 
 PAGE_SIZE = 100  # CKAN's package_search allows up to 1000; small pages keep answers light
 MAX_PAGES = 200  # a portal that never stops paging is a malformed answer, not a loop
-TOKEN_VARIABLE = "INFOAUDIT_PORTAL_TOKEN"  # a CKAN API token: private datasets are read too
+# Where a coordinator enters the organization's CKAN API key (private datasets are read too).
+TOKEN_PLACE = "консоль: Підрозділи → Портал відкритих даних"
+REDIRECTED = (
+    "Портал переадресовує запит на іншу адресу; переадресацію не виконано. "
+    "Перевірте адресу порталу (наприклад, https:// замість http://)."
+)
+# A field name CKAN's validation error names (values are not repeated back).
+FIELD = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 # A package not yet active on a moderated portal: CKAN's "pending"/"draft" states, or a
 # moderation extra that is not (yet) approved.
 MODERATION_STATES = frozenset({"pending", "draft"})
@@ -32,6 +44,16 @@ class PortalError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def connection_message(exc: httpx.HTTPError) -> str:
+    """A failed connection in plain words, naming no address the server resolved or refused."""
+    if isinstance(exc.__cause__, RefusedDestination) or isinstance(exc, httpx.UnsupportedProtocol):
+        return (
+            "З’єднання з цією адресою порталу заборонено: дозволені адреси визначає "
+            "адміністратор установки."
+        )
+    return "Не вдалося з’єднатися з порталом: перевірте адресу порталу та мережу."
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -122,20 +144,35 @@ class CkanClient:
         token: str | None = None,
         timeout: float = 20.0,
         page_size: int = PAGE_SIZE,
+        hosts: PortalHosts | None = None,
     ) -> None:
         self.portal_url = portal_url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.page_size = page_size
+        allowed = hosts or PortalHosts.from_text(get_settings().portal_hosts)
+        try:
+            # The list may have changed since the address was saved: checked on every use.
+            check_portal_url(self.portal_url, allowed)
+        except Invalid as exc:
+            raise self.error(exc.message) from None
         headers = {"User-Agent": "infoaudit (information audit)"}
         if token:
             headers["Authorization"] = token  # CKAN takes the API token as is
+        # Only this origin is ever called: relative action names, no redirects followed, no
+        # proxies from the environment, and each connection's resolved address checked.
         self._client = httpx.Client(
             base_url=f"{self.portal_url}/api/3/action/",
             headers=headers,
             timeout=timeout,
             follow_redirects=False,
+            trust_env=False,
+            transport=GuardedTransport(allowed),
         )
+
+    def error(self, message: str) -> PortalError:
+        """The error this client raises (a publisher's is a PublishError)."""
+        return PortalError(message)
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -153,36 +190,33 @@ class CkanClient:
             response = self._client.get(name, params=params)
         except httpx.TimeoutException as exc:
             raise PortalError(
-                f"Портал {self.portal_url} не відповів за {self.timeout:g} с. Спробуйте пізніше; "
+                f"Портал не відповів за {self.timeout:g} с. Спробуйте пізніше; "
                 "використано попередній знімок."
             ) from exc
         except httpx.HTTPError as exc:
-            raise PortalError(
-                f"Не вдалося з’єднатися з порталом {self.portal_url}: перевірте адресу та мережу."
-            ) from exc
+            raise PortalError(connection_message(exc)) from exc
         try:
             body = response.json()
         except ValueError:
             body = None
-        message = ""
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            message = str(body["error"].get("message") or "")[:300]
         if response.status_code == 403:
             raise PortalError(
-                "Портал відмовив у доступі (HTTP 403): перевірте ключ API (INFOAUDIT_PORTAL_TOKEN) "
-                "і права облікового запису в організації на порталі."
+                "Портал відмовив у доступі (HTTP 403): перевірте ключ API організації "
+                f"({TOKEN_PLACE}) і права облікового запису в організації на порталі."
             )
         if response.status_code == 404:
             raise PortalError(
                 f"Портал не знайшов запитане ({name}): перевірте ідентифікатор організації."
             )
+        if response.is_redirect:
+            raise PortalError(REDIRECTED)
         if response.status_code != 200:
-            detail = f": {message}" if message else ""
-            raise PortalError(f"Портал повернув помилку HTTP {response.status_code}{detail}.")
+            # The body is not repeated: a page shows only what the portal is known to say.
+            raise PortalError(f"Портал повернув помилку HTTP {response.status_code}.")
         if not isinstance(body, dict) or "success" not in body:
             raise PortalError("Портал повернув відповідь не у форматі CKAN API (очікувався JSON).")
         if body["success"] is not True:
-            raise PortalError(f"Портал повідомив про помилку: {message or 'без пояснення'}.")
+            raise PortalError(f"Портал повідомив про помилку ({name}).")
         return body.get("result")
 
     def organization_show(self, organization: str) -> dict[str, Any]:
@@ -288,6 +322,10 @@ class PublishError(PortalError):
 class CkanPublisher(CkanClient):
     """The CKAN client (issue 5's reader) with the write actions (POST, token required)."""
 
+    def error(self, message: str) -> PortalError:
+        """A publisher's refusals are PublishErrors (never worth retrying here)."""
+        return PublishError(message)
+
     def post_action(
         self,
         name: str,
@@ -307,44 +345,41 @@ class CkanPublisher(CkanClient):
             response = self._client.post(name, json=json, data=data, files=files, headers=headers)
         except httpx.TimeoutException as exc:
             raise PublishError(
-                f"Портал {self.portal_url} не відповів за {self.timeout:g} с ({name}).",
-                retryable=True,
+                f"Портал не відповів за {self.timeout:g} с ({name}).", retryable=True
             ) from exc
         except httpx.HTTPError as exc:
-            raise PublishError(
-                f"З’єднання з порталом {self.portal_url} перервалося ({name}).", retryable=True
-            ) from exc
+            refused = isinstance(exc.__cause__, RefusedDestination)
+            message = (
+                connection_message(exc)
+                if refused
+                else f"З’єднання з порталом перервалося ({name})."
+            )
+            raise PublishError(message, retryable=not refused) from exc
         try:
             body = response.json()
         except ValueError:
             body = None
-        message = ""
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            error = body["error"]
-            details = "; ".join(
-                f"{k}: {v}" for k, v in error.items() if k not in ("__type", "message")
-            )
-            message = str(error.get("message") or details or error.get("__type") or "")[:300]
+        error = body.get("error") if isinstance(body, dict) else None
+        # Only the names of the fields CKAN refused are repeated, never its text or values.
+        fields = sorted(k for k in error if FIELD.match(str(k))) if isinstance(error, dict) else []
         if response.status_code == 403:
             raise PublishError(
-                f"Портал відмовив у доступі ({name}, HTTP 403): перевірте ключ API "
-                f"({TOKEN_VARIABLE}) і право облікового запису публікувати в організації."
+                f"Портал відмовив у доступі ({name}, HTTP 403): перевірте ключ API організації "
+                f"({TOKEN_PLACE}) і право облікового запису публікувати в організації."
             )
         if response.status_code == 409:
-            raise PublishError(
-                f"Портал не прийняв дані ({name}): {message or 'помилка перевірки'}."
-            )
+            named = f": поля {', '.join(fields[:10])}" if fields else ""
+            raise PublishError(f"Портал не прийняв дані ({name}) – помилка перевірки{named}.")
         if response.status_code >= 500:
             raise PublishError(
                 f"Портал повернув помилку HTTP {response.status_code} ({name}).", retryable=True
             )
+        if response.is_redirect:
+            raise PublishError(REDIRECTED)
         if response.status_code != 200 or not isinstance(body, dict):
-            detail = f": {message}" if message else ""
-            raise PublishError(f"Портал повернув HTTP {response.status_code} ({name}){detail}.")
+            raise PublishError(f"Портал повернув HTTP {response.status_code} ({name}).")
         if body.get("success") is not True:
-            raise PublishError(
-                f"Портал повідомив про помилку ({name}): {message or 'без пояснення'}."
-            )
+            raise PublishError(f"Портал повідомив про помилку ({name}).")
         return body.get("result")
 
     def find_package(self, name: str) -> dict[str, Any] | None:

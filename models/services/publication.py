@@ -58,20 +58,6 @@ class PortalDataset:
         return sum(counts) if counts else None
 
 
-def set_portal_source(
-    session: Session, *, organization_id: int, portal_url: str, portal_organization: str
-) -> PortalSource:
-    """Say where the holder publishes (one portal organization per holder)."""
-    source = get_portal_source(session, organization_id=organization_id)
-    if source is None:
-        source = PortalSource(organization_id=organization_id)
-        session.add(source)
-    source.portal_url = portal_url.rstrip("/")
-    source.portal_organization = portal_organization
-    session.flush()
-    return source
-
-
 def get_portal_source(session: Session, *, organization_id: int) -> PortalSource | None:
     """The holder's portal, if set."""
     return session.scalar(

@@ -163,6 +163,13 @@ SENTENCES: dict[str, Phrase] = {
         f"зібрано відомості з порталу відкритих даних: наборів {d.get('datasets', 0)}"
     ),
     "portal.snapshot_requested": lambda d, n: "подано запит на знімок порталу відкритих даних",
+    "portal.source_set": lambda d, n: (
+        f"вказано портал відкритих даних {d.get('portal_url')}, організація "
+        f"{d.get('portal_organization')}"
+        + {"set": "; збережено новий ключ API", "removed": "; ключ API видалено"}.get(
+            str(d.get("token") or ""), ""
+        )
+    ),
     "unit.portal_organizations": lambda d, n: (
         f"для підрозділу {n.unit(d.get('unit'))} вказано організації на порталі: "
         + (", ".join(d.get("portal_organizations") or []) or "жодної")

@@ -365,3 +365,11 @@ class PublishHandler(CkanAnswers):
             return resource
         self.error(400, "unsupported", "Bad request")
         return None
+
+
+def allow_portal(monkeypatch: Any, *urls: str) -> None:
+    """Put the doubles' loopback `host:port`s on the administrator's allow list (only those)."""
+    from models.settings import get_settings
+
+    monkeypatch.setenv("INFOAUDIT_PORTAL_HOSTS", ",".join(urlsplit(u).netloc for u in urls))
+    get_settings.cache_clear()

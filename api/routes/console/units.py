@@ -31,7 +31,8 @@ from models.services.portal_snapshots import (
     set_unit_portal_organizations,
     unit_portal_organizations,
 )
-from models.services.publication import get_portal_source, set_portal_source
+from models.services.portal_source import set_portal_source, token_is_set
+from models.services.publication import get_portal_source
 from models.tabular import TableError, read_table
 
 router = console_router()
@@ -52,10 +53,12 @@ def _units(
     assert account.organization_id is not None
     units = list_units(session, organization_id=account.organization_id)
     form = {"values": values, "error": error, "upload": upload, "portal_error": portal_error}
+    source = get_portal_source(session, organization_id=account.organization_id)
     context = {
         "units": units,
         "kinds": UNIT_KIND_LABELS,
-        "portal_source": get_portal_source(session, organization_id=account.organization_id),
+        "portal_source": source,
+        "portal_token_set": token_is_set(source),
         "unit_portals": unit_portal_organizations(session, organization_id=account.organization_id),
         **form,
     }
@@ -126,12 +129,18 @@ def upload_units(
 def set_portal(
     request: Request,
     session: DB,
+    now: Now,
     account: ConsoleCoordinator,
+    actor: ConsoleActor,
     portal_url: FormText = "",
     portal_organization: FormText = "",
+    api_token: FormText = "",
+    remove_token: FormText = "",
 ) -> Response:
-    """Say on which portal and under which organization the holder publishes."""
+    """Say on which portal (one the administrator allows) and under which organization the
+    holder publishes, and its API key (write-only: never shown back)."""
     assert account.organization_id is not None
+    # The key is not kept in the form when it is shown again with an error.
     values = {"portal_url": portal_url, "portal_organization": portal_organization}
     url, name = portal_url.strip(), portal_organization.strip()
     problem = None
@@ -142,11 +151,23 @@ def set_portal(
             "field": "portal_organization",
             "message": "Організація на порталі: ідентифікатор без пробілів (як kalush-rada).",
         }
+    if problem is None:
+        try:
+            set_portal_source(
+                session,
+                organization_id=account.organization_id,
+                portal_url=url,
+                portal_organization=name,
+                api_token=api_token or None,
+                remove_token=bool(remove_token),
+                actor=actor,
+                now=now,
+            )
+        except DomainError as exc:
+            session.rollback()
+            problem = {"field": exc.field or "portal_url", "message": exc.message}
     if problem is not None:
         return _units(request, session, account, values, None, 422, portal_error=problem)
-    set_portal_source(
-        session, organization_id=account.organization_id, portal_url=url, portal_organization=name
-    )
     return done(request, "/console/units#portal", "Збережено.")
 
 
