@@ -5,7 +5,7 @@ from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.settings import get_settings
@@ -24,6 +24,22 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
+def _begin_before_savepoint(connection: Connection, _name: str | None) -> None:
+    # pysqlite's legacy transaction control (Python < 3.12's default, and SQLAlchemy's) opens a
+    # transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT sent first opens one of its own,
+    # and its RELEASE then commits: an import with a savepoint per row committed row by row, so
+    # one failing at row 10,744 left 10,744 rows. A real transaction is begun first, so the
+    # savepoint nests in it and only the session's commit commits. SQLAlchemy's pysqlite notes
+    # ("Serializable isolation / Savepoints / Transactional DDL") fix it for every transaction
+    # (isolation_level=None and BEGIN on "begin"); that would also make reads before a write
+    # part of it, and in WAL mode a write after a stale read fails at once (SQLITE_BUSY_SNAPSHOT)
+    # instead of waiting. So only a transaction that takes a savepoint begins early, IMMEDIATE:
+    # a savepoint is taken to write, and the write lock is then waited for (busy timeout).
+    raw: Any = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str | None = None) -> Engine:
     """Create an engine for the URL (default: the settings' database URL)."""
     settings = get_settings()
@@ -38,6 +54,7 @@ def make_engine(url: str | None = None) -> Engine:
             },
         )
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
+        event.listen(engine, "savepoint", _begin_before_savepoint)
         return engine
     return create_engine(
         url, pool_pre_ping=True, pool_size=settings.database_pool_size, max_overflow=10

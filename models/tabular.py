@@ -13,6 +13,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook import Workbook
 
+from models.errors import TooLarge
+
 
 class TableError(ValueError):
     """The upload is not a readable table; the message is Ukrainian."""
@@ -123,6 +125,16 @@ def check_row_count(table: list[list[str]]) -> list[list[str]]:
             f"У таблиці забагато рядків: не більше {MAX_TABLE_ROWS:_}.".replace("_", " ")
         )
     return table
+
+
+def check_import_rows(count: int) -> None:
+    """An import of any origin (a file, a JSON list) within MAX_TABLE_ROWS rows: it is taken
+    in one transaction, all or nothing, so it is bounded; over it, a 413 naming the limit."""
+    if count > MAX_TABLE_ROWS:
+        raise TooLarge(
+            f"Забагато рядків для одного імпорту ({count:_}): не більше {MAX_TABLE_ROWS:_}. "
+            "Розділіть дані на кілька частин.".replace("_", " ")
+        )
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

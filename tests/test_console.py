@@ -308,34 +308,44 @@ def test_links_are_sent_once_per_press(client: TestClient, clock: FixedClock) ->
     del again
 
 
-def test_units_upload_keeps_good_rows_and_names_bad_ones(client: TestClient) -> None:
+def test_units_upload_is_all_or_nothing_and_names_bad_rows(client: TestClient) -> None:
     org = create_organization(client)
     console_login(client, org["coordinator_email"])
     token = csrf_of(client.get("/console/units").text)
-    table = (
+    good = (
         "Назва;Вид;Керівник;Пошта\n"
         "Відділ культури;виконавчий орган;Коваль Олена;culture@example.org\n"
         "КП «Водоканал»;комунальне підприємство;;\n"
+    )
+    bad = (
         "Загальний відділ;;;\n"  # exists already
         "Відділ спорту;відомство;;\n"  # unknown kind
         "Відділ молоді;;;not-an-email\n"
-    ).encode("cp1251")
+    )
     response = client.post(
         "/console/units/upload",
         data={"csrf_token": token},
-        files={"file": ("units.csv", table, "text/csv")},
+        files={"file": ("units.csv", (good + bad).encode("cp1251"), "text/csv")},
     )
-    assert response.status_code == 200
-    assert "Додано підрозділів: 2." in response.text
+    assert response.status_code == 422
+    assert "Таблицю не завантажено" in response.text
     assert "Рядок 4, стовпець «Назва»" in response.text
     assert "Рядок 5, стовпець «Вид»" in response.text
     assert "Рядок 6, стовпець «Пошта»" in response.text
-    units = client.get(f"/api/organizations/{org['id']}", headers=org["coordinator"]).json()[
-        "units"
-    ]
-    names = {u["name"]: u["kind"] for u in units}
-    assert names["КП «Водоканал»"] == "municipal_enterprise"
-    assert "Відділ спорту" not in names
+
+    def names() -> dict[str, str]:
+        found = client.get(f"/api/organizations/{org['id']}", headers=org["coordinator"])
+        return {u["name"]: u["kind"] for u in found.json()["units"]}
+
+    assert "Відділ культури" not in names()  # a refused table adds nothing
+    response = client.post(
+        "/console/units/upload",
+        data={"csrf_token": token},
+        files={"file": ("units.csv", good.encode("cp1251"), "text/csv")},
+    )
+    assert response.status_code == 200
+    assert "Додано підрозділів: 2." in response.text
+    assert names()["КП «Водоканал»"] == "municipal_enterprise"
     response = client.post(
         "/console/units/upload",
         data={"csrf_token": token},

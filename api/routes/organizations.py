@@ -1,6 +1,9 @@
 """Organizations, their units, accounts and dataset register."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -26,7 +29,8 @@ from models.services.organizations import (
     create_organization_with_coordinator,
     list_units,
 )
-from models.services.register import add_register_entries
+from models.services.register_import import import_register_rows
+from models.tabular import MAX_TABLE_ROWS
 
 router = APIRouter(prefix="/api/organizations", tags=["організації"])
 
@@ -109,9 +113,14 @@ def create_login(
 def import_register(
     _account: Coordinator,
     organization: OwnOrganization,
-    body: list[RegisterEntryCreate],
+    actor: CurrentActor,
+    body: Annotated[list[RegisterEntryCreate], Field(max_length=MAX_TABLE_ROWS)],
     session: DB,
+    now: Now,
 ) -> RegisterImportRead:
-    """Add dataset register rows (the shape of the report's Annex 1)."""
-    entries = add_register_entries(session, organization_id=organization.id, rows=body)
+    """Add dataset register rows (the shape of the report's Annex 1): every row or none, at most
+    20,000 in one request."""
+    entries = import_register_rows(
+        session, organization_id=organization.id, rows=body, actor=actor, now=now
+    )
     return RegisterImportRead(added=len(entries))

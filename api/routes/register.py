@@ -37,15 +37,14 @@ from models.services.register import (
     PORTAL_REGISTER_FIELDS,
     annex1_rows,
     annex1_table,
-    import_register,
     list_register,
     portal_register_rows,
     read_register_table,
-    rows_to_entries,
     table_of,
     to_csv,
     to_xlsx,
 )
+from models.services.register_import import import_register_table
 
 router = APIRouter(prefix="/api/organizations/{organization_id}", tags=["реєстр наборів даних"])
 
@@ -152,8 +151,10 @@ class AnalysisRead(BaseModel):
 def import_file(
     _account: Coordinator,
     organization: OwnOrganization,
+    actor: CurrentActor,
     data: RawBody,
     session: DB,
+    now: Now,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
     replace: bool = False,
 ) -> RegisterImportRead:
@@ -167,8 +168,13 @@ def import_file(
     if len(data) > MAX_UPLOAD:
         raise Invalid("Файл завеликий (не більше 5 МБ).", field="file")
     table = read_register_table(data, file_format=file_format)
-    entries = import_register(
-        session, organization_id=organization.id, rows=rows_to_entries(table), replace=replace
+    entries = import_register_table(
+        session,
+        organization_id=organization.id,
+        table=table,
+        replace=replace,
+        actor=actor,
+        now=now,
     )
     return RegisterImportRead(added=len(entries))
 

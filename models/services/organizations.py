@@ -15,6 +15,7 @@ from models.passwords import check_password
 from models.schemas import OrganizationCreate, UnitCreate
 from models.security import hash_password
 from models.services.events import record_event
+from models.tabular import check_import_rows
 from models.validation import error_message
 
 
@@ -256,8 +257,18 @@ class UnitImport:
 def import_units(
     session: Session, *, organization_id: int, rows: list[list[str]], actor: Actor, at: datetime
 ) -> UnitImport:
-    """Add units from a table with the columns Назва, Вид, Керівник, Пошта; good rows are kept."""
-    result = _import_unit_rows(session, organization_id=organization_id, rows=rows)
+    """Add units from a table with the columns Назва, Вид, Керівник, Пошта: every row or none.
+
+    A refused row (named with its column) refuses the whole table, so a corrected file can be
+    uploaded again as it is; only a table taken whole is recorded in the audit trail.
+    """
+    check_import_rows(len(rows) - 1)
+    with session.begin_nested() as whole:
+        result = _import_unit_rows(session, organization_id=organization_id, rows=rows)
+        if result.errors:
+            whole.rollback()
+            result.added.clear()
+            return result
     record_event(
         session,
         organization_id=organization_id,
@@ -302,8 +313,7 @@ def _import_unit_rows(
                 head_name=values.get("head_name") or None,
                 email=values.get("email") or None,
             )
-            with session.begin_nested():
-                add_unit(session, organization_id=organization_id, **unit.model_dump())
+            add_unit(session, organization_id=organization_id, **unit.model_dump())
         except ValidationError as exc:
             error = exc.errors()[0]
             column = {"name": "Назва", "head_name": "Керівник", "email": "Пошта"}.get(

@@ -106,7 +106,8 @@ def upload_units(
     account: ConsoleCoordinator,
     actor: ConsoleActor,
 ) -> Response:
-    """Add units from a CSV or XLSX table; refused rows are listed with row and column."""
+    """Add units from a CSV or XLSX table, every row or none; refused rows are listed with row
+    and column."""
     assert account.organization_id is not None
     upload = form.get("file")
     if not isinstance(upload, StarletteUploadFile) or not upload.filename:
@@ -121,7 +122,7 @@ def upload_units(
     result = import_units(
         session, organization_id=account.organization_id, rows=rows, actor=actor, at=now
     )
-    status_code = 200 if result.added or not result.errors else 422
+    status_code = 422 if result.errors else 200
     return _units(request, session, account, {}, None, status_code, upload=result)
 
 
