@@ -6,6 +6,7 @@ error or a constraint would), after every earlier row was written.
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -137,10 +138,12 @@ def test_register_imports_through_the_api_are_whole_bounded_and_recorded(
 ) -> None:
     org = create_organization(client)
     api = f"/api/organizations/{org['id']}/register"
-    rows = [
-        {"number": n, "name": f"Набір {n}", "units": ["Загальний відділ"], "periodicity": "щороку"}
-        for n in range(1, 51)
-    ]
+
+    def row(n: int) -> dict[str, Any]:
+        return {"number": n, "name": f"Набір {n}", "units": ["Загальний відділ"],
+                "periodicity": "щороку"}  # fmt: skip
+
+    rows = [row(n) for n in range(1, 51)]
     bad_last = [*rows[:-1], {**rows[-1], "units": ["Немає такого підрозділу"]}]
     refused = client.post(api, headers=org["coordinator"], json=bad_last)
     assert refused.status_code == 422
@@ -160,7 +163,7 @@ def test_register_imports_through_the_api_are_whole_bounded_and_recorded(
 
     # A list over the cap is refused before anything is written, naming the limit.
     monkeypatch.setattr(tabular, "MAX_TABLE_ROWS", 10)
-    more = [{**r, "number": r["number"] + 100} for r in rows[:11]]
+    more = [row(n) for n in range(101, 112)]
     too_many = client.post(api, headers=org["coordinator"], json=more)
     assert too_many.status_code == 413
     assert "не більше 10." in too_many.json()["detail"]

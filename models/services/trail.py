@@ -128,8 +128,9 @@ SENTENCES: dict[str, Phrase] = {
         f"замінено секретне посилання підрозділу «{d.get('name', '')}»: старе більше не діє"
     ),
     "units.imported": lambda d, n: (
-        f"завантажено підрозділи з таблиці: додано {d.get('added', 0)}, "
-        f"не додано рядків {d.get('refused', 0)}"
+        f"завантажено підрозділи з таблиці: додано {d.get('added', 0)}"
+        # earlier imports kept good rows and counted the refused ones; now a table is whole
+        + (f", не додано рядків {d['refused']}" if d.get("refused") else "")
     ),
     "cycle.launched": _launched,
     "cycle.completed": lambda d, n: "завершено цикл аудиту: усі етапи пройдено",
