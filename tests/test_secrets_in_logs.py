@@ -56,9 +56,7 @@ def test_serve_warns_of_a_short_or_repetitive_secret_key_in_production() -> None
     public = "https://audit.example.org"
     for weak in ("k" * 50, "Kp3-x9QzL0vRt7mWb2YcNf5hJs8dGa1"):  # one letter; 31+1 characters
         settings = Settings(environment="production", secret_key=weak + "!", base_url=public)
-        assert [w.split(" ")[0] for w in production_warnings(settings)] == [
-            "INFOAUDIT_SECRET_KEY"
-        ]
+        assert [w.split(" ")[0] for w in production_warnings(settings)] == ["INFOAUDIT_SECRET_KEY"]
     strong = Settings(environment="production", secret_key=KEY, base_url=public)
     assert production_warnings(strong) == []
 
