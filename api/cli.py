@@ -33,6 +33,8 @@ def _demo(args: argparse.Namespace) -> int:
     # Everything the demo makes stays under --out, Prefect's own database included (set before
     # Prefect is first imported: it reads its settings then).
     os.environ.setdefault("PREFECT_HOME", str((out / "prefect").resolve()))
+    # Made now: Prefect warns at import that it could not create a missing home.
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault(
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", DEMO_PREFECT_STARTUP_SECONDS
     )
