@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from api.cli_db import add_db_commands
+from api.lifetime import Stopped, start_reaper, stop_on_signals
 from models.errors import DomainError
 from models.validation import ukrainian_errors
 
@@ -25,9 +27,14 @@ DEMO_PREFECT_STARTUP_SECONDS = "180"
 
 def _demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    # Prefect's temporary server, the renderer's workers: none outlives the demo.
+    stop_on_signals()
+    start_reaper()
     # Everything the demo makes stays under --out, Prefect's own database included (set before
     # Prefect is first imported: it reads its settings then).
     os.environ.setdefault("PREFECT_HOME", str((out / "prefect").resolve()))
+    # Made now: Prefect warns at import that it could not create a missing home.
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault(
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", DEMO_PREFECT_STARTUP_SECONDS
     )
@@ -38,6 +45,9 @@ def _demo(args: argparse.Namespace) -> int:
         path = run_demo(out)
     except (DomainError, ValidationError):
         raise
+    except (Stopped, KeyboardInterrupt):
+        print("Демонстрацію зупинено.", file=sys.stderr)
+        return 130
     except Exception as exc:  # the demo's user gets what to do, the traceback goes to a file
         return _demo_failed(out, exc)
     print(f"Звіт: {path.resolve()}")
@@ -63,9 +73,24 @@ def _demo_failed(out: Path, exc: Exception) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    stop_on_signals()  # SIGTERM (systemd, docker) at any moment: the same clean stop as Ctrl+C
+    start_reaper()
+    from api.prefect_server import PrefectServerError
     from api.serve import serve
 
-    serve(host=args.host, port=args.port, interval_seconds=args.interval)
+    try:
+        serve(
+            host=args.host,
+            port=args.port,
+            interval_seconds=args.interval,
+            prefect_port=args.prefect_port,
+        )
+    except (Stopped, KeyboardInterrupt):
+        pass
+    except PrefectServerError as exc:
+        print(f"Помилка: сервер Prefect не запустився (подробиці нижче).\n{exc}", file=sys.stderr)
+        return 1
+    print("Зупинено.", flush=True)
     return 0
 
 
@@ -270,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--interval", type=int, default=None, help="секунд між обходами циклів")
+    serve.add_argument(
+        "--prefect-port",
+        type=int,
+        default=4200,  # api.serve.DEFAULT_PREFECT_PORT (not imported here: slow)
+        help="порт власного сервера Prefect на 127.0.0.1 (типово: 4200)",
+    )
     serve.set_defaults(handler=_serve)
 
     monitor = commands.add_parser(
@@ -305,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="створити або оновити схему").set_defaults(
         handler=_upgrade
     )
+    add_db_commands(db_commands)
 
     account = commands.add_parser("account", help="облікові записи")
     account_commands = account.add_subparsers(dest="account_command", required=True, metavar="ДІЯ")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,12 +19,18 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["PrefectServerError", "local_prefect_server", "prefect_api_env"]
+from api.lifetime import die_with_parent, stop_process_group
+
+__all__ = [
+    "PrefectServerError",
+    "local_prefect_server",
+    "port_is_free",
+    "prefect_api_env",
+    "stop_process_group",
+]
 
 HOST = "127.0.0.1"
 LOG_TAIL_LINES = 40
-# uvicorn shuts down within a second on SIGTERM; the grace period covers a slow SQLite flush.
-STOP_TIMEOUT = 15.0
 
 # Settings that would point the server at someone else's API, profile or database.
 _INHERITED_VARS_TO_DROP = (
@@ -54,6 +59,16 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on `host`:`port` (so a server can bind it now)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def _prefect_command() -> list[str]:
@@ -85,20 +100,6 @@ def _server_env(prefect_home: Path) -> dict[str, str]:
     return env
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM the server when the process that started it dies."""
-    # Without this a SIGKILLed `infoaudit serve` leaves an orphan server (own session)
-    # holding the port and scheduling runs into the same SQLite file. Linux sends the
-    # signal when the *thread* that forked exits, so enter the context in a long-lived one.
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 def _log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
     """Return the last `lines` lines of the server log, or a note if it is unreadable."""
     try:
@@ -106,22 +107,6 @@ def _log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
     except OSError as exc:
         return f"<cannot read {log_path}: {exc}>"
     return "\n".join(text.splitlines()[-lines:])
-
-
-def stop_process_group(proc: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
-    """Terminate the server's whole process group: SIGTERM, then SIGKILL after `timeout`."""
-    if proc.poll() is not None:
-        return
-    # The server runs in its own session, so its pgid equals its pid; signalling the group
-    # also reaches any helper processes it spawned.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def _wait_healthy(
@@ -174,7 +159,7 @@ def local_prefect_server(
             # does not kill the server before we have stopped what depends on it.
             start_new_session=True,
             # A single prctl call: safe to run between fork and exec.
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         try:
             _wait_healthy(proc, base_url, log_path, startup_timeout)

@@ -12,7 +12,12 @@ import uvicorn
 from api import access_log
 from api.app import create_app
 from models.migrate import upgrade_database
-from models.settings import Settings, get_settings
+from models.settings import MIN_SECRET_KEY, Settings, get_settings
+
+# Prefect's own default port: the one its documentation and `prefect server start` use.
+DEFAULT_PREFECT_PORT = 4200
+# secrets.token_urlsafe(32): 256 bits. Shorter keys pass (down to MIN_SECRET_KEY) with a warning.
+RECOMMENDED_SECRET_KEY = 43
 
 
 def production_warnings(settings: Settings) -> list[str]:
@@ -28,6 +33,15 @@ def production_warnings(settings: Settings) -> list[str]:
         )
     if urlsplit(settings.base_url).scheme != "https":
         warnings.append("INFOAUDIT_BASE_URL не починається з https://: паролі підуть відкрито.")
+    key = settings.secret_key.strip()
+    if len(key) < RECOMMENDED_SECRET_KEY or len(set(key)) < 16:
+        warnings.append(
+            f"INFOAUDIT_SECRET_KEY короткий або одноманітний ({len(key)} символів, "
+            f"{len(set(key))} різних; мінімум {MIN_SECRET_KEY}, радимо {RECOMMENDED_SECRET_KEY}+ "
+            "випадкових). Згенеруйте його один раз: python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))' — нова заміна ключа робить недійсними всі "
+            "посилання підрозділів і сесії."
+        )
     return warnings
 
 
@@ -45,8 +59,18 @@ def web_config(settings: Settings, *, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def serve(*, host: str, port: int, interval_seconds: int | None = None) -> None:
-    """Serve the app (uvicorn, in a thread) and the sweep deployment (Prefect, main thread)."""
+def serve(
+    *,
+    host: str,
+    port: int,
+    interval_seconds: int | None = None,
+    prefect_port: int = DEFAULT_PREFECT_PORT,
+) -> None:
+    """Serve the app (uvicorn, in a thread) and the sweep deployment (Prefect, main thread).
+
+    Returns when stopped (Ctrl+C, SIGTERM, SIGHUP): `Stopped` or KeyboardInterrupt raised
+    anywhere in between unwinds the web thread and the Prefect server on the way out.
+    """
     settings = get_settings()
     for warning in production_warnings(settings):
         print(f"Увага: {warning}", file=sys.stderr, flush=True)
@@ -55,10 +79,17 @@ def serve(*, host: str, port: int, interval_seconds: int | None = None) -> None:
     with ExitStack() as stack:
         if not os.environ.get("PREFECT_API_URL"):
             # Prefect's temporary local mode has no scheduler: start a real server.
-            from api.prefect_server import local_prefect_server
+            from api.prefect_server import local_prefect_server, port_is_free
 
-            print("Запуск локального сервера Prefect…", flush=True)
-            api_url = stack.enter_context(local_prefect_server(settings.data_dir.resolve()))
+            if not port_is_free("127.0.0.1", prefect_port):
+                raise ValueError(
+                    f"порт {prefect_port} для сервера Prefect уже зайнятий (інший infoaudit "
+                    "serve або prefect server?). Зупиніть його або вкажіть --prefect-port."
+                )
+            print(f"Запуск локального сервера Prefect (порт {prefect_port})…", flush=True)
+            api_url = stack.enter_context(
+                local_prefect_server(settings.data_dir.resolve(), port=prefect_port)
+            )
             # Set before Prefect reads its settings (the flows are imported below).
             os.environ["PREFECT_API_URL"] = api_url
         access_log.install()
@@ -77,4 +108,3 @@ def serve(*, host: str, port: int, interval_seconds: int | None = None) -> None:
         from flows.sweep import serve_sweep
 
         serve_sweep(interval_seconds=interval)
-        print("Зупинено.", flush=True)

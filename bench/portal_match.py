@@ -29,6 +29,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from api.lifetime import start_reaper, stop_on_signals  # noqa: E402
+
 TMP = tempfile.TemporaryDirectory()
 DB_URL = f"sqlite:///{TMP.name}/portal_match.db"
 os.environ["INFOAUDIT_DATABASE_URL"] = DB_URL  # before the settings are first read
@@ -213,6 +216,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5_000)
     parser.add_argument("--sample", type=int, default=200)
     args = parser.parse_args()
+    stop_on_signals()  # killed or failed: nothing it started outlives it (api.lifetime)
+    start_reaper()
     upgrade_database(DB_URL)
     org_id, snapshot_id, datasets, entries = populate(args.n)
     timer = WriteTimer()

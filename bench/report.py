@@ -33,6 +33,7 @@ import psutil  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+from api.lifetime import start_reaper, stop_on_signals  # noqa: E402
 from models.actor import Actor  # noqa: E402
 from models.cycle import AuditedUnit  # noqa: E402
 from models.plan import CyclePlan  # noqa: E402
@@ -48,6 +49,7 @@ from models.survey import Answer, Option, Question, QuestionKind, Response  # no
 NOW = datetime(2024, 9, 20, 7, 0, tzinfo=UTC)  # launched before the first stage
 PERIODICITIES = ["щороку", "щоквартально", "щомісячно та в міру потреби", "щопівроку"]
 BATCH = 5_000
+WATCHDOG: set[int] = set()
 
 
 class PeakMemory:
@@ -71,6 +73,8 @@ class PeakMemory:
         me = psutil.Process()
         total = me.memory_info().rss
         for child in me.children(recursive=True):
+            if child.pid in WATCHDOG:
+                continue  # api.reaper: not part of what is measured
             try:
                 total += child.memory_info().rss
                 times = child.cpu_times()
@@ -283,6 +287,9 @@ def main() -> int:
         "--tagged", action="store_true", help="also the tagged (accessible) one-document render"
     )
     args = parser.parse_args()
+    stop_on_signals()  # killed or failed: nothing it started outlives it (api.lifetime)
+    reaper = start_reaper()
+    WATCHDOG.update([reaper.pid] if reaper else [])
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"

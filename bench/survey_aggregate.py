@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
+from api.lifetime import start_reaper, stop_on_signals  # noqa: E402
 from bench.survey_ingest import DEFAULT_PG, launch_survey, prepare_database  # noqa: E402
 from models.db import make_engine, session_factory  # noqa: E402
 from models.services.surveys.results import crosstab, survey_results  # noqa: E402
@@ -133,6 +134,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--only", choices=("postgresql", "sqlite"))
     args = parser.parse_args()
+    stop_on_signals()  # killed or failed: nothing it started outlives it (api.lifetime)
+    start_reaper()
     with tempfile.TemporaryDirectory() as tmp:
         databases = {"postgresql": args.pg, "sqlite": f"sqlite:///{tmp}/aggregate.db"}
         for name, url in databases.items():

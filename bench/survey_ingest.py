@@ -32,6 +32,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from api.lifetime import die_with_parent, start_reaper, stop_on_signals  # noqa: E402
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BASELINE_TABLE = "bench_baseline"
 
@@ -278,6 +280,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(self.port)],
             cwd=ROOT,
+            preexec_fn=die_with_parent,  # a killed benchmark takes its server with it
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -383,6 +386,8 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.url, args.port)
         return
+    stop_on_signals()  # killed or failed: nothing it started outlives it (api.lifetime)
+    start_reaper()
     with tempfile.TemporaryDirectory() as tmp:
         databases = {"postgresql": args.pg, "sqlite": f"sqlite:///{tmp}/bench.db"}
         for name, url in databases.items():

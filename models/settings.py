@@ -74,6 +74,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
+        # An empty key (INFOAUDIT_SECRET_KEY= in an env file) signs links anyone can forge,
+        # in development too.
+        if not self.secret_key.strip():
+            raise ValueError(
+                "INFOAUDIT_SECRET_KEY порожній: задайте ключ один раз (python3 -c 'import "
+                "secrets; print(secrets.token_urlsafe(48))') і більше не змінюйте його."
+            )
         # A leaked default key would let anyone forge unit links and sessions.
         if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET_KEY:
             raise ValueError(

@@ -1,0 +1,105 @@
+"""No process outlives the command that started it.
+
+Three layers, because no single one covers every way a command ends:
+
+- `die_with_parent` (Linux PR_SET_PDEATHSIG) for the servers we start ourselves: the kernel
+  sends them SIGTERM the moment the command dies, even by SIGKILL;
+- `stop_on_signals`: SIGTERM and SIGHUP unwind the command like Ctrl+C does, so its `finally`
+  blocks and `atexit` hooks (Prefect's own temporary server registers one) run;
+- `start_reaper`: a watchdog process (`api.reaper`) that remembers the command's descendants
+  and ends those still running once the command is gone — the processes other libraries
+  start (Prefect's temporary server, flow-run subprocesses, the renderer's pool) included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from types import FrameType
+
+__all__ = [
+    "Stopped",
+    "die_with_parent",
+    "start_reaper",
+    "stop_on_signals",
+    "stop_process_group",
+]
+
+# uvicorn shuts down within a second on SIGTERM; the grace period covers a slow SQLite flush.
+STOP_TIMEOUT = 15.0
+
+
+class Stopped(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """The command was asked to stop (SIGTERM, SIGHUP); raised in the main thread."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this (just forked) process when the thread that forked it exits.
+
+    Meant as `preexec_fn`: a single prctl call, safe between fork and exec. Linux sends the
+    signal when the *thread* that forked exits, so start children from a long-lived one.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _raise_stopped(signum: int, _frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP raise `Stopped` in the main thread (call it from the main thread)."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_stopped)
+
+
+def start_reaper() -> subprocess.Popen[bytes] | None:
+    """Start the watchdog that ends this process's descendants when this process ends."""
+    if not sys.platform.startswith("linux"):
+        return None
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.reaper", str(os.getpid())],
+        # Its own session: a Ctrl+C or a signal to our process group does not end it before
+        # it has done its job; it ends by itself once we are gone.
+        start_new_session=True,
+        # No inherited pipes: whoever reads our output sees its end when we end.
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": _import_root()},
+    )
+
+
+def _import_root() -> str:
+    """PYTHONPATH under which the watchdog imports this very copy of `api`."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    existing = os.environ.get("PYTHONPATH")
+    return f"{root}{os.pathsep}{existing}" if existing else root
+
+
+def stop_process_group(proc: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
+    """Terminate a child started in its own session: SIGTERM its group, SIGKILL after `timeout`."""
+    if proc.poll() is not None:
+        return
+    # The child runs in its own session, so its pgid equals its pid; signalling the group
+    # also reaches any helper processes it spawned.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
