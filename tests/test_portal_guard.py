@@ -210,6 +210,11 @@ def test_the_key_is_the_organizations_own_and_stays_with_its_host(
         assert not take_snapshot(first["id"], now=at("2024-10-02")).ok
         assert other.seen
         assert {auth for _, auth in other.seen} == {None}
+        # Back, with a new key, then the key removed on purpose.
+        again = client.put(api, headers=first["coordinator"], json={**body, "api_token": "k2"})
+        assert again.json()["token_set"] is True
+        removed = client.put(api, headers=first["coordinator"], json={**body, "remove_token": True})
+        assert removed.json()["token_set"] is False
     with session_scope() as session:
         details = [
             e.details
@@ -217,7 +222,12 @@ def test_the_key_is_the_organizations_own_and_stays_with_its_host(
                 select(AuditEvent).where(AuditEvent.action == "portal.source_set")
             )
         ]
-    assert [d["token"] for d in details if d["portal_url"] == portal] == ["set", ""]
+    assert [d["token"] for d in details if d["portal_url"] == portal] == [
+        "set",
+        "",
+        "set",
+        "removed",
+    ]
 
 
 @pytest.mark.sqlite_only
