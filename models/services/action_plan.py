@@ -4,6 +4,7 @@ notes. The console, the JSON API and the demo all go through these functions."""
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -22,7 +23,7 @@ from models.actor import Actor
 from models.clock import local_date
 from models.cycle import AuditCycle
 from models.errors import Conflict, Invalid, NotFound
-from models.organization import Unit
+from models.organization import Organization, Unit
 from models.report import Recommendation, RecommendationStatus
 from models.services.events import record_cycle_event
 from models.services.report.versions import ensure_report, ready_version
@@ -279,6 +280,42 @@ def add_note(
         details={"item": item.position, "status": status.value, "on": noted_on.isoformat()},
     )
     return note
+
+
+def as_sentence(text: str) -> str:
+    """A recommendation («оприлюднити …») as a task in a table cell: capitalised, no stop."""
+    text = text.strip().rstrip(".;,")
+    return text[:1].upper() + text[1:]
+
+
+def annex_context(session: Session, *, cycle_id: int, today: date) -> dict[str, Any]:
+    """What the printed plan shows (report_templates/action_plan.html.j2): seed 002's columns."""
+    cycle = session.get(AuditCycle, cycle_id)
+    assert cycle is not None
+    plan = get_plan(session, cycle_id=cycle_id)
+    if plan is None:
+        raise NotFound("План дій ще не складено.")
+    organization = session.get(Organization, cycle.organization_id)
+    assert organization is not None
+    units = unit_names(session, organization_id=cycle.organization_id)
+    return {
+        "organization": organization.name,
+        "year": cycle.year,
+        "order_number": cycle.order_number,
+        "order_date": cycle.order_date,
+        "today": today,
+        "items": [
+            {
+                "number": item.position,
+                "task": as_sentence(item.task),
+                "due_on": item.due_on,
+                "indicator": as_sentence(item.indicator),
+                "responsible": responsible_label(item, units),
+                "status": status_label(item, today),
+            }
+            for item in plan.items
+        ],
+    }
 
 
 def is_overdue(item: ActionPlanItem, today: date) -> bool:
