@@ -31,6 +31,8 @@ from models.services.report.versions import ensure_report, ready_version
 # A deadline the working group has not set yet: a quarter after the report's approval.
 DEFAULT_DAYS = 91
 MAX_TASK = 5000
+# Who answers for a measure of the whole holder until the working group names someone.
+WORKING_GROUP = "Робоча група з інформаційного аудиту"
 MAX_SHORT = 300
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The indicator each kind of recommendation is measured by, as the plan first proposes it.
@@ -130,7 +132,9 @@ def create_plan(
                 recommendation_id=recommendation.id,
                 task=recommendation.text,
                 responsible_unit_id=unit.id if unit else None,
-                responsible_person=(unit.head_name if unit else cycle.contact_name) or "",
+                responsible_person=(unit.head_name or "")
+                if unit
+                else cycle.contact_name or WORKING_GROUP,
                 responsible_email=(unit.email if unit else cycle.contact_email) or "",
                 due_on=deadline,
                 indicator=INDICATORS.get(metric)

@@ -222,7 +222,7 @@ def previous_audit_context(
         plan = {
             "year": plan_cycle.year,
             "as_of_then": figures[plan_cycle.id].as_of,
-            "items": rows,
+            "rows": rows,
             # «виконано – 3, прострочено – 2»: each status with its count, none left out.
             "statuses": [
                 (label, n) for label in order if (n := sum(r["status"] == label for r in rows))
