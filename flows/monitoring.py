@@ -19,6 +19,7 @@ from flows.portal_snapshot import SnapshotOutcome, take_snapshot
 from models.clock import KYIV, SystemClock, local_date
 from models.db import session_scope
 from models.services.action_plan import (
+    as_sentence,
     items_due_between,
     latest_note,
     responsible_label,
@@ -75,7 +76,7 @@ def plan_rows(
         rows.append(
             {
                 "position": item.position,
-                "task": item.task,
+                "task": as_sentence(item.task),
                 "responsible": responsible_label(item, units),
                 "due_on": item.due_on,
                 "status": status_label(item, today),
