@@ -31,6 +31,7 @@ from models.services.action_plan import (
     create_plan,
     get_plan,
     is_overdue,
+    responsible_label,
     status_label,
     unit_names,
     update_item,
@@ -73,6 +74,7 @@ def _plan_page(
             "item": item,
             "status": status_label(item, today),
             "overdue": is_overdue(item, today),
+            "responsible": responsible_label(item, units),
             "notes": [(n, ITEM_STATUS_LABELS[n.status]) for n in item.notes],
         }
         for item in (plan.items if plan else [])
