@@ -15,6 +15,7 @@ from api.deps import ids_in_range
 from api.errors import install_error_handlers
 from api.i18n import install_translations
 from api.routes import (
+    action_plan,
     auth,
     cycles,
     interviews,
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(register_entries.router)
     app.include_router(kep_router)
     app.include_router(open_data.router)
+    app.include_router(action_plan.router)
 
     install_console(app)
     _install_docs(app)

@@ -5,18 +5,27 @@ every quarter, between annual audits. It runs on a quarterly schedule (see
 `monitoring_deployment`) and on demand: `infoaudit monitor <org> --now 2024-10-01`.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments.runner import EntrypointType
+from sqlalchemy.orm import Session
 from weasyprint import HTML
 
 from flows.portal_snapshot import SnapshotOutcome, take_snapshot
 from models.clock import KYIV, SystemClock, local_date
 from models.db import session_scope
+from models.services.action_plan import (
+    as_sentence,
+    items_due_between,
+    latest_note,
+    responsible_label,
+    status_label,
+    unit_names,
+)
 from models.services.analysis import PublicationAnalysis, analyse_publication
 from models.services.analysis_context import summary_row
 from models.services.organizations import get_organization, list_organization_ids
@@ -46,12 +55,48 @@ def reporting_quarter(day: date) -> tuple[int, int]:
     return (day.year, current) if current else (day.year - 1, 4)
 
 
+def quarter_bounds(quarter: tuple[int, int]) -> tuple[date, date]:
+    """The first and last day of a quarter (year, 1..4)."""
+    year, number = quarter
+    first = date(year, 3 * number - 2, 1)
+    after = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+    return first, after - timedelta(days=1)
+
+
+def plan_rows(
+    session: Session, *, organization_id: int, quarter: tuple[int, int], today: date
+) -> list[dict[str, Any]]:
+    """The action-plan items due in the quarter, with their status on `today`."""
+    first, last = quarter_bounds(quarter)
+    units = unit_names(session, organization_id=organization_id)
+    rows = []
+    for item in items_due_between(session, organization_id=organization_id, first=first, last=last):
+        note = latest_note(item)
+        rows.append(
+            {
+                "position": item.position,
+                "task": as_sentence(item.task),
+                "responsible": responsible_label(item, units),
+                "due_on": item.due_on,
+                "status": status_label(item, today),
+                "note": f"{note.noted_on:%d.%m.%Y}: {note.text}" if note and note.text else "",
+            }
+        )
+    return rows
+
+
 def card_context(
-    analysis: PublicationAnalysis, *, organization: str, quarter: tuple[int, int], note: str
+    analysis: PublicationAnalysis,
+    *,
+    organization: str,
+    quarter: tuple[int, int],
+    note: str,
+    plan_items: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """What the card shows."""
     year, number = quarter
     return {
+        "plan_items": plan_items or [],
         "organization": organization,
         "quarter_label": f"{ROMAN[number - 1]} квартал {year} року",
         "as_of": analysis.as_of,
@@ -108,8 +153,13 @@ def card_task(organization_id: int, now: datetime, out_dir: str, note: str) -> l
     with session_scope() as session:
         organization = get_organization(session, organization_id=organization_id).name
         analysis = analyse_publication(session, organization_id=organization_id, as_of=now)
-    quarter = reporting_quarter(local_date(now))
-    context = card_context(analysis, organization=organization, quarter=quarter, note=note)
+        quarter = reporting_quarter(local_date(now))
+        items = plan_rows(
+            session, organization_id=organization_id, quarter=quarter, today=local_date(now)
+        )
+    context = card_context(
+        analysis, organization=organization, quarter=quarter, note=note, plan_items=items
+    )
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"monitoring-card-{organization_id}-{quarter[0]}-Q{quarter[1]}"

@@ -1,4 +1,5 @@
-"""Reminders to units without a submitted questionnaire, and the outbox sender.
+"""Reminders to units without a submitted questionnaire and to those responsible for
+action-plan items, and the outbox sender.
 
 Both tasks are idempotent: reminders are recorded under a dedup key per unit and point, and
 the sender only takes messages still due, so reruns and crashes never send a reminder twice.
@@ -12,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from models.clock import SystemClock
 from models.db import session_scope
+from models.services.action_plan_reminders import enqueue_plan_reminders
 from models.services.mail import enqueue_reminders, send_due
 from models.settings import get_settings
 
@@ -49,4 +51,21 @@ def questionnaire_reminders(
     """Remind units of one cycle and send the outbox (also part of `audit_cycle`)."""
     moment = now if now is not None else SystemClock().now()
     recorded = remind_units(cycle_id, moment, days_before)
+    return {"recorded": recorded, **send_outbox(moment)}
+
+
+@task(cache_policy=NO_CACHE)
+def remind_plan_items(now: datetime, organization_id: int | None = None) -> int:
+    """Record today's reminders for open action-plan items (before the deadline, overdue)."""
+    with session_scope() as session:
+        return enqueue_plan_reminders(session, now=now, organization_id=organization_id)
+
+
+@flow(name="action_plan_reminders", log_prints=False)
+def action_plan_reminders(
+    now: datetime | None = None, organization_id: int | None = None
+) -> dict[str, int]:
+    """Remind those responsible for action-plan items and send the outbox (part of the sweep)."""
+    moment = now if now is not None else SystemClock().now()
+    recorded = remind_plan_items(moment, organization_id)
     return {"recorded": recorded, **send_outbox(moment)}

@@ -13,6 +13,7 @@ from prefect.runner import Runner
 from flows.audit_cycle import audit_cycle
 from flows.monitoring import monitoring_deployment
 from flows.portal_jobs import run_portal_jobs
+from flows.reminders import action_plan_reminders
 from models.db import session_scope
 from models.services.cycles import active_cycle_ids
 from models.settings import get_settings
@@ -28,6 +29,7 @@ def advance_active_cycles(now: datetime | None = None) -> dict[int, dict[str, st
         state = audit_cycle(cycle_id, now, return_state=True)
         results[cycle_id] = state.result() if state.is_completed() else {"error": state.name or ""}
     run_portal_jobs(now)  # publications and monitoring cards asked for in the console
+    action_plan_reminders(now)  # plans outlive their cycle: every organization's open items
     return results
 
 

@@ -5,6 +5,7 @@ Importing this package registers every table on `Base.metadata` (Alembic reads i
 
 from models import (  # noqa: F401  (imported for their tables)
     account,
+    action_plan,
     cycle,
     event,
     interview,

@@ -23,7 +23,7 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
         env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (out / "prefect").is_dir()  # Prefect's files stay under --out, not in ~/.prefect
@@ -82,3 +82,17 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     annex2 = next(p for n, p in enumerate(pages) if n > 1 and "Додаток 2. Перелік" in p)
     header_end = annex2.index("використовують") + len("використовують")
     assert re.match(r" 1 \S", annex2[header_end:]), annex2[header_end : header_end + 80]
+
+    # Issue 18: the 2024 report's action plan, followed through 2025 and checked by the short
+    # 2025 cycle's report (both sections, figures for both years).
+    later = out / "report-2025.pdf"
+    assert "report-2025.pdf" in result.stdout
+    text = re.sub(r"\s+", " ", "\n".join(page_text(p) for p in PdfReader(later).pages))
+    assert "Стан виконання рекомендацій попереднього аудиту" in text
+    assert "Порівняння з попередніми аудитами" in text
+    assert "2025 (цей аудит)" in text
+    assert "Підтвердження виконання" in text
+    assert re.search(r"виконано – 3, прострочено – 9\b", text)  # in progress but late counts
+    lines = pdftotext_lines(later)
+    assert broken_words(lines) == []
+    assert short_hyphen_fragments(lines) == []

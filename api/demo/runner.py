@@ -20,6 +20,7 @@ import yaml
 
 from api.app import create_app
 from api.demo.answers import questionnaires_for, survey_answers
+from api.demo.next_cycle import record_action_plan, run_next_cycle
 from api.demo.publication import publication_records
 from api.demo.signoff import approve_and_sign, write_narrative
 from models.account import Role
@@ -116,7 +117,7 @@ def _people() -> Iterator[str]:
 
 
 def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
-    """Run the demo; returns the path of the written report.pdf."""
+    """Run the demo (2024, its action plan, a short 2025); returns the path of report.pdf."""
     progress = Progress(echo)
     out_dir.mkdir(parents=True, exist_ok=True)
     if "INFOAUDIT_DATABASE_URL" not in os.environ:
@@ -373,6 +374,28 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             f"інформаційні системи {status['information_systems']}, учасників опитування "
             f"{status['survey_participants']}; звіт версії {status['report_version']} "
             f"({len(pdf.content) // 1024} КБ) завантажено апаратом міського голови"
+        )
+
+        def login() -> dict[str, str]:
+            return _login(client, coordinator_email, coordinator_password)
+
+        record_action_plan(
+            client,
+            cycle_id=cycle_id,
+            org_id=org_id,
+            login=login,
+            seed=seed,
+            clock=clock,
+            progress=progress,
+        )
+        run_next_cycle(
+            client,
+            login=login,
+            seed=seed,
+            clock=clock,
+            people=people,
+            out_dir=out_dir,
+            progress=progress,
         )
     return report_path
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.account import ROLE_LABELS, Account, Role
+from models.action_plan import ITEM_STATUS_LABELS, ItemStatus
 from models.cycle import STAGE_LABELS, StageKind
 from models.event import AuditEvent
 from models.organization import Unit
@@ -252,6 +253,18 @@ SENTENCES: dict[str, Phrase] = {
     "report.recommendation_decided": lambda d, n: (
         "ухвалено рішення щодо рекомендації: "
         + _label(RECOMMENDATION_STATUS_LABELS, RecommendationStatus, d.get("status"))
+    ),
+    "action_plan.created": lambda d, n: (
+        f"складено план дій з рекомендацій версії {d.get('version')} звіту "
+        f"(завдань: {d.get('items', 0)})"
+    ),
+    "action_plan.item_updated": lambda d, n: (
+        f"змінено завдання {d.get('item')} плану дій"
+        + (f"; новий строк — {_day(d.get('due_on'))}" if d.get("moved") else "")
+    ),
+    "action_plan.note_added": lambda d, n: (
+        f"додано нотатку до завдання {d.get('item')} плану дій станом на {_day(d.get('on'))}: "
+        + _label(ITEM_STATUS_LABELS, ItemStatus, d.get("status"))
     ),
     "report.figures_date_set": lambda d, n: (
         f"встановлено дату, станом на яку звіт наводить показники: {_day(d.get('as_of'))}"

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api.routes.console import (
     accounts,
+    action_plan,
     consolidation,
     cycles,
     home,
@@ -39,6 +40,7 @@ PAGES = (
     cycles,
     report,
     report_text,
+    action_plan,
     interviews,
     survey,
     consolidation,

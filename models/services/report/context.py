@@ -38,6 +38,7 @@ from models.services.report.facts import (
     stage_rows,
 )
 from models.services.report.narrative import SectionContext, narrative_context
+from models.services.report.previous_audit import previous_audit_context
 from models.services.report.recommendations import Findings, recommendations_context
 from models.services.surveys.results import survey_results
 from models.standards import accrual_periodicity
@@ -165,6 +166,7 @@ class FullReportContext(ReportContext):
     narrative: dict[str, SectionContext]  # keyed by SectionKey value
     interviews: dict[str, Any]  # interviews.interviews_context
     recommendations: list[str]
+    previous_audit: dict[str, Any] | None  # previous_audit.previous_audit_context
 
 
 def _audited_units(session: Session, *, cycle_id: int) -> list[Unit]:
@@ -396,4 +398,7 @@ def full_report_context(
         "narrative": narrative,
         "interviews": interviews,
         "recommendations": recommendations,
+        "previous_audit": previous_audit_context(
+            session, cycle_id=cycle_id, today=now.astimezone(KYIV).date()
+        ),
     }

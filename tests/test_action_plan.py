@@ -1,0 +1,267 @@
+"""The action plan over two consecutive audits of one organization: made from the approved
+2024 report, followed with dated notes, reminded of once per point, shown on the quarterly card
+and checked by the 2025 report (its PDF read back, its figures against the database)."""
+
+import io
+import re
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from flows.monitoring import plan_rows
+from models.action_plan import ActionPlanItem, Metric
+from models.clock import FixedClock
+from models.cycle import AuditedUnit
+from models.db import session_scope
+from models.outbox import OutboxMessage
+from models.questionnaire import QuestionnaireSubmission, SubmissionStatus
+from models.services.action_plan_reminders import enqueue_plan_reminders
+from models.services.report.previous_audit import previous_audit_context
+from models.services.trail import SENTENCES
+from models.survey import Response
+from tests.action_plan_cycles import first_cycle, record, run_cycle
+from tests.factories import at, login
+from tests.pdftext import page_text
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return re.sub(r"\s+", " ", " ".join(page_text(p) for p in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def _items(client: TestClient, cycle_id: int, headers: dict[str, str]) -> list[dict]:  # type: ignore[type-arg]
+    response = client.get(f"/api/cycles/{cycle_id}/action-plan", headers=headers)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def _edit(
+    client: TestClient, cycle_id: int, headers: dict[str, str], item: dict, **changes: object
+) -> dict:  # type: ignore[type-arg]
+    body = {
+        k: item[k]
+        for k in (
+            "task",
+            "due_on",
+            "indicator",
+            "responsible_unit_id",
+            "responsible_person",
+            "responsible_email",
+            "metric",
+            "baseline",
+        )
+    }
+    body.update(changes)
+    response = client.put(
+        f"/api/cycles/{cycle_id}/action-plan/items/{item['id']}", headers=headers, json=body
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.mark.slow
+def test_plan_carried_into_the_next_report(client: TestClient, clock: FixedClock) -> None:
+    state = first_cycle(client, clock)
+    org, cycle_id = state["org"], state["cycle_id"]
+    coordinator = login(client, org["coordinator_email"])
+    base = f"/api/cycles/{cycle_id}/action-plan"
+    assert client.get(base, headers=coordinator).status_code == 404
+    mayor = login(client, org["mayor_email"])
+    assert client.post(base, headers=mayor, json={}).status_code == 403
+
+    made = client.post(base, headers=coordinator, json={"due_on": "2025-03-31"})
+    assert made.status_code == 201, made.text
+    items = made.json()["items"]
+    assert client.post(base, headers=coordinator, json={}).status_code == 409  # once
+    units = {u["name"]: u["id"] for u in org["units"]}
+    education = next(i for i in items if i["task"].startswith("Управління освіти: "))
+    assert education["responsible_unit_id"] == units["Управління освіти"]
+    assert education["metric"] == Metric.UNIT_PROBLEMS
+    assert "Мережа закладів освіти" in education["task"]
+    silent = next(i for i in items if i["metric"] == Metric.UNITS_WITHOUT_QUESTIONNAIRE)
+    general = next(i for i in items if i["task"].startswith("Загальний відділ: "))
+    assert {i["status"] for i in items} == {"planned"}
+    assert all(i["due_on"] == "2025-03-31" for i in items)
+
+    # Errors come back with their field.
+    refused = client.put(
+        f"{base}/items/{education['id']}",
+        headers=coordinator,
+        json={
+            **{k: education[k] for k in ("task", "due_on", "indicator", "responsible_unit_id")},
+            "responsible_email": "ні",
+        },
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "responsible_email"
+
+    education = _edit(
+        client,
+        cycle_id,
+        coordinator,
+        education,
+        responsible_person="Коваль Олена",
+        responsible_email="osvita@example.org",
+    )
+    general = _edit(client, cycle_id, coordinator, general, responsible_email="zv@example.org")
+    silent = _edit(
+        client,
+        cycle_id,
+        coordinator,
+        silent,
+        due_on="2025-06-30",
+        responsible_email="wg@example.org",
+    )
+
+    # Reminders: 14 and 3 days before, and once overdue; each once whatever the reruns.
+    def remind(day: str) -> int:
+        with session_scope() as session:
+            return enqueue_plan_reminders(session, now=at(day), organization_id=org["id"])
+
+    assert remind("2025-03-10") == 0
+    # Measures of the whole holder remind the cycle's contact (here the coordinator).
+    holder = next(i for i in items if i["task"].startswith("розробити та затвердити план"))
+    assert holder["responsible_email"] == org["coordinator_email"]
+    assert remind("2025-03-17") == 3  # education, general, holder (silent is due in June)
+    assert remind("2025-03-18") == 0
+    clock.set(at("2025-03-20"))
+    coordinator = login(client, org["coordinator_email"])
+    record(client, org, 2, "2025-03-20", ["CSV"])
+    note = client.post(
+        f"{base}/items/{education['id']}/notes",
+        headers=coordinator,
+        json={"noted_on": "2025-03-20", "status": "done", "text": ""},
+    )
+    assert note.status_code == 422  # the evidence is required
+    assert note.json()["errors"][0]["field"] == "text"
+    note = client.post(
+        f"{base}/items/{education['id']}/notes",
+        headers=coordinator,
+        json={
+            "noted_on": "2025-03-20",
+            "status": "done",
+            "text": "Набір «Мережа закладів освіти» оприлюднено на порталі у форматі CSV",
+        },
+    )
+    assert note.status_code == 201, note.text
+    note = client.post(
+        f"{base}/items/{general['id']}/notes",
+        headers=coordinator,
+        json={"noted_on": "2025-03-20", "status": "in_progress", "text": "Готується CSV"},
+    )
+    assert note.status_code == 201
+    assert remind("2025-03-28") == 2  # general and holder: education is done
+    assert remind("2025-04-01") == 2  # both overdue
+    assert remind("2025-04-02") == 0
+    with session_scope() as session:
+        keys = sorted(
+            session.scalars(
+                select(OutboxMessage.dedup_key).where(
+                    OutboxMessage.dedup_key.like("plan-reminder:%")
+                )
+            )
+        )
+        overdue = session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.dedup_key == f"plan-reminder:{general['id']}:2025-03-31:overdue"
+            )
+        )
+        assert overdue is not None
+        assert overdue.recipients == "zv@example.org"
+        assert "минув 31.03.2025" in overdue.subject
+    assert keys == sorted(
+        [
+            f"plan-reminder:{education['id']}:2025-03-31:before-14",
+            f"plan-reminder:{general['id']}:2025-03-31:before-14",
+            f"plan-reminder:{general['id']}:2025-03-31:before-3",
+            f"plan-reminder:{general['id']}:2025-03-31:overdue",
+            *(
+                f"plan-reminder:{holder['id']}:2025-03-31:{p}"
+                for p in ("before-14", "before-3", "overdue")
+            ),
+        ]
+    )
+
+    # The quarterly card of Q1 2025 lists the items due in it, with their state on 01.04.
+    with session_scope() as session:
+        rows = plan_rows(
+            session, organization_id=org["id"], quarter=(2025, 1), today=date(2025, 4, 1)
+        )
+    states = {r["position"]: r["status"] for r in rows}
+    assert states[education["position"]] == "виконано"
+    assert states[general["position"]] == "прострочено"
+    assert silent["position"] not in states
+
+    mayor = login(client, org["mayor_email"])
+    plan_pdf = client.get(f"/api/cycles/{cycle_id}/action-plan.pdf", headers=mayor)
+    assert plan_pdf.status_code == 200
+    annex = _pdf_text(plan_pdf.content)
+    for heading in (
+        "ПЛАН ДІЙ",
+        "Завдання",
+        "Строк виконання",
+        "Ключові показники виконання",
+        "Виконавець",
+    ):
+        assert heading in annex
+    assert "Коваль Олена" in annex
+    assert "До 31.03.2025" in annex
+
+    # The 2025 audit: all three units answer; its report checks the plan.
+    cycle_2025 = run_cycle(
+        client,
+        clock,
+        org,
+        2025,
+        ["Загальний відділ", "Управління освіти", "Управління комунальної власності"],
+    )
+    with session_scope() as session:
+        section = previous_audit_context(session, cycle_id=cycle_2025, today=date(2025, 10, 7))
+        assert section is not None
+        assert section["plan"] is not None
+        by_number = {r["number"]: r for r in section["plan"]["rows"]}
+        assert by_number[education["position"]]["status"] == "виконано"
+        assert by_number[education["position"]]["value_then"] == "невиконаних вимог: 1"
+        assert by_number[education["position"]]["value_now"] == "невиконаних вимог: 0"
+        assert by_number[general["position"]]["status"] == "прострочено"
+        assert by_number[silent["position"]]["value_then"] == "без анкети 2 підрозділи"
+        assert by_number[silent["position"]]["value_now"] == "без анкети 0 підрозділів"
+        # The year-over-year rows against the database.
+        for row, cid in zip(section["yoy"], (cycle_id, cycle_2025), strict=True):
+            submitted = session.scalar(
+                select(func.count(QuestionnaireSubmission.id))
+                .join(AuditedUnit, AuditedUnit.id == QuestionnaireSubmission.audited_unit_id)
+                .where(
+                    AuditedUnit.cycle_id == cid,
+                    QuestionnaireSubmission.status == SubmissionStatus.SUBMITTED,
+                )
+            )
+            assert row["questionnaires"] == submitted
+            assert row["units"] == session.scalar(
+                select(func.count(AuditedUnit.id)).where(AuditedUnit.cycle_id == cid)
+            )
+            assert row["survey_participants"] == session.scalar(
+                select(func.count(Response.id)).where(Response.cycle_id == cid)
+            )
+            assert row["information_systems"] == 2 * (submitted or 0)  # two in each
+        assert [r["year"] for r in section["yoy"]] == [2024, 2025]
+        assert [(r["published"], r["machine_readable"]) for r in section["yoy"]] == [(2, 1), (3, 2)]
+    report = client.get(
+        f"/api/cycles/{cycle_2025}/report/download", headers=login(client, org["coordinator_email"])
+    )
+    assert report.status_code == 200
+    text = _pdf_text(report.content)
+    assert "Стан виконання рекомендацій попереднього аудиту" in text
+    assert "Порівняння з попередніми аудитами" in text
+    assert "Набір «Мережа закладів освіти» оприлюднено на порталі" in text
+    assert "прострочено" in text
+    assert "невиконаних вимог: 0" in text
+    assert "2025 (цей аудит)" in text
+
+
+def test_every_action_plan_event_has_a_sentence() -> None:
+    for action in ("action_plan.created", "action_plan.item_updated", "action_plan.note_added"):
+        assert action in SENTENCES
+    assert ActionPlanItem.__tablename__ == "action_plan_item"

@@ -1,0 +1,127 @@
+"""The console's action-plan page: made from the approved report, an item edited and refused
+beside its field with what was typed kept, a dated note, the printable annex, the roles."""
+
+import html as html_lib
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from models.clock import FixedClock
+from tests.action_plan_cycles import first_cycle
+from tests.console_pages import add_login, console_login
+from tests.doubles.html import csrf_of, fields, form_parts
+from tests.factories import at, login
+
+
+def _form(page: str, form_id: str) -> str:
+    """The part of the page from an element's id to the end of its (next) form."""
+    start = page.index(f'id="{form_id}"')
+    return page[start : page.index("</form>", start)]
+
+
+@pytest.mark.slow
+def test_action_plan_page(client: TestClient, clock: FixedClock) -> None:
+    state = first_cycle(client, clock)
+    org, cycle_id = state["org"], state["cycle_id"]
+    url = f"/console/cycles/{cycle_id}/action-plan"
+    clock.set(at("2024-10-20"))
+    console_login(client, org["coordinator_email"])
+    cycle_page = client.get(f"/console/cycles/{cycle_id}")
+    assert url in cycle_page.text  # linked from the cycle's working pages
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Скласти план із рекомендацій звіту" in page.text
+    token = csrf_of(page.text)
+
+    assert client.post(url, data={"csrf_token": "forged"}).status_code == 403
+    refused = client.post(url, data={"csrf_token": token, "due_on": "31.03.2025"})
+    assert refused.status_code == 422
+    assert 'id="create-due_on-error"' in refused.text
+    assert "Вкажіть дату у форматі рррр-мм-дд." in refused.text
+    assert 'value="31.03.2025"' in refused.text  # what was typed stays
+
+    made = client.post(
+        url, data={"csrf_token": token, "due_on": "2025-03-31"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    page = client.get(made.headers["location"])
+    assert re.search(r"План дій складено: завдань \d+\.", page.text)
+    parts = form_parts(page.text)
+    assert all(
+        i["id"] in parts.label_for
+        for i in parts.inputs
+        if i.get("type") not in ("hidden", "submit")
+    )
+    first = re.search(r'id="item-(\d+)"', page.text)
+    assert first is not None
+    item_id = first.group(1)
+    form = fields(_form(page.text, f"item-{item_id}"))
+    assert form["due_on"] == "2025-03-31"
+
+    bad = client.post(
+        f"{url}/items/{item_id}",
+        data={
+            **form,
+            "csrf_token": token,
+            "responsible_email": "не-адреса",
+            "task": "Нове завдання",
+        },
+    )
+    assert bad.status_code == 422
+    assert f'id="item-{item_id}-responsible_email-error"' in bad.text
+    assert "Нове завдання</textarea>" in bad.text  # kept
+    saved = client.post(
+        f"{url}/items/{item_id}",
+        data={
+            **form,
+            "csrf_token": token,
+            "responsible_email": "osvita@example.org",
+            "due_on": "2024-10-15",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    page = client.get(saved.headers["location"])
+    assert "Збережено." in page.text
+    assert "прострочено" in page.text  # 15.10 has passed on 20.10
+
+    no_evidence = client.post(
+        f"{url}/items/{item_id}/notes",
+        data={"csrf_token": token, "noted_on": "2024-10-20", "status": "done", "text": ""},
+    )
+    assert no_evidence.status_code == 422
+    assert f'id="note-{item_id}-text-error"' in no_evidence.text
+    noted = client.post(
+        f"{url}/items/{item_id}/notes",
+        data={
+            "csrf_token": token,
+            "noted_on": "2024-10-18",
+            "status": "done",
+            "text": "Оприлюднено <b>набір</b>",
+            "value": "0",
+        },
+        follow_redirects=False,
+    )
+    assert noted.status_code == 303
+    page = client.get(noted.headers["location"])
+    assert "Нотатку додано." in page.text
+    assert (
+        "18.10.2024 — <strong>виконано</strong>: " + html_lib.escape("Оприлюднено <b>набір</b>")
+        in page.text
+    )
+
+    pdf = client.get(f"{url}.pdf")
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+    org["coordinator"] = login(client, org["coordinator_email"])  # the API's session expired
+    auditor = add_login(client, org, "auditor")
+    console_login(client, auditor)
+    read_only = client.get(url)
+    assert read_only.status_code == 200
+    assert "Додати нотатку" not in read_only.text
+    console_login(client, org["mayor_email"])
+    assert client.get(url).status_code == 403
+    assert client.get(f"{url}.pdf").status_code == 200
