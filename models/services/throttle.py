@@ -39,33 +39,46 @@ def blocked_until(session: Session, *, keys: Iterable[str], now: datetime) -> da
 
 
 def record_hit(session: Session, *, key: str, limit: Limit, now: datetime) -> datetime | None:
-    """Count one hit on the key in its own transaction; the block's end if this hit reached
-    the limit."""
+    """Count one hit on the key in its own transaction (a refusal's trace: the request's
+    rollback cannot erase it); the block's end if this hit reached the limit."""
     with Session(bind=session.get_bind()) as own, own.begin():
-        if own.scalar(select(Throttle.id).where(Throttle.key == key)) is None:
-            try:
-                with own.begin_nested():
-                    own.add(Throttle(key=key, hits=0, window_started_at=now))
-            except IntegrityError:
-                pass  # a concurrent hit created it first
-        # A window that has passed starts again.
-        own.execute(
-            update(Throttle)
-            .where(Throttle.key == key, Throttle.window_started_at <= now - limit.window)
-            .values(hits=0, window_started_at=now)
-        )
-        # One UPDATE takes the row's write lock, so concurrent hits all count.
-        own.execute(update(Throttle).where(Throttle.key == key).values(hits=Throttle.hits + 1))
-        hits = own.scalar(select(Throttle.hits).where(Throttle.key == key)) or 0
-        if hits < limit.hits:
-            return None
-        end = now + limit.block
-        own.execute(
-            update(Throttle)
-            .where(Throttle.key == key)
-            .values(hits=0, window_started_at=now, blocked_until=end)
-        )
-        return end
+        return count_hit(own, key=key, limit=limit, now=now)
+
+
+def count_hit(session: Session, *, key: str, limit: Limit, now: datetime) -> datetime | None:
+    """Count one hit on the key in this session (it stands or falls with what it throttles:
+    a letter recorded in the same transaction); the block's end if it reached the limit."""
+    if session.scalar(select(Throttle.id).where(Throttle.key == key)) is None:
+        try:
+            with session.begin_nested():
+                session.add(Throttle(key=key, hits=0, window_started_at=now))
+        except IntegrityError:
+            pass  # a concurrent hit created it first
+    # A window that has passed starts again.
+    session.execute(
+        update(Throttle)
+        .where(Throttle.key == key, Throttle.window_started_at <= now - limit.window)
+        .values(hits=0, window_started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # One UPDATE takes the row's write lock, so concurrent hits all count.
+    session.execute(
+        update(Throttle)
+        .where(Throttle.key == key)
+        .values(hits=Throttle.hits + 1)
+        .execution_options(synchronize_session=False)
+    )
+    hits = session.scalar(select(Throttle.hits).where(Throttle.key == key)) or 0
+    if hits < limit.hits:
+        return None
+    end = now + limit.block
+    session.execute(
+        update(Throttle)
+        .where(Throttle.key == key)
+        .values(hits=0, window_started_at=now, blocked_until=end)
+        .execution_options(synchronize_session=False)
+    )
+    return end
 
 
 def clear(session: Session, *, key: str) -> None:
