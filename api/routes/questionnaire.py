@@ -37,7 +37,6 @@ from models.services.consolidation import (
 from models.services.cycles import questionnaire_url
 from models.services.inventory_export import inventory_csv, inventory_xlsx
 from models.services.late_units import ensure_unit_accepting
-from models.services.resume_links import mail_resume_link
 from models.services.questionnaires import (
     PROGRESS_LABELS,
     audited_unit_for_token,
@@ -47,6 +46,7 @@ from models.services.questionnaires import (
     submit_questionnaire,
     unit_progress,
 )
+from models.services.resume_links import mail_resume_link
 from models.services.stages import get_stage
 
 router = APIRouter(prefix="/api/questionnaire", tags=["анкетування"])

@@ -41,7 +41,6 @@ from models.questionnaire import (
     SubmissionStatus,
 )
 from models.services.cycles import questionnaire_url
-from models.services.resume_links import MAIL_REFUSED, mail_resume_link
 from models.services.late_units import ensure_unit_accepting
 from models.services.questionnaires import (
     SavedQuestionnaire,
@@ -51,6 +50,7 @@ from models.services.questionnaires import (
     save_draft_as_typed,
     save_questionnaire,
 )
+from models.services.resume_links import MAIL_REFUSED, mail_resume_link
 from models.services.spreadsheets import (
     ITEM_COLUMNS,
     MAX_UPLOAD_BYTES,
