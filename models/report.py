@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, true
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from models.base import Base, Timestamped, utcnow
@@ -125,9 +125,6 @@ class Signature(Base):
     verification_note: Mapped[str] = mapped_column(Text, default="")
     # КЕП (.p7s): every signer as checked here, JSON (models.kep.Signer.to_dict); "" otherwise.
     kep_signers: Mapped[str] = mapped_column(Text, default="")
-    # Recorded by someone allowed to sign (README, "Roles"): only such a signature can be the
-    # version's authoritative one (models/services/report/signatures.py).
-    authorized: Mapped[bool] = mapped_column(default=False, server_default=true())
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
 
 

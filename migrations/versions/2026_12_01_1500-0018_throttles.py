@@ -1,5 +1,5 @@
 """Throttles in the database (logins per account at an address and per address, resume-link
-e-mails), and which signature of a report version counts (issue 16)
+e-mails), replacing the per-account counter columns (issue 16)
 
 Revision ID: 0018
 Revises: 0016
@@ -36,17 +36,9 @@ def upgrade() -> None:
     with op.batch_alter_table("account", schema=None) as batch_op:
         batch_op.drop_column("failed_logins")
         batch_op.drop_column("locked_until")
-    with op.batch_alter_table("signature", schema=None) as batch_op:
-        # Signatures recorded before this rule were made under the old one (any editor): they
-        # stay eligible, so a report signed then keeps its official signature.
-        batch_op.add_column(
-            sa.Column("authorized", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("signature", schema=None) as batch_op:
-        batch_op.drop_column("authorized")
     with op.batch_alter_table("account", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True)
