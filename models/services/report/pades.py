@@ -20,8 +20,10 @@ from models.report import SignatureCheck
 FIELD_NAME = "ReportSignature"
 # The visible block: on the title page, below the order line (points from the bottom-left).
 STAMP_BOX = (71, 60, 400, 140)
-# A later signature's block sits above the one before it (a version may carry several).
-STAMP_STEP = 86
+# Later signatures' blocks go where the title page is empty (report_templates' title page:
+# between the order line and the year, then between the holder's name and the title); beyond
+# these a signature has no visible block (it is still in the PDF and listed everywhere).
+LATER_STAMP_BOXES = ((71, 196, 400, 276), (71, 620, 400, 700), (71, 530, 400, 610))
 
 
 def field_name(index: int) -> str:
@@ -29,10 +31,12 @@ def field_name(index: int) -> str:
     return FIELD_NAME if index == 0 else f"{FIELD_NAME}{index + 1}"
 
 
-def stamp_box(index: int) -> tuple[int, int, int, int]:
-    """Where the index-th signature's visible block goes on the title page."""
-    x1, y1, x2, y2 = STAMP_BOX
-    return (x1, y1 + index * STAMP_STEP, x2, y2 + index * STAMP_STEP)
+def stamp_box(index: int) -> tuple[int, int, int, int] | None:
+    """Where the index-th signature's visible block goes on the title page (None: nowhere)."""
+    if index == 0:
+        return STAMP_BOX
+    return LATER_STAMP_BOXES[index - 1] if index <= len(LATER_STAMP_BOXES) else None
+
 
 # pyHanko logs a traceback for every untrusted chain; the result says so already.
 logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
@@ -173,8 +177,7 @@ def pades_check(
     if not all(_still_valid(before) for before in earlier):
         return (
             SignatureCheck.INVALID,
-            "Попередній підпис цього PDF більше не дійсний: файл змінено не лише доданим "
-            "підписом.",
+            "Попередній підпис цього PDF більше не дійсний: файл змінено не лише доданим підписом.",
             status,
         )
     trust = (
@@ -215,6 +218,8 @@ def _still_valid(status: Any) -> bool:
     if status.coverage.name == "ENTIRE_FILE":
         return True
     level = getattr(status.diff_result, "modification_level", None)
-    return status.coverage.name == "ENTIRE_REVISION" and level is not None and (
-        level <= ModificationLevel.FORM_FILLING
+    return (
+        status.coverage.name == "ENTIRE_REVISION"
+        and level is not None
+        and (level <= ModificationLevel.FORM_FILLING)
     )

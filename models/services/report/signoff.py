@@ -32,9 +32,7 @@ from models.services.report.versions import load_pdf, record_version_event, sign
 
 MAX_P7S_BYTES = 2_000_000
 SIGNER_ROLES = frozenset({Role.COORDINATOR})
-NOT_A_SIGNER = (
-    "Підписувати звіт і додавати до нього підписи може лише координатор робочої групи."
-)
+NOT_A_SIGNER = "Підписувати звіт і додавати до нього підписи може лише координатор робочої групи."
 
 
 def may_sign(role: Role) -> bool:
