@@ -18,8 +18,8 @@ from models.clock import FixedClock
 from models.services.report.pades import pades_statuses
 from tests.console_pages import add_login, console_login
 from tests.doubles.html import csrf_of
-from tests.pdftext import pdftotext_lines
 from tests.factories import at, create_organization, launch, login, plan
+from tests.pdftext import pdftotext_lines
 
 
 def _pdfsig(pdf: bytes, tmp_path: Path) -> str:

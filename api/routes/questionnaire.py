@@ -14,7 +14,6 @@ from api.deps import (
     CurrentActor,
     Now,
     OwnCycle,
-    Reader,
     WorkingGroup,
 )
 from models.cycle import AuditCycle, StageKind
@@ -421,7 +420,7 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}},
 )
-def inventory_workbook(_account: Reader, cycle: OwnCycle, session: DB) -> Response:
+def inventory_workbook(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> Response:
     """The consolidated inventory (systems and items with their units) as XLSX."""
     content = inventory_xlsx(
         consolidate(session, cycle_id=cycle.id, kind=ConsolidationKind.SYSTEM),
@@ -435,7 +434,9 @@ def inventory_workbook(_account: Reader, cycle: OwnCycle, session: DB) -> Respon
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def inventory_table(_account: Reader, cycle: OwnCycle, kind: KindPath, session: DB) -> Response:
+def inventory_table(
+    _account: WorkingGroup, cycle: OwnCycle, kind: KindPath, session: DB
+) -> Response:
     """The consolidated systems or items as CSV (portal's audit-results columns for items)."""
     content = inventory_csv(
         kind, consolidate(session, cycle_id=cycle.id, kind=CONSOLIDATION_KINDS[kind])

@@ -15,8 +15,8 @@ from api.deps import DB, AppSettings, Now, app_clock
 from api.routes.console.common import FormText, done, page, refused
 from api.routes.console.deps import (
     ConsoleActor,
-    ConsoleCycle,
     ConsoleCoordinator,
+    ConsoleCycle,
     ConsoleEditor,
     ConsoleReader,
     console_router,
