@@ -18,6 +18,9 @@ class Throttle(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
+    # Whom the key concerns, when that matters (a login's e-mail, keyed too): a password reset
+    # lifts that e-mail's lockouts at every address.
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
     hits: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime]
     blocked_until: Mapped[datetime | None] = mapped_column(index=True)

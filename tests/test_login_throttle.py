@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from models.clock import FixedClock
 from models.db import get_engine
+from tests.console_pages import add_login
 from tests.factories import PASSWORD, create_organization
 
 WRONG = "wrong-password-1"
@@ -95,3 +96,25 @@ def test_the_counts_are_shared_by_every_web_host_on_the_database(
             assert _login(host, email, WRONG)[0] == 401
         assert _login(second, email, WRONG)[0] == 429
         assert _login(first, email, PASSWORD)[0] == 429
+
+
+def test_a_password_reset_lifts_the_lockouts_of_that_e_mail(
+    app: FastAPI, client: TestClient
+) -> None:
+    org = create_organization(client)
+    email = add_login(client, org, "working_group")
+    with _from(app, "198.51.100.30") as office:
+        for _ in range(5):
+            _login(office, email, WRONG)
+        assert _login(office, email, PASSWORD)[0] == 429
+        accounts = client.get(
+            f"/api/organizations/{org['id']}/accounts", headers=org["coordinator"]
+        )
+        member = next(a for a in accounts.json() if a["email"] == email)
+        reset = client.post(
+            f"/api/organizations/{org['id']}/accounts/{member['id']}/password",
+            headers=org["coordinator"],
+            json={"password": "new-password-2024"},
+        )
+        assert reset.status_code == 200, reset.text
+        assert _login(office, email, "new-password-2024")[0] == 200

@@ -23,6 +23,7 @@ def upgrade() -> None:
         "throttle",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=64), nullable=True),
         sa.Column("hits", sa.Integer(), nullable=False),
         sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
@@ -33,6 +34,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_throttle_blocked_until"), ["blocked_until"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_throttle_subject"), ["subject"], unique=False)
     with op.batch_alter_table("account", schema=None) as batch_op:
         batch_op.drop_column("failed_logins")
         batch_op.drop_column("locked_until")
@@ -47,5 +49,6 @@ def downgrade() -> None:
             sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
         )
     with op.batch_alter_table("throttle", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_throttle_subject"))
         batch_op.drop_index(batch_op.f("ix_throttle_blocked_until"))
     op.drop_table("throttle")

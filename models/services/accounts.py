@@ -10,7 +10,14 @@ from models.account import Account, AccountSession
 from models.clock import KYIV
 from models.errors import DomainError, TooManyAttempts, Unauthorized
 from models.security import hash_password, new_token, sha256_hex, verify_password
-from models.services.throttle import Limit, blocked_until, clear, record_hit, throttle_key
+from models.services.throttle import (
+    Limit,
+    blocked_until,
+    clear,
+    clear_subject,
+    record_hit,
+    throttle_key,
+)
 
 # An account tried from one address: five wrong passwords lock that pair for 15 minutes. The
 # same account from another address is not locked, so nobody can lock the coordinator out by
@@ -41,6 +48,7 @@ def authenticate(
     account has it: the answers (and their times) are the same either way.
     """
     typed = email.strip().lower()
+    subject = login_subject(secret_key, typed)
     pair = throttle_key(secret_key, "login-account-address", typed, client_address)
     address = throttle_key(secret_key, "login-address", client_address)
     locked_until = blocked_until(session, keys=(pair, address), now=now)
@@ -50,9 +58,9 @@ def authenticate(
     if account is None or not account.is_active:
         # As long as a wrong password takes: the answer's time tells no one who has an account.
         verify_password(_stand_in_hash(), password)
-        raise _failed(session, pair=pair, address=address, now=now)
+        raise _failed(session, pair=pair, address=address, subject=subject, now=now)
     if not verify_password(account.password_hash, password):
-        raise _failed(session, pair=pair, address=address, now=now)
+        raise _failed(session, pair=pair, address=address, subject=subject, now=now)
     clear(session, key=pair)
     token = new_token()
     login = AccountSession(
@@ -72,11 +80,23 @@ def _stand_in_hash() -> str:
     return hash_password(new_token())
 
 
-def _failed(session: Session, *, pair: str, address: str, now: datetime) -> DomainError:
+def login_subject(secret_key: str, email: str) -> str:
+    """The keyed hash an e-mail's login lockouts are filed under."""
+    return throttle_key(secret_key, "login-email", email.strip().lower())
+
+
+def lift_lockouts(session: Session, *, secret_key: str, email: str) -> None:
+    """End the e-mail's login lockouts at every address (its password was just reset)."""
+    clear_subject(session, subject=login_subject(secret_key, email))
+
+
+def _failed(
+    session: Session, *, pair: str, address: str, subject: str, now: datetime
+) -> DomainError:
     """Count a failed attempt on both keys (in their own transactions, whichever interface the
     attempt came through); the refusal to raise."""
     ends = [
-        record_hit(session, key=pair, limit=ACCOUNT_AT_ADDRESS, now=now),
+        record_hit(session, key=pair, limit=ACCOUNT_AT_ADDRESS, now=now, subject=subject),
         record_hit(session, key=address, limit=ADDRESS, now=now),
     ]
     locked_until = max((end for end in ends if end is not None), default=None)

@@ -38,20 +38,24 @@ def blocked_until(session: Session, *, keys: Iterable[str], now: datetime) -> da
     return max((end for end in ends if end is not None), default=None)
 
 
-def record_hit(session: Session, *, key: str, limit: Limit, now: datetime) -> datetime | None:
+def record_hit(
+    session: Session, *, key: str, limit: Limit, now: datetime, subject: str | None = None
+) -> datetime | None:
     """Count one hit on the key in its own transaction (a refusal's trace: the request's
     rollback cannot erase it); the block's end if this hit reached the limit."""
     with Session(bind=session.get_bind()) as own, own.begin():
-        return count_hit(own, key=key, limit=limit, now=now)
+        return count_hit(own, key=key, limit=limit, now=now, subject=subject)
 
 
-def count_hit(session: Session, *, key: str, limit: Limit, now: datetime) -> datetime | None:
+def count_hit(
+    session: Session, *, key: str, limit: Limit, now: datetime, subject: str | None = None
+) -> datetime | None:
     """Count one hit on the key in this session (it stands or falls with what it throttles:
     a letter recorded in the same transaction); the block's end if it reached the limit."""
     if session.scalar(select(Throttle.id).where(Throttle.key == key)) is None:
         try:
             with session.begin_nested():
-                session.add(Throttle(key=key, hits=0, window_started_at=now))
+                session.add(Throttle(key=key, subject=subject, hits=0, window_started_at=now))
         except IntegrityError:
             pass  # a concurrent hit created it first
     # A window that has passed starts again.
@@ -84,3 +88,8 @@ def count_hit(session: Session, *, key: str, limit: Limit, now: datetime) -> dat
 def clear(session: Session, *, key: str) -> None:
     """Forget the key's hits (a successful login forgives that account's earlier mistakes)."""
     session.execute(delete(Throttle).where(Throttle.key == key))
+
+
+def clear_subject(session: Session, *, subject: str) -> None:
+    """Forget every key about this subject (a password reset lifts an e-mail's lockouts)."""
+    session.execute(delete(Throttle).where(Throttle.subject == subject))
