@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.serve import web_config
 from models.clock import FixedClock
 from models.db import get_engine
 from tests.console_pages import add_login
@@ -118,3 +119,44 @@ def test_a_password_reset_lifts_the_lockouts_of_that_e_mail(
         )
         assert reset.status_code == 200, reset.text
         assert _login(office, email, "new-password-2024")[0] == 200
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_lockout(database_url: str) -> None:
+    """Served as `infoaudit serve` serves it: without named proxies X-Forwarded-For is ignored
+    (rotating it changes nothing); behind a named proxy the forwarded address is the client's."""
+    from models.settings import Settings
+
+    settings = Settings(database_url=database_url)
+    direct = web_config(settings, host="127.0.0.1", port=8400)
+    direct.load()
+    with TestClient(direct.loaded_app, client=("203.0.113.60", 40000)) as client:
+        email = create_organization(client)["coordinator_email"]
+        answers = [
+            client.post(
+                "/api/auth/login",
+                json={"email": email, "password": WRONG},
+                headers={"X-Forwarded-For": f"192.0.2.{n}"},
+            ).status_code
+            for n in range(6)
+        ]
+        assert answers == [401] * 4 + [429] * 2
+
+    proxied = web_config(
+        settings.model_copy(update={"trusted_proxies": "10.0.0.5"}), host="127.0.0.1", port=8401
+    )
+    proxied.load()
+    with TestClient(proxied.loaded_app, client=("10.0.0.5", 40000)) as proxy:
+        # The same e-mail, forwarded for another client: that client is not locked out.
+        response = proxy.post(
+            "/api/auth/login",
+            json={"email": email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "198.51.100.77"},
+        )
+        assert response.status_code == 200
+        # Forwarded for the locked address: locked.
+        response = proxy.post(
+            "/api/auth/login",
+            json={"email": email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.60"},
+        )
+        assert response.status_code == 429
