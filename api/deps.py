@@ -119,6 +119,15 @@ RawBody = Annotated[bytes, Depends(read_body)]
 BrowserForm = Annotated[FormData, Depends(form_reader())]
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the server resolved it: uvicorn believes X-Forwarded-For only
+    from INFOAUDIT_TRUSTED_PROXIES (api/serve.py), so a header cannot forge it."""
+    return request.client.host if request.client else ""
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
 def bearer_token(request: Request) -> str | None:
     """The session token from `Authorization: Bearer` or the session cookie."""
     header = request.headers.get("authorization", "")

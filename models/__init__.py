@@ -17,6 +17,7 @@ from models import (  # noqa: F401  (imported for their tables)
     register,
     report,
     survey,
+    throttle,
 )
 from models.base import Base
 from models.kep import store as _kep_store  # noqa: F401  (the trusted list's table)

@@ -46,8 +46,7 @@ class Account(Timestamped, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # Failed logins are counted per account at an address and per address: models/throttle.py.
 
     organization: Mapped[Organization | None] = relationship(lazy="raise")
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from report_templates.environment import plural_ua
+
 
 @dataclass(frozen=True)
 class ReportAttachment:
@@ -121,6 +123,12 @@ def rating_rows(context: Mapping[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def official_use_note(count: int) -> str:
+    """The row that stands for the ДСК items: «інформація з обмеженим доступом (ДСК): 3 позиції»."""
+    word = plural_ua(count, "позиція", "позиції", "позицій")
+    return f"інформація з обмеженим доступом (ДСК): {count} {word}"
+
+
 def annex_tables(context: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Annexes 1, 2 and 4 as header and rows (the same rows the PDF shows), and the rating."""
     annex1 = [annex1_row(row) for row in context.get("annex1", [])]
@@ -139,6 +147,9 @@ def annex_tables(context: Mapping[str, Any]) -> dict[str, tuple[list[str], list[
         [index, i["name"], i.get("description") or "", _units(i.get("units"))]
         for index, i in enumerate(context.get("annex4", []), start=1)
     ]
+    official_use = context.get("annex4_official_use") or 0
+    if official_use:  # ДСК items: a count, as the PDF says, never their names or units
+        annex4.append(["", official_use_note(official_use), "", ""])
     return {
         "annex1": (ANNEX1_HEADER, annex1),
         "annex1-rating": (RATING_HEADER, rating_rows(context)),

@@ -152,3 +152,51 @@ def test_console_forms_of_another_organization_are_not_found(
         assert response.status_code == 404, (path, response.status_code)
     with session_scope() as session:
         assert session.scalar(select(func.count(AuditEvent.id))) == events
+
+
+# The mayor's office receives the signed report (domain.md): it reads the cycle's summary and
+# the report's signed versions, nothing of the working group's material — no audit trail, no
+# inventory or register exports, no survey results, no portal snapshots (README, "Roles").
+MAYOR_OFFICE_READS = {
+    "/api/cycles/{cycle_id}",
+    "/api/cycles/{cycle_id}/report",
+    "/api/cycles/{cycle_id}/report/download",
+    "/api/cycles/{cycle_id}/report.pdf",
+    "/api/cycles/{cycle_id}/report/versions/{number}/signatures/{signature_id}.p7s",
+    "/api/organizations/{organization_id}",  # its name and units: the report names them too
+    "/api/organizations/{organization_id}/cycles",
+    "/api/kep/trusted-list",
+    "/console",
+    "/console/cycles/{cycle_id}",
+    "/console/cycles/{cycle_id}/report",
+}
+
+
+def test_the_mayor_office_reads_the_signed_report_and_nothing_else(
+    app: FastAPI, client: TestClient, two_organizations: dict[str, Any]
+) -> None:
+    ids, first = two_organizations["ids"], two_organizations["first"]
+    mayor = first["mayor"]
+    console_login(client, first["mayor_email"])
+    cookies = dict(client.cookies)
+    read = set()
+    for method, path in _routes(app):
+        if method != "GET":
+            continue
+        if path.startswith("/console"):
+            client.cookies.update(cookies)
+            response = client.get(_url(path, ids), follow_redirects=False)
+        else:
+            client.cookies.clear()
+            response = client.get(_url(path, ids), headers=mayor, follow_redirects=False)
+        assert response.status_code != 500, path
+        if response.status_code != 403:
+            read.add(path)
+    assert read == MAYOR_OFFICE_READS, "\n".join(sorted(read ^ MAYOR_OFFICE_READS))
+    # The pages it reads show none of it either: no trail, no exports, no register links.
+    client.cookies.update(cookies)
+    page = client.get(f"/console/cycles/{ids['cycle_id']}").text
+    assert "Журнал дій" not in page
+    assert "/inventory" not in page
+    assert "/register" not in page
+    assert "/console/units" not in page

@@ -63,7 +63,6 @@ def test_links_say_version_and_signature_and_hash_their_file(
         f"{report_url}/versions/1/sign",
         data={
             "csrf_token": csrf_of(page),
-            "signer_name": "Тестенко Марія Іванівна",
             "password": pki.password,
         },
         files={"pkcs12": ("org.p12", pki.pkcs12, "application/x-pkcs12")},

@@ -77,7 +77,7 @@ def _export(client: TestClient, org: dict[str, Any], fmt: str, shape: str = "ann
     response = client.get(
         f"/api/organizations/{org['id']}/register/export",
         params={"format": fmt, "shape": shape},
-        headers=org["mayor"],
+        headers=org["coordinator"],
     )
     assert response.status_code == 200, response.text
     return response

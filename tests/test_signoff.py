@@ -63,8 +63,6 @@ def test_pades_signature_valid_and_a_changed_byte_detected(pki: TestPki, tmp_pat
         pdf,
         pkcs12=pki.pkcs12,
         password=pki.password,
-        signer_name="Тестенко Марія Іванівна",
-        signer_position="секретар міської ради",
         reason="Затвердження звіту",
     )
     report = _pdfsig(signed, tmp_path)
@@ -92,8 +90,6 @@ def test_pades_signature_valid_and_a_changed_byte_detected(pki: TestPki, tmp_pat
             pdf,
             pkcs12=pki.pkcs12,
             password="wrong",
-            signer_name="X",
-            signer_position="",
             reason="r",
         )
 
@@ -108,8 +104,6 @@ def test_pades_signature_timestamped_by_a_tsa_over_http(
         pdf,
         pkcs12=pki.pkcs12,
         password=pki.password,
-        signer_name="Тестенко Марія Іванівна",
-        signer_position="секретар міської ради",
         reason="Затвердження звіту",
         tsa_url=tsa.url,
     )
@@ -144,8 +138,6 @@ def test_unreachable_tsa_is_a_clear_ukrainian_error(pki: TestPki) -> None:
             _pdf("Звіт"),
             pkcs12=pki.pkcs12,
             password=pki.password,
-            signer_name="Тестенко Марія Іванівна",
-            signer_position="",
             reason="Затвердження звіту",
             tsa_url=f"http://tsa-user:secret@127.0.0.1:{_closed_port()}/tsa",
         )
@@ -218,11 +210,7 @@ def test_sign_and_upload_through_the_api(
     mayor = login(client, org["mayor_email"])
     base = f"/api/cycles/{cycle_id}/report"
     files = {"pkcs12": ("org.p12", pki.pkcs12, "application/x-pkcs12")}
-    form = {
-        "signer_name": "Тестенко Марія Іванівна",
-        "signer_position": "секретар",
-        "password": pki.password,
-    }
+    form = {"password": pki.password}
 
     # A draft cannot be signed; the mayor's office cannot sign.
     draft = client.post(f"{base}/versions/1/sign", headers=coordinator, files=files, data=form)

@@ -215,7 +215,7 @@ def test_consolidated_inventory_exports(client: TestClient, clock: FixedClock) -
         assert (
             client.post(f"/api/questionnaire/{token_of(link['url'])}", json=body).status_code == 201
         )
-    headers = login(client, org["mayor_email"])
+    headers = login(client, org["coordinator_email"])
     workbook = client.get(f"/api/cycles/{cycle['id']}/inventory.xlsx", headers=headers)
     assert workbook.status_code == 200
     book = load_workbook(io.BytesIO(workbook.content))

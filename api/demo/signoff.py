@@ -50,13 +50,13 @@ def approve_and_sign(
     state = _ok(client.get(f"/api/cycles/{cycle_id}/report", headers=headers))
     number = state["versions"][0]["number"]
     _ok(client.post(f"/api/cycles/{cycle_id}/report/versions/{number}/approve", headers=headers))
-    pki = make_pki(signer_name=SIGNER[0], title="секретар міської ради")
+    pki = make_pki(signer_name=SIGNER[0], title=SIGNER[1])
     signature = _ok(
         client.post(
             f"/api/cycles/{cycle_id}/report/versions/{number}/sign",
             headers=headers,
             files={"pkcs12": ("demo.p12", pki.pkcs12, "application/x-pkcs12")},
-            data={"signer_name": SIGNER[0], "signer_position": SIGNER[1], "password": pki.password},
+            data={"password": pki.password},  # name and position: the certificate's
         )
     )
     signed = _ok(client.get(f"/api/cycles/{cycle_id}/report/download", headers=headers))

@@ -5,7 +5,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from api.deps import DB, AppSettings, CurrentAccount, Now, bearer_token
+from api.deps import DB, AppSettings, ClientAddress, CurrentAccount, Now, bearer_token
 from models.account import Account, Role
 from models.services.accounts import authenticate, logout
 
@@ -29,12 +29,16 @@ class LoginRead(BaseModel):
 
 
 @router.post("/login", response_model=LoginRead)
-def login(body: LoginCreate, session: DB, now: Now, settings: AppSettings) -> LoginRead:
+def login(
+    body: LoginCreate, session: DB, now: Now, settings: AppSettings, address: ClientAddress
+) -> LoginRead:
     """Log in with e-mail and password; returns a bearer token."""
     token, login_session = authenticate(
         session,
         email=body.email,
         password=body.password,
+        client_address=address,
+        secret_key=settings.secret_key,
         now=now,
         session_hours=settings.session_hours,
     )

@@ -217,6 +217,7 @@ def reset_account_password(
     actor: CurrentActor,
     session: DB,
     now: Now,
+    settings: AppSettings,
 ) -> PasswordRead:
     """Set a new password, or leave it out to have one generated; shown in this answer only."""
     password = reset_password(
@@ -224,6 +225,7 @@ def reset_account_password(
         account_id=account_id,
         organization_id=organization.id,
         password=body.password,
+        secret_key=settings.secret_key,
         actor=actor,
         at=now,
     )

@@ -5,7 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.deps import DB, Coordinator, CurrentActor, Now, OwnOrganization, Reader, require_roles
+from api.deps import (
+    DB,
+    Coordinator,
+    CurrentActor,
+    Now,
+    OwnOrganization,
+    WorkingGroup,
+    require_roles,
+)
 from flows.portal_snapshot import start_portal_snapshot
 from models.account import Account, Role
 from models.plan import Strict
@@ -155,7 +163,7 @@ def set_unit_portal(
 
 @router.get("/units/portal-organizations", response_model=list[UnitPortalRead])
 def unit_portals(
-    _account: Reader, organization: OwnOrganization, session: DB
+    _account: WorkingGroup, organization: OwnOrganization, session: DB
 ) -> list[UnitPortalRead]:
     """Every unit that publishes as its own portal organization."""
     found = unit_portal_organizations(session, organization_id=organization.id)
@@ -178,14 +186,16 @@ def take_snapshot(
 
 
 @router.get("/portal/snapshots", response_model=list[SnapshotRead])
-def snapshots(_account: Reader, organization: OwnOrganization, session: DB) -> list[SnapshotRead]:
+def snapshots(
+    _account: WorkingGroup, organization: OwnOrganization, session: DB
+) -> list[SnapshotRead]:
     """Every snapshot attempt, newest first, with its status (and the error of a failed one)."""
     return [snapshot_read(s) for s in list_snapshots(session, organization_id=organization.id)]
 
 
 @router.get("/portal/snapshots/{snapshot_id}", response_model=SnapshotRead)
 def snapshot(
-    _account: Reader, organization: OwnOrganization, snapshot_id: int, session: DB
+    _account: WorkingGroup, organization: OwnOrganization, snapshot_id: int, session: DB
 ) -> SnapshotRead:
     """One snapshot's status: requested, running (n of N datasets), done with counts, failed."""
     return snapshot_read(

@@ -7,7 +7,15 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from api.deps import DB, AppSettings, CurrentActor, Now, OwnCycle, Reader, WorkingGroup
+from api.deps import (
+    DB,
+    AppSettings,
+    ClientAddress,
+    CurrentActor,
+    Now,
+    OwnCycle,
+    WorkingGroup,
+)
 from models.cycle import AuditCycle, StageKind
 from models.errors import Conflict
 from models.organization import Organization, Unit
@@ -28,7 +36,6 @@ from models.services.consolidation import (
 from models.services.cycles import questionnaire_url
 from models.services.inventory_export import inventory_csv, inventory_xlsx
 from models.services.late_units import ensure_unit_accepting
-from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
     PROGRESS_LABELS,
     audited_unit_for_token,
@@ -38,6 +45,7 @@ from models.services.questionnaires import (
     submit_questionnaire,
     unit_progress,
 )
+from models.services.resume_links import mail_resume_link
 from models.services.stages import get_stage
 
 router = APIRouter(prefix="/api/questionnaire", tags=["анкетування"])
@@ -108,25 +116,36 @@ class SavedRead(BaseModel):
     resume_url: str
     systems: int
     items: int
+    # Why the resume link was not e-mailed (a cap on such letters was reached); null otherwise.
+    mail_refused: str | None = None
 
 
 @router.post("/{token}/drafts", status_code=201, response_model=SavedRead)
 def save_draft(
-    token: str, body: QuestionnaireCreate, session: DB, now: Now, settings: AppSettings
+    token: str,
+    body: QuestionnaireCreate,
+    session: DB,
+    now: Now,
+    settings: AppSettings,
+    address: ClientAddress,
 ) -> SavedRead:
     """Start a draft: returns the personal resume code (shown once; e-mailed if given)."""
     saved = save_questionnaire(session, token=token, data=body, now=now, submit=False)
     assert saved.resume_code is not None
     url = questionnaire_url(settings.base_url, token, saved.resume_code)
+    refused = None
     if body.respondent.email:
         audited = audited_unit_for_token(session, token=token)
         stage = get_stage(session, cycle_id=audited.cycle_id, kind=StageKind.REMOTE_AUDIT)
         unit = session.get(Unit, audited.unit_id)
         assert unit is not None
-        enqueue_resume_link(
+        refused = mail_resume_link(
             session,
             submission_id=saved.submission.id,
+            audited_unit_id=audited.id,
             email=body.respondent.email,
+            client_address=address,
+            secret_key=settings.secret_key,
             url=url,
             code=saved.resume_code,
             unit=unit.name,
@@ -140,6 +159,7 @@ def save_draft(
         resume_url=url,
         systems=len(body.systems),
         items=len(body.items),
+        mail_refused=refused,
     )
 
 
@@ -400,7 +420,7 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}},
 )
-def inventory_workbook(_account: Reader, cycle: OwnCycle, session: DB) -> Response:
+def inventory_workbook(_account: WorkingGroup, cycle: OwnCycle, session: DB) -> Response:
     """The consolidated inventory (systems and items with their units) as XLSX."""
     content = inventory_xlsx(
         consolidate(session, cycle_id=cycle.id, kind=ConsolidationKind.SYSTEM),
@@ -414,7 +434,9 @@ def inventory_workbook(_account: Reader, cycle: OwnCycle, session: DB) -> Respon
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def inventory_table(_account: Reader, cycle: OwnCycle, kind: KindPath, session: DB) -> Response:
+def inventory_table(
+    _account: WorkingGroup, cycle: OwnCycle, kind: KindPath, session: DB
+) -> Response:
     """The consolidated systems or items as CSV (portal's audit-results columns for items)."""
     content = inventory_csv(
         kind, consolidate(session, cycle_id=cycle.id, kind=CONSOLIDATION_KINDS[kind])

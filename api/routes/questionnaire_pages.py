@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 
-from api.deps import DB, AppSettings, Now, form_reader
+from api.deps import DB, AppSettings, Now, client_address, form_reader
 from api.questionnaire_form import (
     MAX_ROWS,
     FormState,
@@ -42,7 +42,6 @@ from models.questionnaire import (
 )
 from models.services.cycles import questionnaire_url
 from models.services.late_units import ensure_unit_accepting
-from models.services.mail import enqueue_resume_link
 from models.services.questionnaires import (
     SavedQuestionnaire,
     audited_unit_for_token,
@@ -51,6 +50,7 @@ from models.services.questionnaires import (
     save_draft_as_typed,
     save_questionnaire,
 )
+from models.services.resume_links import MAIL_REFUSED, mail_resume_link
 from models.services.spreadsheets import (
     ITEM_COLUMNS,
     MAX_UPLOAD_BYTES,
@@ -159,7 +159,13 @@ def _render(
 
 @router.get("/{token}", response_class=HTMLResponse)
 def show(
-    request: Request, token: str, session: DB, now: Now, code: str = "", saved: str = ""
+    request: Request,
+    token: str,
+    session: DB,
+    now: Now,
+    code: str = "",
+    saved: str = "",
+    mail: str = "",
 ) -> Response:
     """The questionnaire form: empty, or a person's own questionnaire by their resume code."""
     page = _context(session, token=token, now=now)
@@ -190,6 +196,8 @@ def show(
         f"за кодом {code} або за цією адресою сторінки.",
         "updated": "Зміни до поданої анкети збережено.",
     }.get(saved) or _whose(submission, name=state.respondent.get("full_name", ""), due=due)
+    if mail == "refused":  # the resume-link letter hit a cap (models/services/resume_links.py)
+        notice += " " + MAIL_REFUSED
     return _render(
         request,
         token=token,
@@ -302,16 +310,18 @@ def act(
         # Nothing of this attempt may stay in the session: all or nothing.
         session.rollback()
         return _render(**render, state=state, form_error=exc.message, status_code=exc.status_code)
+    refused = None
     if saved.created and data.respondent.email:
-        _mail_resume_link(
+        refused = _mail_resume_link(
             session, saved, email=data.respondent.email, render=render, now=now, settings=settings
         )
     outcome = "updated" if was_submitted else "submitted" if kind == "submit" else "draft"
-    return _saved_redirect(token, saved.resume_code or code, outcome)
+    return _saved_redirect(token, saved.resume_code or code, outcome, refused)
 
 
-def _saved_redirect(token: str, code: str, outcome: str) -> Response:
-    return RedirectResponse(f"/q/{token}?code={quote(code)}&saved={outcome}", status_code=303)
+def _saved_redirect(token: str, code: str, outcome: str, refused: str | None = None) -> Response:
+    mail = "&mail=refused" if refused else ""
+    return RedirectResponse(f"/q/{token}?code={quote(code)}&saved={outcome}{mail}", status_code=303)
 
 
 def _mail_resume_link(
@@ -322,13 +332,16 @@ def _mail_resume_link(
     render: dict[str, Any],
     now: Any,
     settings: AppSettings,
-) -> None:
+) -> str | None:
     token, page = render["token"], render["page"]
     code = saved.resume_code or render["code"]
-    enqueue_resume_link(
+    return mail_resume_link(
         session,
         submission_id=saved.submission.id,
+        audited_unit_id=page.audited.id,
         email=email,
+        client_address=client_address(render["request"]),
+        secret_key=settings.secret_key,
         url=questionnaire_url(settings.base_url, token, code),
         code=code,
         unit=page.unit,
@@ -359,10 +372,10 @@ def _save_as_typed(
     except DomainError as exc:
         session.rollback()
         return _render(**render, state=state, form_error=exc.message, status_code=exc.status_code)
-    email = state.respondent.get("email", "")
+    email, refused = state.respondent.get("email", ""), None
     if saved.created and email and "respondent-email" not in errors:
-        _mail_resume_link(session, saved, email=email, render=render, now=now, settings=s)
-    return _saved_redirect(render["token"], saved.resume_code or render["code"], "draft")
+        refused = _mail_resume_link(session, saved, email=email, render=render, now=now, settings=s)
+    return _saved_redirect(render["token"], saved.resume_code or render["code"], "draft", refused)
 
 
 def _import(form: FormData, *, state: FormState, render: dict[str, Any]) -> Response:

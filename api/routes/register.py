@@ -16,7 +16,7 @@ from api.deps import (
     Now,
     OwnOrganization,
     RawBody,
-    Reader,
+    WorkingGroup,
     require_roles,
 )
 from api.schemas import RegisterImportRead
@@ -185,7 +185,7 @@ def import_file(
     responses={200: {"content": {"text/csv": {}, XLSX: {}, "application/json": {}}}},
 )
 def export(
-    _account: Reader,
+    _account: WorkingGroup,
     organization: OwnOrganization,
     session: DB,
     now: Now,
@@ -284,7 +284,7 @@ def record_publication(
 
 @router.get("/publication/analysis", response_model=AnalysisRead)
 def analysis(
-    _account: Reader,
+    _account: WorkingGroup,
     organization: OwnOrganization,
     session: DB,
     now: Now,

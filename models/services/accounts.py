@@ -3,37 +3,65 @@
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models.account import Account, AccountSession
 from models.clock import KYIV
-from models.errors import TooManyAttempts, Unauthorized
+from models.errors import DomainError, TooManyAttempts, Unauthorized
 from models.security import hash_password, new_token, sha256_hex, verify_password
+from models.services.throttle import (
+    Limit,
+    blocked_until,
+    clear,
+    clear_subject,
+    record_hit,
+    throttle_key,
+)
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+# An account tried from one address: five wrong passwords lock that pair for 15 minutes. The
+# same account from another address is not locked, so nobody can lock the coordinator out by
+# typing her e-mail from elsewhere.
+ACCOUNT_AT_ADDRESS = Limit(hits=5, window=timedelta(minutes=15), block=timedelta(minutes=15))
+# Password spraying: many accounts tried from one address. Generous, because a council's whole
+# office may reach us through one NAT address.
+ADDRESS = Limit(hits=30, window=timedelta(minutes=15), block=timedelta(minutes=15))
+MAX_FAILED_LOGINS = ACCOUNT_AT_ADDRESS.hits
+LOCKOUT = ACCOUNT_AT_ADDRESS.block
 BAD_LOGIN = "Невірна адреса електронної пошти або пароль."
 
 
 def authenticate(
-    session: Session, *, email: str, password: str, now: datetime, session_hours: int
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    client_address: str,
+    secret_key: str,
+    now: datetime,
+    session_hours: int,
 ) -> tuple[str, AccountSession]:
-    """Check the password and open a session; returns the token (shown once) and the session."""
-    account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
+    """Check the password and open a session; returns the token (shown once) and the session.
+
+    `client_address` is the client's address as resolved by the server (X-Forwarded-For only
+    from trusted proxies). Lockouts are counted on the e-mail as typed, whether or not an
+    account has it: the answers (and their times) are the same either way.
+    """
+    typed = email.strip().lower()
+    subject = login_subject(secret_key, typed)
+    pair = throttle_key(secret_key, "login-account-address", typed, client_address)
+    address = throttle_key(secret_key, "login-address", client_address)
+    locked_until = blocked_until(session, keys=(pair, address), now=now)
+    if locked_until is not None:
+        raise _locked(locked_until, now)
+    account = session.scalar(select(Account).where(Account.email == typed))
     if account is None or not account.is_active:
         # As long as a wrong password takes: the answer's time tells no one who has an account.
         verify_password(_stand_in_hash(), password)
-        raise Unauthorized(BAD_LOGIN)
-    if account.locked_until is not None and account.locked_until > now:
-        raise _locked(account.locked_until, now)
+        raise _failed(session, pair=pair, address=address, subject=subject, now=now)
     if not verify_password(account.password_hash, password):
-        locked_until = _record_failed_login(session, account_id=account.id, now=now)
-        if locked_until is not None:
-            raise _locked(locked_until, now)
-        raise Unauthorized(BAD_LOGIN)
-    account.failed_logins = 0
-    account.locked_until = None
+        raise _failed(session, pair=pair, address=address, subject=subject, now=now)
+    clear(session, key=pair)
     token = new_token()
     login = AccountSession(
         account_id=account.id,
@@ -52,27 +80,29 @@ def _stand_in_hash() -> str:
     return hash_password(new_token())
 
 
-def _record_failed_login(session: Session, *, account_id: int, now: datetime) -> datetime | None:
-    """Count a failed attempt in its own transaction, so that the refused request's rollback
-    cannot erase it (whichever interface the attempt came through); the lockout's end, if this
-    attempt started one."""
-    with Session(bind=session.get_bind()) as own, own.begin():
-        # One UPDATE first: it takes the write lock, so concurrent attempts all count.
-        own.execute(
-            update(Account)
-            .where(Account.id == account_id)
-            .values(failed_logins=Account.failed_logins + 1)
-        )
-        failed = own.scalar(select(Account.failed_logins).where(Account.id == account_id))
-        if failed is None or failed < MAX_FAILED_LOGINS:
-            return None
-        locked_until = now + LOCKOUT
-        own.execute(
-            update(Account)
-            .where(Account.id == account_id)
-            .values(failed_logins=0, locked_until=locked_until)
-        )
-        return locked_until
+def login_subject(secret_key: str, email: str) -> str:
+    """The keyed hash an e-mail's login lockouts are filed under."""
+    return throttle_key(secret_key, "login-email", email.strip().lower())
+
+
+def lift_lockouts(session: Session, *, secret_key: str, email: str) -> None:
+    """End the e-mail's login lockouts at every address (its password was just reset)."""
+    clear_subject(session, subject=login_subject(secret_key, email))
+
+
+def _failed(
+    session: Session, *, pair: str, address: str, subject: str, now: datetime
+) -> DomainError:
+    """Count a failed attempt on both keys (in their own transactions, whichever interface the
+    attempt came through); the refusal to raise."""
+    ends = [
+        record_hit(session, key=pair, limit=ACCOUNT_AT_ADDRESS, now=now, subject=subject),
+        record_hit(session, key=address, limit=ADDRESS, now=now),
+    ]
+    locked_until = max((end for end in ends if end is not None), default=None)
+    if locked_until is not None:
+        return _locked(locked_until, now)
+    return Unauthorized(BAD_LOGIN)
 
 
 def _locked(locked_until: datetime, now: datetime) -> TooManyAttempts:

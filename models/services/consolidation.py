@@ -209,12 +209,39 @@ def consolidated_systems(session: Session, *, cycle_id: int) -> list[dict[str, A
     ]
 
 
+def is_official_use(group: Group) -> bool:
+    """An item any unit marked «для службового користування» (ДСК): the law protects it, so
+    what is published counts it and never lists it (its name, description or units)."""
+    return any(r.fields.get("access_category") == AccessCategory.OFFICIAL_USE for r in group.rows)
+
+
 def consolidated_items(session: Session, *, cycle_id: int) -> list[dict[str, Any]]:
-    """Annex 4: public information items (secret ones excluded) with the units that hold them."""
+    """Annex 4: public information items (secret and ДСК ones excluded) with the units that
+    hold them."""
     return [
         {"name": group.name, "description": group.first("description") or "", "units": group.units}
         for group in consolidate(session, cycle_id=cycle_id, kind=ConsolidationKind.ITEM)
+        if not is_official_use(group)
     ]
+
+
+def official_use_count(session: Session, *, cycle_id: int) -> int:
+    """How many consolidated items are ДСК: the only thing published about them."""
+    groups = consolidate(session, cycle_id=cycle_id, kind=ConsolidationKind.ITEM)
+    return sum(1 for group in groups if is_official_use(group))
+
+
+def official_use_note(count: int) -> str:
+    """The line that stands for the ДСК items in what is published (a count only)."""
+    last, tens = count % 10, count % 100
+    word = (
+        "позиція"
+        if last == 1 and tens != 11
+        else "позиції"
+        if 2 <= last <= 4 and not 12 <= tens <= 14
+        else "позицій"
+    )
+    return f"інформація з обмеженим доступом (ДСК): {count} {word}"
 
 
 def _record(

@@ -11,6 +11,7 @@ from models.errors import Conflict, Forbidden, NotFound
 from models.organization import Unit
 from models.schemas import AccountUpdate, UnitCreate
 from models.security import hash_password, new_token
+from models.services.accounts import lift_lockouts
 from models.services.events import record_event
 
 
@@ -147,16 +148,16 @@ def reset_password(
     account_id: int,
     organization_id: int,
     password: str | None,
+    secret_key: str,
     actor: Actor,
     at: datetime,
 ) -> str:
-    """Set a new password (or generate one); the account's sessions end. Returns the password,
-    to be shown once: only its hash is kept."""
+    """Set a new password (or generate one); the account's sessions end and its login lockouts
+    are lifted. Returns the password, to be shown once: only its hash is kept."""
     account = get_own_account(session, account_id=account_id, organization_id=organization_id)
     new_password = password or new_token(12)
     account.password_hash = hash_password(new_password)
-    account.failed_logins = 0
-    account.locked_until = None
+    lift_lockouts(session, secret_key=secret_key, email=account.email)
     _end_sessions(session, account.id)
     session.flush()
     _record(

@@ -18,12 +18,12 @@ from models.errors import Conflict
 from models.organization import Organization
 from models.questionnaire import AccessCategory, ConsolidationKind
 from models.report import ReportStatus, ReportVersion, SignatureKind
-from models.services.consolidation import consolidate
+from models.services.consolidation import consolidate, is_official_use, official_use_note
 from models.services.cycles import get_cycle
 from models.services.inventory_export import system_rows
 from models.services.open_data import frozen_annex1, info_audit_rows, pdf_attachment, register_rows
 from models.services.report.context import build_report_context
-from models.services.report.signoff import load_signature_data
+from models.services.report.signoff import authoritative, load_signature_data
 from models.services.report.versions import load_pdf, ready_version, signatures_of
 from models.standards import INFO_AUDIT, PORTAL_PURPOSE_MAX, REGISTER, field_names, load_schema
 from report_templates.attachments import annex3_results, annex_tables, rating_rows
@@ -218,9 +218,9 @@ def build_package(session: Session, *, cycle_id: int, now: datetime) -> Publicat
         raise Conflict(
             "Оприлюднити можна лише затверджений або підписаний звіт: спершу затвердьте звіт."
         ) from exc
-    pades = [
-        s for s in signatures_of(session, version_id=version.id) if s.kind == SignatureKind.PADES
-    ]
+    # The authoritative signature's PDF (the first valid one), never a later signature's.
+    official = authoritative(signatures_of(session, version_id=version.id))
+    pades = [official] if official is not None and official.kind == SignatureKind.PADES else []
     approved_pdf = load_pdf(session, version_id=version.id)
     pdf = load_signature_data(session, signature_id=pades[-1].id) if pades else approved_pdf
     annex1 = frozen_annex1(approved_pdf)
@@ -232,10 +232,12 @@ def build_package(session: Session, *, cycle_id: int, now: datetime) -> Publicat
         )
     else:
         rating_table = [[r[name] for name, _, _ in RATING_FIELDS] for r in rating]
+    # Secret items are outside the audit; ДСК ones are protected: published as a count only.
+    groups = consolidate(session, cycle_id=cycle_id, kind=ConsolidationKind.ITEM)
     items = [
         g
-        for g in consolidate(session, cycle_id=cycle_id, kind=ConsolidationKind.ITEM)
-        if g.first("access_category") != AccessCategory.SECRET
+        for g in groups
+        if g.first("access_category") != AccessCategory.SECRET and not is_official_use(g)
     ]
     systems = consolidate(session, cycle_id=cycle_id, kind=ConsolidationKind.SYSTEM)
     state_rows = [[r.get(name, "") for name, _, _ in STATE_FIELDS] for r in annex1]
@@ -307,6 +309,12 @@ def build_package(session: Session, *, cycle_id: int, now: datetime) -> Publicat
         f"(розпорядження №{cycle.order_number} від {cycle.order_date:%d.%m.%Y}), версія звіту "
         f"{version.number}" + (f", дані станом на {as_of:%d.%m.%Y}." if as_of else ".")
     )
+    official_use = len(groups) - len([g for g in groups if not is_official_use(g)])
+    if official_use:
+        notes += (
+            f" Не наводиться {official_use_note(official_use)} — лише кількість (стаття 6 "
+            "Закону України «Про доступ до публічної інформації»)."
+        )
     made = version.approved_at or version.generated_at
     descriptor: dict[str, Any] = {
         "name": name,

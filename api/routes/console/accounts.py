@@ -6,7 +6,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.deps import DB, Now
+from api.deps import DB, AppSettings, Now
 from api.errors import ukrainian_errors
 from api.routes.console.common import FormText, done, page
 from api.routes.console.deps import ConsoleActor, ConsoleCoordinator, console_router
@@ -180,6 +180,7 @@ def reset_login_password(
     request: Request,
     session: DB,
     now: Now,
+    settings: AppSettings,
     account: ConsoleCoordinator,
     actor: ConsoleActor,
     password: FormText = "",
@@ -195,6 +196,7 @@ def reset_login_password(
             account_id=member.id,
             organization_id=account.organization_id,
             password=password or None,
+            secret_key=settings.secret_key,
             actor=actor,
             at=now,
         )

@@ -22,7 +22,7 @@ from api.routes.console.deps import (
 )
 from api.routes.console.presenters import stage_rows, unit_lateness
 from flows.portal_snapshot import start_portal_snapshot
-from models.account import Account, Role
+from models.account import WORKING_GROUP_ROLES, Account, Role
 from models.cycle import AuditCycle, StageKind, StageStatus
 from models.errors import DomainError, Invalid, NotFound
 from models.security import new_token
@@ -96,6 +96,7 @@ def _cycle_page(
     url = survey_url(settings.base_url, cycle.survey_slug)
     # The mayor's office reads the cycle, but the units' secret links are not theirs to see.
     show_links = account.role != Role.MAYOR_OFFICE
+    working = account.role in WORKING_GROUP_ROLES
     progress = unit_progress(session, cycle_id=cycle.id)
     late = late_unit_ids(session, cycle_id=cycle.id, now=now)
     links = _links(session, cycle.id, settings) if show_links else []
@@ -119,9 +120,14 @@ def _cycle_page(
             **_report_download(session, cycle, account.role),
             "request_key": new_token(12),
             "register_count": count_register(session, organization_id=cycle.organization_id),
+            # The working group's material (the audit trail, the inventory's exports, the
+            # portal's snapshots) is not the mayor's office's (README, "Roles").
+            "working_material": working,
             "trail": describe_events(
                 session, list(reversed(list_events(session, cycle_id=cycle.id)))[:100]
-            ),
+            )
+            if working
+            else [],
             "error": error or {},
             "values": values or {},
             **_portal(session, cycle.organization_id, account.role),

@@ -3,7 +3,7 @@
 from fastapi import Request
 from fastapi.responses import Response
 
-from api.deps import DB, SESSION_COOKIE, AppSettings, Now, bearer_token
+from api.deps import DB, SESSION_COOKIE, AppSettings, ClientAddress, Now, bearer_token
 from api.routes.console.common import FormText, done, page, safe_next, see_other
 from api.routes.console.deps import console_router
 from models.errors import TooManyAttempts, Unauthorized
@@ -26,6 +26,7 @@ def login(
     session: DB,
     now: Now,
     settings: AppSettings,
+    address: ClientAddress,
     email: FormText = "",
     password: FormText = "",
     next: FormText = "",
@@ -33,7 +34,13 @@ def login(
     """Check the password and start a session cookie."""
     try:
         token, _login_session = authenticate(
-            session, email=email, password=password, now=now, session_hours=settings.session_hours
+            session,
+            email=email,
+            password=password,
+            client_address=address,
+            secret_key=settings.secret_key,
+            now=now,
+            session_hours=settings.session_hours,
         )
     except (Unauthorized, TooManyAttempts) as exc:
         context = {"email": email, "error": exc.message, "next": safe_next(next)}

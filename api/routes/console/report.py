@@ -15,6 +15,7 @@ from api.deps import DB, AppSettings, Now, app_clock
 from api.routes.console.common import FormText, done, page, refused
 from api.routes.console.deps import (
     ConsoleActor,
+    ConsoleCoordinator,
     ConsoleCycle,
     ConsoleEditor,
     ConsoleReader,
@@ -33,7 +34,12 @@ from models.report import (
 from models.services.report.downloads import ReportFile, report_file
 from models.services.report.linter import lint_report
 from models.services.report.rendering import render_state, request_new_version
-from models.services.report.signoff import attach_p7s, sign_version_pades
+from models.services.report.signoff import (
+    attach_p7s,
+    authoritative,
+    may_sign,
+    sign_version_pades,
+)
 from models.services.report.versions import (
     READY,
     approve_version,
@@ -102,11 +108,13 @@ def _report(
                 for group in signatures.values()
                 for s in group
             },
+            "can_sign": may_sign(account.role),
             "versions": [
                 {
                     "version": v,
                     "status": REPORT_STATUS_LABELS[v.status],
                     "signatures": signatures[v.id],
+                    "official": authoritative(signatures[v.id]),
                     "newest": i == 0,
                     "file": report_file(session, version=v, year=cycle.year),
                 }
@@ -183,19 +191,17 @@ def sign(
     session: DB,
     now: Now,
     settings: AppSettings,
-    account: ConsoleEditor,
+    account: ConsoleCoordinator,
     cycle: ConsoleCycle,
     actor: ConsoleActor,
     pkcs12: OptionalFile = None,
-    signer_name: FormText = "",
-    signer_position: FormText = "",
     password: FormText = "",
 ) -> Response:
     """Sign an approved version (PAdES) with the organization's PKCS#12; the key is not kept.
 
-    A plain (threadpool) route: pyHanko runs its own event loop.
+    The service refuses anyone but the coordinator. A plain (threadpool) route: pyHanko runs
+    its own event loop.
     """
-    values = {"signer_name": signer_name, "signer_position": signer_position}
     try:
         version = get_version(session, cycle_id=cycle.id, number=number)
         sign_version_pades(
@@ -203,14 +209,12 @@ def sign(
             version=version,
             pkcs12=_upload(pkcs12, "pkcs12", "Оберіть файл PKCS#12 (.p12 або .pfx)."),
             password=password or None,
-            signer_name=signer_name,
-            signer_position=signer_position,
             tsa_url=settings.tsa_url,
             now=now,
             actor=actor,
         )
     except DomainError as exc:
-        return refused(_report, request, session, account, cycle, f"sign-{number}", exc, values)
+        return refused(_report, request, session, account, cycle, f"sign-{number}", exc)
     return done(
         request,
         f"/console/cycles/{cycle.id}/report#version-{number}",
@@ -224,7 +228,7 @@ def upload_p7s(
     request: Request,
     session: DB,
     now: Now,
-    account: ConsoleEditor,
+    account: ConsoleCoordinator,
     cycle: ConsoleCycle,
     actor: ConsoleActor,
     p7s: OptionalFile = None,

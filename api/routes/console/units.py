@@ -17,7 +17,7 @@ from api.routes.console.deps import (
     ConsoleActor,
     ConsoleCoordinator,
     ConsoleCycle,
-    ConsoleReader,
+    ConsoleWorkingGroup,
     console_router,
 )
 from models.account import Account
@@ -66,7 +66,7 @@ def _units(
 
 
 @router.get("/console/units")
-def units_page(request: Request, session: DB, account: ConsoleReader) -> Response:
+def units_page(request: Request, session: DB, account: ConsoleWorkingGroup) -> Response:
     """The organization's units and a form to add one."""
     return _units(request, session, account, {}, None)
 

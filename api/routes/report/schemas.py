@@ -24,6 +24,7 @@ from models.report import (
 )
 from models.services.report.downloads import report_file
 from models.services.report.narrative import markdown_to_html
+from models.services.report.signoff import authoritative
 from models.services.report.versions import READY, list_versions, render_due, signatures_of
 
 
@@ -65,6 +66,8 @@ class SignatureRead(BaseModel):
     document_sha256: str
     p7s_url: str | None
     signers: list[KepSignerRead] = []
+    # The version's official signature (the first valid one): the one the mayor's office gets.
+    authoritative: bool = False
 
 
 class VersionRead(BaseModel):
@@ -79,7 +82,8 @@ class VersionRead(BaseModel):
     signed_at: datetime | None
     sha256: str  # of the rendered (unsigned) PDF
     size: int
-    signatures: list[SignatureRead]
+    signatures: list[SignatureRead]  # every signature, oldest first; one may be authoritative
+    authoritative_signature_id: int | None = None
     # What this version's download gives: signed inside when it is, and that file's hash.
     download_url: str
     download_label: str
@@ -142,9 +146,12 @@ class RecommendationUpdate(BaseModel):
     text: str | None = Field(default=None, max_length=5000)
 
 
-def signature_read(cycle_id: int, number: int, signature: Signature) -> SignatureRead:
+def signature_read(
+    cycle_id: int, number: int, signature: Signature, *, authoritative_id: int | None
+) -> SignatureRead:
     """A signature as the API shows it, with the address of its .p7s when it is detached."""
     return SignatureRead(
+        authoritative=signature.id == authoritative_id,
         id=signature.id,
         kind=signature.kind,
         signer_name=signature.signer_name,
@@ -177,7 +184,11 @@ def signature_read(cycle_id: int, number: int, signature: Signature) -> Signatur
 def version_read(session: Session, cycle_id: int, version: ReportVersion, year: int) -> VersionRead:
     """A version with its signatures and its download, as the API shows it."""
     file = report_file(session, version=version, year=year)
+    signatures = signatures_of(session, version_id=version.id)
+    official = authoritative(signatures)
+    official_id = official.id if official is not None else None
     return VersionRead(
+        authoritative_signature_id=official_id,
         download_url=f"/api/cycles/{cycle_id}/report/download?version={version.number}",
         download_label=file.label,
         download_signed=file.signed,
@@ -192,8 +203,8 @@ def version_read(session: Session, cycle_id: int, version: ReportVersion, year: 
         sha256=version.sha256,
         size=version.size,
         signatures=[
-            signature_read(cycle_id, version.number, s)
-            for s in signatures_of(session, version_id=version.id)
+            signature_read(cycle_id, version.number, s, authoritative_id=official_id)
+            for s in signatures
         ],
     )
 

@@ -4,11 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from api.deps import DB, AppSettings, CurrentActor, Editor, Now, OwnCycle
+from api.deps import DB, AppSettings, Coordinator, CurrentActor, Editor, Now, OwnCycle
 from api.routes.report.schemas import SignatureRead, VersionRead, signature_read, version_read
 from api.uploads import read_upload
-from models.services.report.signoff import attach_p7s, sign_version_pades
-from models.services.report.versions import approve_version, get_version
+from models.report import Signature
+from models.services.report.signoff import attach_p7s, authoritative, sign_version_pades
+from models.services.report.versions import approve_version, get_version, signatures_of
 
 router = APIRouter(prefix="/api/cycles", tags=["звіт"])
 
@@ -24,7 +25,7 @@ def approve(
 
 @router.post("/{cycle_id}/report/versions/{number}/sign", response_model=SignatureRead)
 def sign(
-    _account: Editor,
+    _account: Coordinator,
     cycle: OwnCycle,
     actor: CurrentActor,
     number: int,
@@ -32,13 +33,13 @@ def sign(
     now: Now,
     settings: AppSettings,
     pkcs12: Annotated[UploadFile, File(description="PKCS#12 (.p12/.pfx) організації")],
-    signer_name: Annotated[str, Form(min_length=3, max_length=200)],
-    signer_position: Annotated[str, Form(max_length=500)] = "",
     password: Annotated[str, Form(max_length=500)] = "",
 ) -> SignatureRead:
     """Sign an approved version (PAdES) with a PKCS#12 file; the key is used once, never kept.
 
-    A plain (threadpool) route: pyHanko runs its own event loop.
+    The coordinator only. The signature block names the certificate's subject; on a version
+    signed already the signature is added incrementally and the first valid one stays
+    authoritative. A plain (threadpool) route: pyHanko runs its own event loop.
     """
     version = get_version(session, cycle_id=cycle.id, number=number)
     signature = sign_version_pades(
@@ -46,18 +47,16 @@ def sign(
         version=version,
         pkcs12=read_upload(pkcs12, "pkcs12"),
         password=password or None,
-        signer_name=signer_name,
-        signer_position=signer_position,
         tsa_url=settings.tsa_url,
         now=now,
         actor=actor,
     )
-    return signature_read(cycle.id, number, signature)
+    return _read(session, cycle.id, number, signature)
 
 
 @router.post("/{cycle_id}/report/versions/{number}/p7s", response_model=SignatureRead)
 def upload_p7s(
-    _account: Editor,
+    _account: Coordinator,
     cycle: OwnCycle,
     actor: CurrentActor,
     number: int,
@@ -65,9 +64,16 @@ def upload_p7s(
     now: Now,
     p7s: Annotated[UploadFile, File(description="Відокремлений підпис CAdES (.p7s)")],
 ) -> SignatureRead:
-    """Attach an external detached signature (.p7s) of an approved version's PDF."""
+    """Attach an external detached signature (.p7s) of an approved version's PDF (the
+    coordinator only)."""
     version = get_version(session, cycle_id=cycle.id, number=number)
     signature = attach_p7s(
         session, version=version, p7s=read_upload(p7s, "p7s"), now=now, actor=actor
     )
-    return signature_read(cycle.id, number, signature)
+    return _read(session, cycle.id, number, signature)
+
+
+def _read(session: DB, cycle_id: int, number: int, signature: Signature) -> SignatureRead:
+    official = authoritative(signatures_of(session, version_id=signature.report_version_id))
+    official_id = official.id if official is not None else None
+    return signature_read(cycle_id, number, signature, authoritative_id=official_id)

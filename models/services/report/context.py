@@ -22,7 +22,11 @@ from models.register import RegisterEntry
 from models.report import SectionKey
 from models.services.analysis import analyse_for_cycle
 from models.services.analysis_context import entry_state_context, publication_context
-from models.services.consolidation import consolidated_items, consolidated_systems
+from models.services.consolidation import (
+    consolidated_items,
+    consolidated_systems,
+    official_use_count,
+)
 from models.services.cycles import get_cycle
 from models.services.interviews import interviews_context
 from models.services.portal_usage import usage_context
@@ -157,7 +161,8 @@ class ReportContext(TypedDict):
     publication: dict[str, Any]  # analysis.publication_context
     annex2: list[dict[str, Any]]  # consolidation.consolidated_systems
     annex3: list[QuestionContext]
-    annex4: list[dict[str, Any]]  # consolidation.consolidated_items
+    annex4: list[dict[str, Any]]  # consolidation.consolidated_items (no ДСК item listed)
+    annex4_official_use: NotRequired[int]  # how many ДСК items: published as a count only
 
 
 class FullReportContext(ReportContext):
@@ -354,6 +359,7 @@ def build_report_context(
             for r in results
         ],
         "annex4": consolidated_items(session, cycle_id=cycle_id),
+        "annex4_official_use": official_use_count(session, cycle_id=cycle_id),
     }
 
 

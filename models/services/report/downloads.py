@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.report import ReportVersion, Signature, SignatureKind
-from models.services.report.signoff import load_signature_data
+from models.services.report.signoff import authoritative, load_signature_data
 from models.services.report.versions import load_pdf, signatures_of
 
 
@@ -48,12 +48,13 @@ class ReportFile:
 
 
 def report_file(session: Session, *, version: ReportVersion, year: int) -> ReportFile:
-    """The file a version's download gives: the newest PAdES-signed PDF, else the rendered one."""
+    """The file a version's download gives: the PDF of its authoritative signature when that is
+    PAdES (a later signature never replaces it), else the rendered one (with any .p7s)."""
     signatures = signatures_of(session, version_id=version.id)
-    pades = [s for s in signatures if s.kind == SignatureKind.PADES]
+    official = authoritative(signatures)
     detached = tuple(s for s in signatures if s.kind == SignatureKind.CADES_DETACHED)
-    if pades:
-        signed = pades[-1]
+    if official is not None and official.kind == SignatureKind.PADES:
+        signed = official
         return ReportFile(
             number=version.number,
             year=year,

@@ -1,6 +1,10 @@
 """Signing an approved report version: PAdES inside the PDF with a PKCS#12 file, or an external
 detached CAdES signature (.p7s) bound to the PDF by its hash, recorded with what was checked.
 
+Only the working group's coordinator records signatures (README, "Roles"). A version signed
+already keeps every signature: a later PAdES one is an incremental update of the newest signed
+PDF. The authoritative signature is the first valid one; the mayor's office downloads that.
+
 What is recorded as checked is only what was checked here (models/services/report/pades.py,
 cades.py hold the byte-level code).
 """
@@ -10,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.account import Account, Role
 from models.actor import Actor
-from models.errors import Conflict, Invalid
+from models.errors import Conflict, Forbidden, Invalid
 from models.kep.names import ukrainian_algorithm
 from models.report import (
     ReportStatus,
@@ -22,10 +27,29 @@ from models.report import (
 )
 from models.security import sha256_hex
 from models.services.report.cades import SignatureFacts, describe_certificate, inspect_p7s
-from models.services.report.pades import pades_check, pades_sign
-from models.services.report.versions import load_pdf, record_version_event
+from models.services.report.pades import certificate_signer, pades_check, pades_sign
+from models.services.report.versions import load_pdf, record_version_event, signatures_of
 
 MAX_P7S_BYTES = 2_000_000
+SIGNER_ROLES = frozenset({Role.COORDINATOR})
+NOT_A_SIGNER = "Підписувати звіт і додавати до нього підписи може лише координатор робочої групи."
+
+
+def may_sign(role: Role) -> bool:
+    """Whether this role records signatures of the report."""
+    return role in SIGNER_ROLES
+
+
+def _ensure_signer(session: Session, actor: Actor) -> None:
+    account = session.get(Account, actor.account_id) if actor.account_id is not None else None
+    if account is None or not may_sign(account.role):
+        raise Forbidden(NOT_A_SIGNER)
+
+
+def authoritative(signatures: list[Signature]) -> Signature | None:
+    """The version's authoritative signature: the first one verified valid (signatures are
+    recorded by the coordinator only; a later one never displaces it)."""
+    return next((s for s in signatures if s.verification == SignatureCheck.VALID), None)
 
 
 def _signable_version(session: Session, version: ReportVersion) -> None:
@@ -88,23 +112,28 @@ def sign_version_pades(
     version: ReportVersion,
     pkcs12: bytes,
     password: str | None,
-    signer_name: str,
-    signer_position: str,
     tsa_url: str | None,
     now: datetime,
     actor: Actor,
 ) -> Signature:
-    """Sign an approved version with the organization's certificate; stores the signed PDF."""
+    """Sign an approved version with the organization's certificate; stores the signed PDF.
+
+    The block's name and position come from the certificate's subject. On a version signed
+    already the newest signed PDF is signed again (incrementally): every signature stays.
+    """
+    _ensure_signer(session, actor)
     _signable_version(session, version)
-    if not signer_name.strip():
-        raise Invalid("Вкажіть ім’я підписувача.", field="signer_name")
-    pdf = load_pdf(session, version_id=version.id)
+    pades = [
+        s for s in signatures_of(session, version_id=version.id) if s.kind == SignatureKind.PADES
+    ]
+    if pades:
+        pdf = load_signature_data(session, signature_id=pades[-1].id)
+    else:
+        pdf = load_pdf(session, version_id=version.id)
     signed = pades_sign(
         pdf,
         pkcs12=pkcs12,
         password=password,
-        signer_name=signer_name.strip(),
-        signer_position=signer_position.strip(),
         reason=f"Затвердження звіту за результатами інформаційного аудиту, версія {version.number}",
         tsa_url=tsa_url,
     )
@@ -112,6 +141,7 @@ def sign_version_pades(
     if check != SignatureCheck.VALID:
         raise Conflict("Підписаний PDF не пройшов перевірки: " + note)
     signer_cert = status.signing_cert
+    signer_name, signer_position = certificate_signer(signer_cert)
     timestamped_at = None
     stamp = status.timestamp_validity
     if stamp is not None:
@@ -122,8 +152,8 @@ def sign_version_pades(
             )
         timestamped_at = stamp.timestamp
     facts = SignatureFacts(
-        signer_name=signer_name.strip(),
-        signer_position=signer_position.strip(),
+        signer_name=signer_name,
+        signer_position=signer_position,
         signed_at=status.signer_reported_dt or now,
         timestamped_at=timestamped_at,
         algorithm=ukrainian_algorithm(f"{status.pkcs7_signature_mechanism}, {status.md_algorithm}"),
@@ -151,6 +181,7 @@ def attach_p7s(
     session: Session, *, version: ReportVersion, p7s: bytes, now: datetime, actor: Actor
 ) -> Signature:
     """Record an external detached signature of an approved version's PDF."""
+    _ensure_signer(session, actor)
     _signable_version(session, version)
     if len(p7s) > MAX_P7S_BYTES:
         raise Invalid("Файл підпису завеликий.", field="p7s")
