@@ -1,0 +1,120 @@
+"""Flow runs killed with SIGKILL in the middle, then run again: the render (while its worker
+processes lay out the PDF) and the publication to the portal (after the portal stored a file,
+before the publisher heard so). No worker outlives the killed run, the rerun stores exactly one
+report version, and the portal gets one dataset with each file once.
+
+One test, not two: the publication needs an approved rendered report, and a render is the
+slowest step here (the fault suite keeps within a minute on a busy 2-core machine)."""
+
+import time
+from pathlib import Path
+
+import psutil  # type: ignore[import-untyped]
+import pytest
+from fastapi.testclient import TestClient
+
+from flows.portal_jobs import run_portal_jobs
+from flows.report import render_report
+from models.clock import FixedClock
+from models.db import session_scope
+from models.portal_job import PortalJob, PortalJobStatus
+from models.services.report.versions import list_versions
+from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal
+from tests.doubles.loopback import loopback_server
+from tests.factories import at, login
+from tests.faults.cycles import reporting_cycle
+from tests.faults.processes import child_env, kill_tree_root, start, survivors, wait_for
+
+pytestmark = pytest.mark.slow
+
+OWNER = "test-rada"
+LEASE_SECONDS = "3"  # how long a killed publication's claim keeps others from resuming it
+
+
+def test_render_and_publish_killed_midway_then_rerun_do_everything_once(
+    client: TestClient,
+    clock: FixedClock,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cycle_id, org = reporting_cycle(client, clock)
+    settings = {
+        "INFOAUDIT_RENDER_WORKERS": "2",
+        "INFOAUDIT_PORTAL_TOKEN": PUBLISH_TOKEN,
+        "INFOAUDIT_DATA_DIR": str(tmp_path / "data"),
+        "INFOAUDIT_PORTAL_JOB_LEASE_SECONDS": LEASE_SECONDS,
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    env = child_env(database_url, **settings)
+    log = tmp_path / "child.log"
+
+    # 1. The render, killed while its workers lay out the parts.
+    render = start(_flow("render", cycle_id, clock), env, log)
+    wait_for(
+        lambda: render.poll() is None and len(psutil.Process(render.pid).children(True)) >= 2,
+        timeout=90,
+        what=f"the render's workers:\n{_tail(log)}",
+    )
+    descendants = kill_tree_root(render)
+    with session_scope() as session:
+        assert list_versions(session, cycle_id=cycle_id) == []  # nothing half-stored
+    assert survivors(descendants) == [], "render workers outlived the killed flow"
+    # The rerun (on the session's Prefect server), then another: nothing is due any more.
+    assert render_report(cycle_id, clock.now()) == 1
+    assert render_report(cycle_id, clock.now()) is None
+    with session_scope() as session:
+        versions = list_versions(session, cycle_id=cycle_id)
+        assert [v.number for v in versions] == [1]
+        assert versions[0].size > 10_000
+
+    # 2. The publication, killed after the portal stored the first file, before it answered.
+    clock.set(at("2024-10-15"))
+    coordinator = login(client, org["coordinator_email"])
+    approved = client.post(f"/api/cycles/{cycle_id}/report/versions/1/approve", headers=coordinator)
+    assert approved.status_code == 200, approved.text
+    portal = PublishPortal()
+    with loopback_server(portal.handler()) as portal_url:
+        source = {"portal_url": portal_url, "portal_organization": OWNER}
+        put = client.put(f"/api/organizations/{org['id']}/portal", headers=coordinator, json=source)
+        assert put.status_code == 200, put.text
+        job = client.post(f"/api/cycles/{cycle_id}/open-data/publish", headers=coordinator)
+        assert job.status_code == 202, job.text
+        portal.fail["resource_create"] = "slow-after-work"
+        publish = start(_flow("portal-jobs", 0, clock), env, log)
+        wait_for(
+            lambda: bool(portal.uploads) or publish.poll() is not None,
+            timeout=90,
+            what=f"the first upload:\n{_tail(log)}",
+        )
+        assert publish.poll() is None, _tail(log)
+        kill_tree_root(publish)
+        assert len(portal.uploads) == 1
+
+        # The rerun: the sweep resumes the request once the killed run's claim has lapsed.
+        time.sleep(float(LEASE_SECONDS) + 0.5)
+        assert run_portal_jobs(clock.now()) == {job.json()["id"]: "done"}
+        assert run_portal_jobs(clock.now()) == {}
+
+    assert len(portal.packages) == 1
+    dataset = next(iter(portal.packages.values()))
+    names = [r["name"] for r in dataset["resources"]]
+    assert len(names) == len(set(names)) > 5
+    assert "report.pdf" in names
+    assert portal.calls.count("package_create") == 1
+    assert portal.calls.count("resource_create") == len(names)  # the stored one not again
+    assert len(portal.uploads) == len(names)
+    with session_scope() as session:
+        stored = session.get(PortalJob, job.json()["id"])
+        assert stored is not None
+        assert stored.status == PortalJobStatus.DONE
+
+
+def _flow(kind: str, cycle_id: int, clock: FixedClock) -> list[str]:
+    """The child's command line: run that flow at the clock's time."""
+    return ["-m", "tests.faults.flow_child", kind, str(cycle_id), clock.now().isoformat()]
+
+
+def _tail(log: Path) -> str:
+    return log.read_text()[-2000:] if log.exists() else ""
