@@ -21,8 +21,8 @@ from models.services.report.versions import ready_version
 UNFINISHED = (PortalJobStatus.REQUESTED, PortalJobStatus.RUNNING)
 INTERNAL_ERROR = "Внутрішня помилка; зверніться до адміністратора (подробиці — у журналі сервера)."
 ABANDONED = "Виконання перервано (сервер перезапущено?); запит можна подати знову."
-# A publication takes minutes at most; one running longer was cut short. (Jobs started before
-# leases existed; a leased one whose runner stopped is resumed by the sweep instead.)
+# A publication takes minutes at most; one running longer was cut short. Sooner, a run whose
+# claim lapsed was killed: the sweep resumes it, or a new request replaces it.
 ABANDON_AFTER = timedelta(hours=2)
 DEFAULT_LEASE = timedelta(seconds=60)
 # Spelled out, so that every kind recorded is found where the audit trail's sentences are kept.
@@ -83,12 +83,11 @@ def request_job(
 
 
 def _abandoned(job: PortalJob, now: datetime) -> bool:
-    return (
-        job.status == PortalJobStatus.RUNNING
-        and job.lease_until is None
-        and job.started_at is not None
-        and now - job.started_at > ABANDON_AFTER
-    )
+    if job.status != PortalJobStatus.RUNNING:
+        return False
+    if job.lease_until is not None and job.lease_until < utcnow():
+        return True  # its runner stopped renewing the claim
+    return job.started_at is not None and now - job.started_at > ABANDON_AFTER
 
 
 def _check_contact_points(session: Session, *, organization_id: int) -> None:
