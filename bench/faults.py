@@ -2,7 +2,8 @@
 acknowledged may be lost.
 
 For each database (a SQLite file, PostgreSQL): build the schema (Alembic), launch a cycle whose
-consultation is open, start the app under real uvicorn in a child process, send N submissions
+consultation is open, start the app under real uvicorn in a child process (forked from a
+launcher that has imported the app, as gunicorn's --preload does), send N submissions
 from C concurrent keep-alive clients (each with its own idempotency key), SIGKILL the server K
 times while they run and start it again on the same port. A client whose request got no answer
 (the connection dropped) sends the same request again until it gets one, as a resident's
@@ -22,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.forking import Launcher, alive, serve_forks  # noqa: E402
 from bench.survey_ingest import launch_survey, submission  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -44,7 +45,7 @@ DEFAULT_PORTS = "8600-8699"
 REQUEST_TIMEOUT = 60.0
 
 
-# --- The server (a child process: `--serve`) --------------------------------------------------
+# --- The server (a child of the launcher: `--launcher`) ----------------------------------------
 
 
 def serve(url: str, port: int) -> None:
@@ -90,51 +91,40 @@ def _listening(port: int) -> bool:
         return False
 
 
+def _serve_target(args: list[str]) -> None:
+    serve(args[0], int(args[1]))
+
+
 class Server:
-    """The app under uvicorn in a child process, killed and restarted on the same port."""
+    """The app under uvicorn in a child process, killed with SIGKILL and started again on the
+    same port (forked from a launcher that has the app imported, bench/forking.py)."""
 
     def __init__(self, url: str, port: int, log: Path) -> None:
-        self.url, self.port, self.log = url, port, log
-        self.process: subprocess.Popen[bytes] | None = None
+        # Started at once: the launcher imports the app while the caller prepares the data.
+        self.url, self.port = url, port
+        self.launcher = Launcher("bench.faults", log)
+        self.pid = 0
         self.kills = 0
 
     def start(self, timeout: float = 120.0) -> None:
-        """Start the child and wait until it accepts connections."""
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, __file__, "--serve", "--url", self.url, "--port", str(self.port)],
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-            )
+        """Start a server and wait until it accepts connections."""
+        self.pid = self.launcher.start(self.url, str(self.port))
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
+        while time.monotonic() < deadline and alive(self.pid):
             if _listening(self.port):
                 return
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"uvicorn did not start: {self.log.read_text()[-2000:]}")
+        raise RuntimeError(f"uvicorn did not start:\n{self.launcher.tail()}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush, no goodbye."""
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        self.launcher.kill(self.pid)
         self.kills += 1
 
     def stop(self) -> None:
-        """Stop the child (its own pid) the ordinary way."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        """Stop the server the ordinary way (SIGTERM), and the launcher."""
+        self.launcher.close()
 
 
 # --- The residents: C keep-alive clients that resend what got no answer -----------------------
@@ -310,12 +300,12 @@ def survey_faults(
     """The whole run on one database (already migrated when `prepared`): one JSON-able line."""
     if not prepared:
         prepare_database(url)
-    slug, questions = launch_survey(url)
-    bodies = [submission(i, questions) for i in range(n)]
     server = Server(url, free_port(), log)
-    started = time.perf_counter()
-    server.start()
     try:
+        slug, questions = launch_survey(url)
+        bodies = [submission(i, questions) for i in range(n)]
+        started = time.perf_counter()
+        server.start()
         outcomes = send_with_kills(
             server,
             f"/api/survey/{slug}/responses",
@@ -351,7 +341,7 @@ def survey_faults(
 
 
 def main() -> None:
-    """Parse arguments; serve (child) or run the faults (parent)."""
+    """Parse arguments; fork servers (the launcher) or run the faults."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pg", default=os.environ.get("INFOAUDIT_BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument("--n", type=int, default=5_000)
@@ -359,12 +349,14 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=2)
     parser.add_argument("--only", choices=("postgresql", "sqlite"))
     parser.add_argument("--flows", action="store_true", help="also kill a render and a publish")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--launcher", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.url, args.port)
+    if args.launcher:
+        import uvicorn  # noqa: F401 (the preload: every forked server finds them imported)
+
+        import api.app  # noqa: F401
+
+        serve_forks(_serve_target)
         return
     with tempfile.TemporaryDirectory() as tmp:
         databases = {"sqlite": f"sqlite:///{tmp}/faults.db", "postgresql": args.pg}

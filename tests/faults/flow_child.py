@@ -1,28 +1,33 @@
-"""What a fault test's child process runs: a flow, as a worker would, until it is killed.
+"""The process a fault test kills: a flow run, as a worker runs it, forked from a launcher that
+has the flows imported (bench/forking.py).
 
-python -m tests.faults.flow_child render CYCLE_ID NOW_ISO
-python -m tests.faults.flow_child portal-jobs 0 NOW_ISO
+    python -m tests.faults.flow_child --launcher    # then `start render CYCLE_ID NOW_ISO`
+                                                    # or `start portal-jobs 0 NOW_ISO`
 """
 
 import sys
 from datetime import datetime
 
 
-def main(argv: list[str]) -> int:
+def run(args: list[str]) -> None:
     """Run the named flow with its arguments."""
-    kind, cycle_id, now = argv[0], int(argv[1]), datetime.fromisoformat(argv[2])
+    kind, cycle_id, now = args[0], int(args[1]), datetime.fromisoformat(args[2])
     if kind == "render":
         from flows.report import render_report
 
         render_report(cycle_id, now)
-        return 0
-    if kind == "portal-jobs":
+    elif kind == "portal-jobs":
         from flows.portal_jobs import run_portal_jobs
 
         run_portal_jobs(now)
-        return 0
-    raise SystemExit(f"unknown flow {kind}")
+    else:
+        raise SystemExit(f"unknown flow {kind}")
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    assert sys.argv[1:] == ["--launcher"]
+    import flows.portal_jobs  # noqa: F401 (the preload: each forked run finds them imported)
+    import flows.report  # noqa: F401
+    from bench.forking import serve_forks
+
+    serve_forks(run)

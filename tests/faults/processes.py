@@ -1,17 +1,13 @@
-"""Real child processes for the fault tests: started with the test's database and Prefect API,
-killed with SIGKILL at a chosen moment, and checked to leave no process behind."""
+"""The fault tests' child processes: the launcher's environment (the test's database and
+Prefect API), waiting for a moment to kill, and the processes a killed child left."""
 
 import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 
 import psutil  # type: ignore[import-untyped]
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.forking import ROOT
 
 
 def child_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -25,14 +21,6 @@ def child_env(database_url: str, **extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def start(args: Sequence[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`python args…` from the checkout, its output in `log`."""
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-
-
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
     """Poll until the condition holds."""
     deadline = time.monotonic() + timeout
@@ -42,16 +30,15 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> Non
         time.sleep(0.02)
 
 
-def kill_tree_root(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
-    """SIGKILL the child alone (as the OOM killer or a power cut would); its descendants as
-    they were at that moment."""
-    descendants = psutil.Process(process.pid).children(recursive=True)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-    return descendants
+def descendants(pid: int) -> list[psutil.Process]:
+    """The process's children and theirs."""
+    try:
+        return list(psutil.Process(pid).children(recursive=True))
+    except psutil.NoSuchProcess:
+        return []
 
 
 def survivors(processes: list[psutil.Process], timeout: float = 15.0) -> list[psutil.Process]:
     """Those of the processes still running after `timeout`."""
     _gone, alive = psutil.wait_procs(processes, timeout=timeout)
-    return alive
+    return list(alive)

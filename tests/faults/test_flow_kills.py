@@ -8,11 +8,12 @@ slowest step here (the fault suite keeps within a minute on a busy 2-core machin
 
 import time
 from pathlib import Path
+from typing import Any
 
-import psutil  # type: ignore[import-untyped]
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.forking import Launcher, alive
 from flows.portal_jobs import run_portal_jobs
 from flows.report import render_report
 from models.clock import FixedClock
@@ -23,7 +24,7 @@ from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal
 from tests.doubles.loopback import loopback_server
 from tests.factories import at, login
 from tests.faults.cycles import reporting_cycle
-from tests.faults.processes import child_env, kill_tree_root, start, survivors, wait_for
+from tests.faults.processes import child_env, descendants, survivors, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +39,6 @@ def test_render_and_publish_killed_midway_then_rerun_do_everything_once(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    cycle_id, org = reporting_cycle(client, clock)
     settings = {
         "INFOAUDIT_RENDER_WORKERS": "2",
         "INFOAUDIT_PORTAL_TOKEN": PUBLISH_TOKEN,
@@ -47,20 +47,44 @@ def test_render_and_publish_killed_midway_then_rerun_do_everything_once(
     }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
-    env = child_env(database_url, **settings)
-    log = tmp_path / "child.log"
-
-    # 1. The render, killed while its workers lay out the parts.
-    render = start(_flow("render", cycle_id, clock), env, log)
-    wait_for(
-        lambda: render.poll() is None and len(psutil.Process(render.pid).children(True)) >= 2,
-        timeout=90,
-        what=f"the render's workers:\n{_tail(log)}",
+    # Started first: it imports the flows while the cycle is built.
+    launcher = Launcher(
+        "tests.faults.flow_child", tmp_path / "child.log", child_env(database_url, **settings)
     )
-    descendants = kill_tree_root(render)
+    try:
+        cycle_id, org = reporting_cycle(client, clock)
+        _render_killed_then_rerun(launcher, cycle_id, clock)
+        portal, job_id = _publish_killed_then_rerun(launcher, client, clock, cycle_id, org)
+    finally:
+        launcher.close()
+
+    assert len(portal.packages) == 1
+    dataset = next(iter(portal.packages.values()))
+    names = [r["name"] for r in dataset["resources"]]
+    assert len(names) == len(set(names)) > 5
+    assert "report.pdf" in names
+    assert portal.calls.count("package_create") == 1
+    assert portal.calls.count("resource_create") == len(names)  # the stored one not again
+    assert len(portal.uploads) == len(names)
+    with session_scope() as session:
+        stored = session.get(PortalJob, job_id)
+        assert stored is not None
+        assert stored.status == PortalJobStatus.DONE
+
+
+def _render_killed_then_rerun(launcher: Launcher, cycle_id: int, clock: FixedClock) -> None:
+    """The render, killed while its workers lay out the parts; the rerun stores one version."""
+    render = launcher.start("render", str(cycle_id), clock.now().isoformat())
+    # Mid-render: the worker processes exist (a fork server and its workers).
+    wait_for(
+        lambda: alive(render) and len(descendants(render)) >= 2,
+        timeout=90,
+        what=f"the render's workers:\n{launcher.tail()}",
+    )
+    left = launcher.kill(render)
     with session_scope() as session:
         assert list_versions(session, cycle_id=cycle_id) == []  # nothing half-stored
-    assert survivors(descendants) == [], "render workers outlived the killed flow"
+    assert survivors(left) == [], "render workers outlived the killed flow"
     # The rerun (on the session's Prefect server), then another: nothing is due any more.
     assert render_report(cycle_id, clock.now()) == 1
     assert render_report(cycle_id, clock.now()) is None
@@ -69,7 +93,12 @@ def test_render_and_publish_killed_midway_then_rerun_do_everything_once(
         assert [v.number for v in versions] == [1]
         assert versions[0].size > 10_000
 
-    # 2. The publication, killed after the portal stored the first file, before it answered.
+
+def _publish_killed_then_rerun(
+    launcher: Launcher, client: TestClient, clock: FixedClock, cycle_id: int, org: dict[str, Any]
+) -> tuple[PublishPortal, int]:
+    """The publication, killed after the portal stored the first file, before it answered;
+    the sweep's rerun resumes it once the killed run's claim lapsed."""
     clock.set(at("2024-10-15"))
     coordinator = login(client, org["coordinator_email"])
     approved = client.post(f"/api/cycles/{cycle_id}/report/versions/1/approve", headers=coordinator)
@@ -82,39 +111,17 @@ def test_render_and_publish_killed_midway_then_rerun_do_everything_once(
         job = client.post(f"/api/cycles/{cycle_id}/open-data/publish", headers=coordinator)
         assert job.status_code == 202, job.text
         portal.fail["resource_create"] = "slow-after-work"
-        publish = start(_flow("portal-jobs", 0, clock), env, log)
+        publish = launcher.start("portal-jobs", "0", clock.now().isoformat())
         wait_for(
-            lambda: bool(portal.uploads) or publish.poll() is not None,
+            lambda: bool(portal.uploads) or not alive(publish),
             timeout=90,
-            what=f"the first upload:\n{_tail(log)}",
+            what=f"the first upload:\n{launcher.tail()}",
         )
-        assert publish.poll() is None, _tail(log)
-        kill_tree_root(publish)
+        assert alive(publish), launcher.tail()
+        launcher.kill(publish)
         assert len(portal.uploads) == 1
 
-        # The rerun: the sweep resumes the request once the killed run's claim has lapsed.
         time.sleep(float(LEASE_SECONDS) + 0.5)
         assert run_portal_jobs(clock.now()) == {job.json()["id"]: "done"}
         assert run_portal_jobs(clock.now()) == {}
-
-    assert len(portal.packages) == 1
-    dataset = next(iter(portal.packages.values()))
-    names = [r["name"] for r in dataset["resources"]]
-    assert len(names) == len(set(names)) > 5
-    assert "report.pdf" in names
-    assert portal.calls.count("package_create") == 1
-    assert portal.calls.count("resource_create") == len(names)  # the stored one not again
-    assert len(portal.uploads) == len(names)
-    with session_scope() as session:
-        stored = session.get(PortalJob, job.json()["id"])
-        assert stored is not None
-        assert stored.status == PortalJobStatus.DONE
-
-
-def _flow(kind: str, cycle_id: int, clock: FixedClock) -> list[str]:
-    """The child's command line: run that flow at the clock's time."""
-    return ["-m", "tests.faults.flow_child", kind, str(cycle_id), clock.now().isoformat()]
-
-
-def _tail(log: Path) -> str:
-    return log.read_text()[-2000:] if log.exists() else ""
+    return portal, int(job.json()["id"])
