@@ -8,9 +8,11 @@ from C concurrent keep-alive clients (each with its own idempotency key), SIGKIL
 times while they run and start it again on the same port. A client whose request got no answer
 (the connection dropped) sends the same request again until it gets one, as a resident's
 browser would. Then every response acknowledged with 201 must be in the database with all its
-answers, and no submission may be stored twice. Prints one JSON line per database:
+answers, and no submission may be stored twice. Prints one JSON line per database (`seconds`:
+from the first submission to the last answer, kills and restarts included; `replayed`: stored
+by a request whose answer died with the server, acknowledged with 200 when resent):
 
-    python bench/faults.py [--pg URL] [--n 5000] [--clients 64] [--kills 2] [--only sqlite]
+    python bench/faults.py [--pg URL] [--n 5000] [--clients 64] [--kills 3] [--only sqlite]
     python bench/faults.py --flows     # also the render and publish kills of tests/faults/
 
 The default PostgreSQL URL is INFOAUDIT_BENCH_PG_URL or
@@ -346,7 +348,7 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("INFOAUDIT_BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument("--n", type=int, default=5_000)
     parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--kills", type=int, default=2)
+    parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--only", choices=("postgresql", "sqlite"))
     parser.add_argument("--flows", action="store_true", help="also kill a render and a publish")
     parser.add_argument("--launcher", action="store_true", help=argparse.SUPPRESS)
