@@ -40,7 +40,7 @@ def test_render_and_publish_killed_midway_then_rerun_do_everything_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = {
-        "INFOAUDIT_RENDER_WORKERS": "2",
+        "INFOAUDIT_RENDER_WORKERS": "1",
         "INFOAUDIT_PORTAL_TOKEN": PUBLISH_TOKEN,
         "INFOAUDIT_DATA_DIR": str(tmp_path / "data"),
         "INFOAUDIT_PORTAL_JOB_LEASE_SECONDS": LEASE_SECONDS,
