@@ -2,7 +2,10 @@
 sweep (`advance_active_cycles`) outside web requests; each request records its outcome."""
 
 import logging
-from datetime import datetime
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow
@@ -14,7 +17,13 @@ from models.db import session_scope
 from models.errors import DomainError
 from models.portal.ckan import CkanPublisher, PortalError
 from models.portal_job import PortalJobKind
-from models.services.portal_jobs import fail_job, finish_job, requested_job_ids, start_job
+from models.services.portal_jobs import (
+    fail_job,
+    finish_job,
+    renew_lease,
+    requested_job_ids,
+    start_job,
+)
 from models.services.portal_source import portal_target
 from models.settings import Settings
 
@@ -64,13 +73,45 @@ def _monitoring(organization_id: int, now: datetime) -> tuple[str, dict[str, Any
     return str(outcome["message"]), {"snapshot": outcome["snapshot"], "files": outcome["files"]}
 
 
+@contextmanager
+def _lease_kept(job_id: int, lease: timedelta) -> Iterator[None]:
+    """Renew the job's claim every third of the lease while the block runs (a killed process
+    stops renewing it, and the sweep resumes the job once the claim lapses)."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease.total_seconds() / 3):
+            try:
+                with session_scope() as session:
+                    renew_lease(session, job_id=job_id, lease=lease)
+            except Exception:  # the database is busy or gone: the next beat tries again
+                logger.warning("Portal job %s: its claim could not be renewed", job_id)
+
+    beat = threading.Thread(target=renew, name=f"portal-job-{job_id}-lease", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beat.join(timeout=30)
+
+
 def run_job(job_id: int, now: datetime) -> str | None:
-    """Carry out one request if nobody has taken it; returns its final status."""
+    """Carry out one request if nobody has taken it (or resume one a killed run left); returns
+    its final status."""
+    lease = timedelta(seconds=max(1, Settings().portal_job_lease_seconds))
     with session_scope() as session:
-        job = start_job(session, job_id=job_id, now=now)
+        job = start_job(session, job_id=job_id, now=now, lease=lease)
         if job is None:
             return None
         kind, cycle_id, organization_id = job.kind, job.cycle_id, job.organization_id
+    with _lease_kept(job_id, lease):
+        return _carry_out(job_id, kind, cycle_id, organization_id, now)
+
+
+def _carry_out(
+    job_id: int, kind: PortalJobKind, cycle_id: int, organization_id: int, now: datetime
+) -> str:
     error: str | None = None
     try:
         if kind == PortalJobKind.PUBLISH:

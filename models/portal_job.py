@@ -54,5 +54,8 @@ class PortalJob(Base):
     requested_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # While running, the runner renews this claim (real time, not the app's clock); a run that
+    # was killed stops renewing it, and once it lapses the sweep takes the request up again.
+    lease_until: Mapped[datetime | None]
     message: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Days before the remote-audit due date when units without a questionnaire are reminded.
     reminder_days: list[int] = [3, 1]
     advance_interval_seconds: int = 300
+    # A running portal job's claim lasts this long, renewed every third of it: a killed run's
+    # request is taken up again by the sweep once its claim lapses.
+    portal_job_lease_seconds: int = 60
     # RFC 3161 time-stamping authority for PAdES signatures of the report (none: no timestamp).
     tsa_url: str | None = None
     # Responses one IP hash may send to a survey per window (0: no limit). Generous: a school or

@@ -43,6 +43,7 @@ from report_templates.environment import (
     environment,
     render_html,
 )
+from report_templates.owner_watch import watch_owner
 from report_templates.style import DEFAULT_STYLE, Margins
 
 FULL_CSS_LINK = '<link rel="stylesheet" href="sections/full.css">'
@@ -102,10 +103,13 @@ def _document(head: str, front: str, parts: list[str], extra_css: str = "") -> s
     return f'<!DOCTYPE html>\n<html lang="uk">{head}<body>{front}{"".join(parts)}</body></html>'
 
 
-def _init_worker(limit_bytes: int) -> None:
+def _init_worker(limit_bytes: int, owner_pid: int = 0) -> None:
     """Worker initializer: cap the address space so a runaway render fails, not the host;
-    leave the imported modules out of garbage collection and collect rarely."""
+    end with the owner if it is killed; leave the imported modules out of garbage collection
+    and collect rarely."""
     resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+    if owner_pid:
+        watch_owner(owner_pid)
     gc.freeze()
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
@@ -224,7 +228,7 @@ def _pool(workers: int, memory_mb: int) -> ProcessPoolExecutor:
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(memory_mb * 1024 * 1024,),
+        initargs=(memory_mb * 1024 * 1024, os.getpid()),
     )
 
 

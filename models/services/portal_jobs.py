@@ -5,10 +5,11 @@ records the outcome, and the console shows where it stands."""
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models.actor import SYSTEM, Actor
+from models.base import utcnow
 from models.errors import Conflict, NotFound
 from models.portal_job import PortalJob, PortalJobKind, PortalJobStatus
 from models.services.cycles import get_cycle
@@ -20,8 +21,10 @@ from models.services.report.versions import ready_version
 UNFINISHED = (PortalJobStatus.REQUESTED, PortalJobStatus.RUNNING)
 INTERNAL_ERROR = "Внутрішня помилка; зверніться до адміністратора (подробиці — у журналі сервера)."
 ABANDONED = "Виконання перервано (сервер перезапущено?); запит можна подати знову."
-# A publication takes minutes at most; one running longer was cut short.
+# A publication takes minutes at most; one running longer was cut short. Sooner, a run whose
+# claim lapsed was killed: the sweep resumes it, or a new request replaces it.
 ABANDON_AFTER = timedelta(hours=2)
+DEFAULT_LEASE = timedelta(seconds=60)
 # Spelled out, so that every kind recorded is found where the audit trail's sentences are kept.
 _ACTIONS = {
     (PortalJobKind.PUBLISH, "requested"): "portal.publish_requested",
@@ -80,11 +83,11 @@ def request_job(
 
 
 def _abandoned(job: PortalJob, now: datetime) -> bool:
-    return (
-        job.status == PortalJobStatus.RUNNING
-        and job.started_at is not None
-        and now - job.started_at > ABANDON_AFTER
-    )
+    if job.status != PortalJobStatus.RUNNING:
+        return False
+    if job.lease_until is not None and job.lease_until < utcnow():
+        return True  # its runner stopped renewing the claim
+    return job.started_at is not None and now - job.started_at > ABANDON_AFTER
 
 
 def _check_contact_points(session: Session, *, organization_id: int) -> None:
@@ -138,23 +141,31 @@ def get_job(session: Session, *, cycle_id: int, job_id: int) -> PortalJob:
     return job
 
 
-def requested_job_ids(session: Session) -> list[int]:
-    """Requests waiting for the sweep, oldest first."""
-    return list(
-        session.scalars(
-            select(PortalJob.id)
-            .where(PortalJob.status == PortalJobStatus.REQUESTED)
-            .order_by(PortalJob.id)
-        )
+def _takeable(wall: datetime) -> Any:
+    """Waiting, or running under a claim that lapsed (its runner was killed or lost)."""
+    return or_(
+        PortalJob.status == PortalJobStatus.REQUESTED,
+        (PortalJob.status == PortalJobStatus.RUNNING) & (PortalJob.lease_until < wall),
     )
 
 
-def start_job(session: Session, *, job_id: int, now: datetime) -> PortalJob | None:
-    """Take a waiting request; None when another run took it first."""
+def requested_job_ids(session: Session) -> list[int]:
+    """Requests waiting for the sweep, and those a killed run left unfinished, oldest first."""
+    return list(
+        session.scalars(select(PortalJob.id).where(_takeable(utcnow())).order_by(PortalJob.id))
+    )
+
+
+def start_job(
+    session: Session, *, job_id: int, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> PortalJob | None:
+    """Take a waiting request (or one whose runner's claim lapsed) for `lease` of real time;
+    None when another run holds it. The runner renews the claim (renew_lease) while it works:
+    publishing is idempotent, so a resumed request does nothing twice on the portal."""
     taken = session.execute(
         update(PortalJob)
-        .where(PortalJob.id == job_id, PortalJob.status == PortalJobStatus.REQUESTED)
-        .values(status=PortalJobStatus.RUNNING, started_at=now)
+        .where(PortalJob.id == job_id, _takeable(utcnow()))
+        .values(status=PortalJobStatus.RUNNING, started_at=now, lease_until=utcnow() + lease)
         .execution_options(synchronize_session=False)
     )
     if not taken.rowcount:  # type: ignore[attr-defined]
@@ -163,6 +174,17 @@ def start_job(session: Session, *, job_id: int, now: datetime) -> PortalJob | No
     assert job is not None
     _record(session, job, "started", now)
     return job
+
+
+def renew_lease(session: Session, *, job_id: int, lease: timedelta = DEFAULT_LEASE) -> bool:
+    """Extend a running request's claim; False when it is no longer running."""
+    renewed = session.execute(
+        update(PortalJob)
+        .where(PortalJob.id == job_id, PortalJob.status == PortalJobStatus.RUNNING)
+        .values(lease_until=utcnow() + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
 
 def finish_job(
@@ -177,6 +199,7 @@ def finish_job(
         message,
         result,
     )
+    job.lease_until = None
     session.flush()
     _record(session, job, "done", now)
 
@@ -190,5 +213,6 @@ def fail_job(session: Session, *, job_id: int, message: str | None, now: datetim
         now,
         message or INTERNAL_ERROR,
     )
+    job.lease_until = None
     session.flush()
     _record(session, job, "failed", now)
