@@ -75,6 +75,11 @@ def _demo_failed(out: Path, exc: Exception) -> int:
 def _serve(args: argparse.Namespace) -> int:
     stop_on_signals()  # SIGTERM (systemd, docker) at any moment: the same clean stop as Ctrl+C
     start_reaper()
+    own_prefect_server = not os.environ.get("PREFECT_API_URL")
+    if own_prefect_server:
+        # Before Prefect is first imported (api.serve imports it through the app's routes):
+        # it reads its settings once, and without this its client starts a temporary server.
+        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{args.prefect_port}/api"
     from api.prefect_server import PrefectServerError
     from api.serve import serve
 
@@ -83,7 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             interval_seconds=args.interval,
-            prefect_port=args.prefect_port,
+            prefect_port=args.prefect_port if own_prefect_server else None,
         )
     except (Stopped, KeyboardInterrupt):
         pass

@@ -64,9 +64,13 @@ def serve(
     host: str,
     port: int,
     interval_seconds: int | None = None,
-    prefect_port: int = DEFAULT_PREFECT_PORT,
+    prefect_port: int | None = DEFAULT_PREFECT_PORT,
 ) -> None:
     """Serve the app (uvicorn, in a thread) and the sweep deployment (Prefect, main thread).
+
+    With `prefect_port`, a Prefect server of our own is started on it; PREFECT_API_URL must
+    already point there before Prefect is first imported (`infoaudit serve` does that). With
+    None, PREFECT_API_URL names a Prefect server run elsewhere.
 
     Returns when stopped (Ctrl+C, SIGTERM, SIGHUP): `Stopped` or KeyboardInterrupt raised
     anywhere in between unwinds the web thread and the Prefect server on the way out.
@@ -77,7 +81,7 @@ def serve(
     upgrade_database(settings.database_url)
     interval = interval_seconds or settings.advance_interval_seconds
     with ExitStack() as stack:
-        if not os.environ.get("PREFECT_API_URL"):
+        if prefect_port is not None:
             # Prefect's temporary local mode has no scheduler: start a real server.
             from api.prefect_server import local_prefect_server, port_is_free
 
@@ -90,8 +94,7 @@ def serve(
             api_url = stack.enter_context(
                 local_prefect_server(settings.data_dir.resolve(), port=prefect_port)
             )
-            # Set before Prefect reads its settings (the flows are imported below).
-            os.environ["PREFECT_API_URL"] = api_url
+            os.environ["PREFECT_API_URL"] = api_url  # for child processes: flow runs
         access_log.install()
         server = uvicorn.Server(web_config(settings, host=host, port=port))
         web = threading.Thread(target=server.run, name="uvicorn", daemon=True)

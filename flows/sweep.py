@@ -34,6 +34,12 @@ def advance_active_cycles(now: datetime | None = None) -> dict[int, dict[str, st
 
 
 class _Runner(Runner):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Prefect keeps its working files in /tmp/runner_storage, which another user's runner
+        # may already own (serve then dies with PermissionError): use our data directory.
+        self._tmp_dir = get_settings().data_dir.resolve() / "runner" / self._tmp_dir.name
+
     def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
         # Prefect 3.8 leaves its stop coroutine unawaited on SIGTERM and may hang: behave as
         # on Ctrl+C instead, which pauses the deployment and returns cleanly.

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -40,6 +41,14 @@ def _listening(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _deployments(port: int) -> list[str]:
+    try:
+        answer = httpx.post(f"http://127.0.0.1:{port}/api/deployments/filter", json={})
+    except httpx.HTTPError:
+        return []
+    return [d["name"] for d in answer.json()] if answer.status_code == 200 else []
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -186,6 +195,10 @@ def test_serve_stops_on_sigterm_when_running_and_takes_the_fixed_prefect_port(
     serve.wait_for(lambda: "Обхід активних циклів" in serve.output(), "web app")
     assert _listening(prefect)  # the fixed port asked for, not a random one
     assert _listening(web)
+    # The sweep is served by that server, not by a temporary one Prefect's client would start
+    # if it had read its settings before PREFECT_API_URL was set.
+    serve.wait_for(lambda: "advance-active-cycles" in _deployments(prefect), "sweep deployment")
+    assert serve.child("prefect.server.api.server:create_app") is None
 
     code, seconds = serve.stop(signal.SIGTERM)
 
