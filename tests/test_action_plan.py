@@ -248,6 +248,20 @@ def test_plan_carried_into_the_next_report(client: TestClient, clock: FixedClock
             assert row["information_systems"] == 2 * (submitted or 0)  # two in each
         assert [r["year"] for r in section["yoy"]] == [2024, 2025]
         assert [(r["published"], r["machine_readable"]) for r in section["yoy"]] == [(2, 1), (3, 2)]
+    # A recommendation decided after approval: the plan waits for the new approved version.
+    coordinator = login(client, org["coordinator_email"])
+    recommendation = client.get(
+        f"/api/cycles/{cycle_2025}/report/recommendations", headers=coordinator
+    ).json()[0]
+    kept = client.patch(
+        f"/api/cycles/{cycle_2025}/report/recommendations/{recommendation['id']}",
+        headers=coordinator,
+        json={"status": "kept"},
+    )
+    assert kept.status_code == 200, kept.text
+    waits = client.post(f"/api/cycles/{cycle_2025}/action-plan", headers=coordinator, json={})
+    assert waits.status_code == 409
+    assert "затвердьте нову версію" in waits.json()["detail"]
     report = client.get(
         f"/api/cycles/{cycle_2025}/report/download", headers=login(client, org["coordinator_email"])
     )

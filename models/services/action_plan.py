@@ -26,7 +26,12 @@ from models.errors import Conflict, Invalid, NotFound
 from models.organization import Organization, Unit
 from models.report import Recommendation, RecommendationStatus
 from models.services.events import record_cycle_event
-from models.services.report.versions import ensure_report, ready_version
+from models.services.report.versions import (
+    ensure_report,
+    latest_version,
+    ready_version,
+    render_due,
+)
 
 # A deadline the working group has not set yet: a quarter after the report's approval.
 DEFAULT_DAYS = 91
@@ -102,6 +107,13 @@ def create_plan(
         raise Conflict(
             "План дій складається з рекомендацій затвердженого звіту: спершу затвердьте звіт."
         ) from exc
+    latest = latest_version(session, cycle_id=cycle_id)
+    if render_due(session, cycle_id=cycle_id) or (latest is not None and latest.id != version.id):
+        # The recommendations now differ from the approved text: the plan must match a report.
+        raise Conflict(
+            "Текст звіту змінено після затвердження версії "
+            f"{version.number}: затвердьте нову версію, і план дій буде складено з неї."
+        )
     assert version.approved_at is not None
     deadline = due_on or local_date(version.approved_at) + timedelta(days=DEFAULT_DAYS)
     report = ensure_report(session, cycle_id=cycle_id)
