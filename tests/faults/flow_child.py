@@ -3,6 +3,7 @@ has the flows imported (bench/forking.py).
 
     python -m tests.faults.flow_child --launcher    # then `start render CYCLE_ID NOW_ISO`
                                                     # or `start portal-jobs 0 NOW_ISO`
+                                                    # or `start reminders CYCLE_ID NOW_ISO`
 """
 
 import sys
@@ -20,6 +21,10 @@ def run(args: list[str]) -> None:
         from flows.portal_jobs import run_portal_jobs
 
         run_portal_jobs(now)
+    elif kind == "reminders":
+        from flows.reminders import questionnaire_reminders
+
+        questionnaire_reminders(cycle_id, now)
     else:
         raise SystemExit(f"unknown flow {kind}")
 
@@ -27,6 +32,7 @@ def run(args: list[str]) -> None:
 if __name__ == "__main__":
     assert sys.argv[1:] == ["--launcher"]
     import flows.portal_jobs  # noqa: F401 (the preload: each forked run finds them imported)
+    import flows.reminders  # noqa: F401
     import flows.report  # noqa: F401
     from bench.forking import serve_forks
 

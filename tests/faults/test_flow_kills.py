@@ -30,7 +30,7 @@ from tests.faults.processes import child_env, descendants, survivors, wait_for
 pytestmark = pytest.mark.slow
 
 OWNER = "test-rada"
-LEASE_SECONDS = "3"  # how long a killed publication's claim keeps others from resuming it
+LEASE_SECONDS = "2"  # how long a killed publication's claim keeps others from resuming it
 
 
 def test_render_and_publish_killed_midway_then_rerun_do_everything_once(
