@@ -150,6 +150,12 @@ def test_real_refusals_have_documented_statuses_and_shapes(
     assert demoted.status_code == 409, demoted.text
     _conforms(description, "patch", path, demoted)
 
+    # No portal yet: a state to change first (409, as for publishing), not bad input.
+    path = "/api/organizations/{organization_id}/portal/snapshots"
+    snapshot = lenient.post(path.format(organization_id=org["id"]), headers=org["coordinator"])
+    assert snapshot.status_code == 409, snapshot.text
+    _conforms(description, "post", path, snapshot)
+
     as_text = lenient.post(
         "/api/cycles",
         headers={**org["coordinator"], "content-type": "text/plain"},
