@@ -14,6 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 from api.deps import ids_in_range
 from api.errors import install_error_handlers
 from api.i18n import install_translations
+from api.openapi import install_openapi
 from api.routes import (
     action_plan,
     auth,
@@ -95,6 +96,7 @@ def create_app(
 
     install_console(app)
     _install_docs(app)
+    install_openapi(app)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:

@@ -14,6 +14,7 @@ from api.uploads import megabytes
 from api.web import verify_csrf
 from models.account import EDITOR_ROLES, READ_ROLES, WORKING_GROUP_ROLES, Account, Role
 from models.actor import Actor
+from models.bounds import MAX_INTEGER
 from models.clock import Clock
 from models.cycle import AuditCycle
 from models.errors import Forbidden, NotFound, TooLarge, Unauthorized
@@ -50,15 +51,16 @@ def app_clock(request: Request) -> Clock:
 
 # The trivial dependencies are async so they run on the event loop, not in a worker thread.
 # The largest id a row can have (a signed 64-bit integer, in SQLite and PostgreSQL alike).
-MAX_ID = 2**63 - 1
+MAX_ID = MAX_INTEGER
 
 
 async def ids_in_range(request: Request) -> None:
     """A path number no row can have names nothing: 404, before it reaches the database (where
-    SQLite's driver would overflow)."""
+    SQLite's driver would overflow, below -2^63 as above 2^63-1)."""
     for value in request.path_params.values():
-        if isinstance(value, str) and value.isdigit() and int(value) > MAX_ID:
-            raise NotFound("Сторінку не знайдено.")
+        if isinstance(value, str) and value.removeprefix("-").isdecimal():
+            if not -MAX_ID - 1 <= int(value) <= MAX_ID:
+                raise NotFound("Сторінку не знайдено.")
 
 
 async def get_clock(request: Request) -> Clock:

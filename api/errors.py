@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.web import CSRF_FIELD, CSRF_REFUSAL, render_page, wants_html
@@ -101,14 +102,55 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_page(request, 400, message)
         return JSONResponse(status_code=400, content={"detail": message})
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        # The detail goes to the log, not to the user: the route's pattern, never the path
-        # itself (a unit's secret link is a path), no bodies, no personal data.
-        route = request.scope.get("route")
-        where = getattr(route, "path", None) or "(немає маршруту)"
-        log.exception("Unhandled error on %s %s", request.method, where)
-        message = "Внутрішня помилка сервера. Спробуйте пізніше."
-        if wants_html(request):
-            return error_page(request, 500, message)
-        return JSONResponse(status_code=500, content={"detail": message})
+    @app.exception_handler(UnicodeEncodeError)
+    async def not_unicode(request: Request, exc: UnicodeEncodeError) -> Response:
+        # JSON may carry a lone UTF-16 surrogate ("\udaf4"): Python's decoder lets it through,
+        # but no database, password hash or page can encode it. It is the sender's text.
+        if exc.reason != "surrogates not allowed":
+            return unexpected(request, exc)
+        return _refused(request, "body", NOT_UNICODE)
+
+    @app.exception_handler(OverflowError)
+    async def too_big(request: Request, exc: OverflowError) -> Response:
+        # A number in a body that no database column holds (models/bounds.py bounds the shared
+        # inputs; this is the net under the rest). The transaction is already rolled back.
+        if "SQLite INTEGER" not in str(exc):
+            return unexpected(request, exc)
+        return _refused(request, "body", OUT_OF_RANGE)
+
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: DataError) -> Response:
+        # PostgreSQL's "numeric value out of range" (SQLSTATE 22003): the same net.
+        if getattr(exc.orig, "sqlstate", None) != "22003":
+            return unexpected(request, exc)
+        return _refused(request, "body", OUT_OF_RANGE)
+
+    app.add_exception_handler(Exception, _unexpected)
+
+
+NOT_UNICODE = "Текст містить недопустимі символи (непарні сурогати UTF-16)."
+OUT_OF_RANGE = "Число поза допустимим діапазоном (ціле від −2⁶³ до 2⁶³−1)."
+
+
+def _refused(request: Request, field: str, message: str) -> Response:
+    """A 422 naming the field, as a page for browsers."""
+    if wants_html(request):
+        return error_page(request, 422, message)
+    return invalid_response([{"field": field, "message": message}])
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    return unexpected(request, exc)
+
+
+def unexpected(request: Request, exc: Exception) -> Response:
+    """A 500 without details for the user; the traceback goes to the log."""
+    # The detail goes to the log, not to the user: the route's pattern, never the path
+    # itself (a unit's secret link is a path), no bodies, no personal data.
+    route = request.scope.get("route")
+    where = getattr(route, "path", None) or "(немає маршруту)"
+    log.error("Unhandled error on %s %s", request.method, where, exc_info=exc)
+    message = "Внутрішня помилка сервера. Спробуйте пізніше."
+    if wants_html(request):
+        return error_page(request, 500, message)
+    return JSONResponse(status_code=500, content={"detail": message})

@@ -1,7 +1,7 @@
 """Response schemas several API modules share (XRead); each route module keeps its own, and
 inputs are in models.schemas."""
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.account import Role
 from models.organization import UnitKind
@@ -47,3 +47,19 @@ class RegisterImportRead(BaseModel):
     """How many register rows were added (by JSON rows or by an imported file)."""
 
     added: int
+
+
+class FieldErrorRead(BaseModel):
+    """One refused field and why, in Ukrainian."""
+
+    field: str = Field(description="The field's path (`units.0.email`), or `body` for the whole")
+    message: str
+
+
+class ErrorRead(BaseModel):
+    """Every refusal of the API (4xx, 5xx): a Ukrainian sentence, and the fields it concerns."""
+
+    detail: str
+    errors: list[FieldErrorRead] = Field(
+        default_factory=list, description="Present when the refusal names fields"
+    )

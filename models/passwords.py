@@ -9,7 +9,8 @@ MIN_PASSWORD_LENGTH = 10
 # zxcvbn's 0–4 scale: 3 is "safely unguessable" against an online attack on a slow hash.
 MIN_SCORE = 3
 # zxcvbn's cost grows with length; a longer password is not weaker for being cut for scoring.
-_SCORED_CHARACTERS = 100
+# 72 is zxcvbn's own limit: past it, it raises ValueError (a 500 for a 73-character password).
+_SCORED_CHARACTERS = 72
 
 
 def check_password(password: str, *, personal: tuple[str, ...] = ()) -> None:

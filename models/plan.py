@@ -5,10 +5,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from models.bounds import trimmed
 from models.cycle import STAGE_LABELS, StageKind
 from models.survey import QuestionKind
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Name = Annotated[str, trimmed(min_length=1, max_length=300)]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
@@ -24,7 +25,7 @@ class Strict(BaseModel):
 class OrderPlan(Strict):
     """The mayor's order (розпорядження) that launches the cycle."""
 
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    number: Annotated[str, trimmed(min_length=1, max_length=50)]
     date: date
     title: Name = "Про проведення інформаційного аудиту"
 
@@ -64,7 +65,7 @@ class StagePlan(Strict):
 class QuestionPlan(Strict):
     """A consultation question."""
 
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    text: Annotated[str, trimmed(min_length=1, max_length=1000)]
     kind: QuestionKind
     required: bool = False
     options: list[Name] = Field(default_factory=list, max_length=100)

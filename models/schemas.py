@@ -4,16 +4,19 @@ from datetime import date
 from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from models.account import Role
+from models.bounds import MAX_INTEGER, RowId, trimmed
 from models.organization import UnitKind
 from models.plan import Email, Name, Strict
 from models.questionnaire import AccessCategory, OwnerType
-from models.standards import normalize_phone
+from models.standards import PHONE_PATTERN, normalize_phone
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+MAX_PHONE = 200
 
 
 class UnitCreate(Strict):
@@ -70,8 +73,8 @@ class OfficialRef(Strict):
 class RegisterEntryCreate(Strict):
     """A dataset register row in the shape of Annex 1."""
 
-    number: int = Field(ge=1)
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    number: RowId
+    name: Annotated[str, trimmed(min_length=1, max_length=2000)]
     units: list[Name] = Field(min_length=1)
     officials: list[OfficialRef] = Field(default_factory=list, max_length=50)  # in order
     official: OfficialRef | None = Field(
@@ -80,9 +83,7 @@ class RegisterEntryCreate(Strict):
         exclude=True,
         description="One official (older clients): folded into officials",
     )
-    periodicity: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
-    ]
+    periodicity: Annotated[str, trimmed(min_length=1, max_length=500)]
     legal_basis: LongText = ""
     portal_url: Url | None = None
 
@@ -115,14 +116,14 @@ class InformationSystemCreate(Strict):
 class InformationItemCreate(Strict):
     """A kind of public information named in a questionnaire."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    name: Annotated[str, trimmed(min_length=1, max_length=500)]
     description: LongText = ""
     kept_in: ShortText = ""
     access_category: AccessCategory = AccessCategory.PUBLIC
     secret_explanation: LongText | None = None
     is_dataset_candidate: bool = False
     update_frequency: ShortText = ""
-    approx_records: int | None = Field(default=None, ge=0)
+    approx_records: Annotated[int, Field(ge=0, le=MAX_INTEGER)] | None = None
     legal_basis: LongText = ""
     format: ShortText = ""
     restricted_fields: LongText = ""
@@ -154,12 +155,20 @@ class RespondentCreate(Strict):
     full_name: Name
     position: ShortText = ""
     email: Email | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    # The schema describes what is sent; the text is measured and normalised before pydantic's
+    # own checks (a normalised list is longer than the text it came from).
+    phone: Annotated[
+        str, Field(json_schema_extra={"maxLength": MAX_PHONE, "pattern": PHONE_PATTERN})
+    ] = ""
 
-    @field_validator("phone")
+    @field_validator("phone", mode="before")
     @classmethod
-    def _phone(cls, value: str) -> str:
+    def _phone(cls, value: object) -> object:
         """+380XXXXXXXXX, as infoAudit's dataUserTelephone wants it."""
+        if not isinstance(value, str):
+            return value
+        if len(value) > MAX_PHONE:
+            raise PydanticCustomError("string_too_long", "too long", {"max_length": MAX_PHONE})
         return normalize_phone(value)
 
 
@@ -174,8 +183,8 @@ class QuestionnaireCreate(Strict):
 class AnswerCreate(Strict):
     """A resident's answer to one question."""
 
-    question_id: int
-    option_ids: list[int] = Field(default_factory=list, max_length=100)
+    question_id: RowId
+    option_ids: list[RowId] = Field(default_factory=list, max_length=100)
     text: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 

@@ -10,6 +10,7 @@ _MESSAGES = {
     "string_too_long": "значення задовге (не більше {max_length} символів)",
     "string_pattern_mismatch": "невірний формат",
     "string_type": "має бути текстом",
+    "string_unicode": "текст містить недопустимі символи (непарні сурогати UTF-16)",
     "int_parsing": "має бути цілим числом",
     "int_type": "має бути цілим числом",
     "int_from_float": "має бути цілим числом",

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import DB, AppSettings, ClientAddress, CurrentAccount, Now, bearer_token
 from models.account import Account, Role
+from models.plan import Email
 from models.services.accounts import authenticate, logout
 
 router = APIRouter(prefix="/api/auth", tags=["вхід"])
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/api/auth", tags=["вхід"])
 class LoginCreate(BaseModel):
     """E-mail and password."""
 
-    email: str = Field(max_length=254)
+    email: Email
     password: str = Field(max_length=200)
 
 

@@ -183,7 +183,8 @@ def _plan_from_body(request: Request, body: bytes) -> CyclePlan | Response:
             "required": True,
             "content": {
                 "application/json": {"schema": CyclePlan.model_json_schema()},
-                "application/yaml": {"schema": {"type": "string"}},
+                # The same document in YAML (api/openapi.py turns its $defs into components).
+                "application/yaml": {"schema": CyclePlan.model_json_schema()},
             },
         }
     },

@@ -16,6 +16,7 @@ from api.deps import (
 )
 from flows.portal_snapshot import start_portal_snapshot
 from models.account import Account, Role
+from models.bounds import trimmed
 from models.plan import Strict
 from models.publication import PortalSnapshot
 from models.services.portal_snapshots import (
@@ -31,7 +32,7 @@ from models.services.publication import list_snapshots
 router = APIRouter(prefix="/api/organizations/{organization_id}", tags=["портал відкритих даних"])
 
 Auditing = Annotated[Account, require_roles(Role.COORDINATOR, Role.AUDITOR)]
-PortalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PortalName = Annotated[str, trimmed(min_length=1, max_length=200)]
 
 
 class PortalSourceUpdate(Strict):

@@ -21,6 +21,7 @@ from api.deps import (
 )
 from api.schemas import RegisterImportRead
 from models.account import Account, Role
+from models.bounds import trimmed
 from models.clock import local_date
 from models.errors import Invalid
 from models.plan import Strict
@@ -57,9 +58,7 @@ MAX_UPLOAD = 5 * 1024 * 1024
 class MatchUpdate(Strict):
     """The portal dataset an auditor ties to a register entry."""
 
-    portal_id: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
-    ]
+    portal_id: Annotated[str, trimmed(min_length=1, max_length=100)]
 
 
 class ManualPublicationCreate(Strict):
@@ -147,7 +146,20 @@ class AnalysisRead(BaseModel):
     entries: list[EntryStateRead]
 
 
-@router.post("/register/import", status_code=201, response_model=RegisterImportRead)
+@router.post(
+    "/register/import",
+    status_code=201,
+    response_model=RegisterImportRead,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string", "minLength": 1}},
+                XLSX: {"schema": {"type": "string", "format": "binary", "minLength": 1}},
+            },
+        }
+    },
+)
 def import_file(
     _account: Coordinator,
     organization: OwnOrganization,

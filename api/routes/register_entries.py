@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import DB, CurrentActor, Editor, Now, OwnCycle, WorkingGroup
+from models.bounds import trimmed
 from models.plan import Strict
 from models.register import SOURCE_LABELS, RegisterEntry, RegisterSource
 from models.schemas import LongText, OfficialRef
@@ -28,13 +29,13 @@ from models.services.register_proposals import (
 
 router = APIRouter(prefix="/api/cycles/{cycle_id}/register", tags=["реєстр наборів даних"])
 
-Periodicity = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Periodicity = Annotated[str, trimmed(min_length=1, max_length=500)]
 
 
 class EntryWrite(Strict):
     """A register entry as the working group writes it (units by id, officials in order)."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    name: Annotated[str, trimmed(min_length=1, max_length=2000)]
     periodicity: Periodicity
     unit_ids: list[int] = Field(default_factory=list, max_length=100)
     officials: list[OfficialRef] = Field(default_factory=list, max_length=50)

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from models.actor import SYSTEM, Actor
-from models.errors import Invalid, NotFound
+from models.errors import Conflict, Invalid, NotFound
 from models.organization import Unit
 from models.publication import (
     SNAPSHOT_STATUS_LABELS,
@@ -127,7 +127,8 @@ def request_snapshot(
     """Record a request for a snapshot; an unfinished one is returned instead (False: not new)."""
     source = get_portal_source(session, organization_id=organization_id)
     if source is None:
-        raise Invalid(
+        # A state to change first, not bad input (as for publishing: models/services/portal_jobs).
+        raise Conflict(
             "Портал відкритих даних для організації не налаштовано: спершу вкажіть адресу "
             "порталу та організацію на ньому.",
             field="portal",

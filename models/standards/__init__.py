@@ -30,6 +30,14 @@ def field_names(name: str) -> list[str]:
     return [str(f["name"]) for f in load_schema(name)["fields"]]
 
 
+# What normalize_phone takes, for the JSON schema: numbers separated by commas or semicolons,
+# each 0XXXXXXXXX or 380XXXXXXXXX with spaces, dashes, dots, slashes, brackets or a plus between.
+_SEPARATORS = r"[ ()+./-]*"
+_PREFIX = rf"(?:0|3{_SEPARATORS}8{_SEPARATORS}0)"
+_NUMBER = rf"{_SEPARATORS}(?:{_PREFIX}(?:{_SEPARATORS}[0-9]){{9}})?{_SEPARATORS}"
+PHONE_PATTERN = rf"^{_NUMBER}(?:[,;]{_NUMBER})*$"
+
+
 def normalize_phone(text: str) -> str:
     """Ukrainian phone numbers as the structures want them: +380XXXXXXXXX, comma-separated.
 
