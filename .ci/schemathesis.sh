@@ -96,13 +96,21 @@ include-path = "/api/organizations/{organization_id}/accounts/{account_id}/passw
 parameters = { "path.account_id" = $member_id }
 TOML
 
+# Server errors, statuses, media types, bodies and headers the description does not promise,
+# and (ignored_auth) a route that answers without the login its description requires.
+# Not positive_data_acceptance: a plan's dates out of order, a guessable password (zxcvbn) or a
+# register file whose columns are wrong are refused with 422 although no JSON schema can say so.
+checks="${SCHEMATHESIS_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,missing_required_header,ignored_auth}"
+
 # Excluded, on purpose:
 # - POST /api/auth/logout ends the very session every other case is authenticated with.
+# One worker: with two, Hypothesis (describing a strategy's lambda in two threads at once) crashed
+# once on Python 3.11 with "AST constructor recursion depth mismatch", a failure of the tool.
 status=0
 # From the scratch directory: schemathesis keeps a cache (.schemathesis/) where it runs.
 (cd "$work" && schemathesis --config-file "$work/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" \
   --header "Authorization: Bearer $token" \
-  --checks "${SCHEMATHESIS_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}" ${SCHEMATHESIS_ARGS:-} \
+  --checks "$checks" ${SCHEMATHESIS_ARGS:-} \
   --exclude-path /api/auth/logout \
   --phases "${SCHEMATHESIS_PHASES:-examples,coverage,fuzzing}" \
   --max-examples "$max_examples" \
