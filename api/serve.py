@@ -42,6 +42,12 @@ def production_warnings(settings: Settings) -> list[str]:
             "print(secrets.token_urlsafe(48))' — нова заміна ключа робить недійсними всі "
             "посилання підрозділів і сесії."
         )
+    if os.environ.get("INFOAUDIT_PORTAL_TOKEN"):
+        # Removed with per-organization keys: an upgraded installation would publish nothing.
+        warnings.append(
+            "INFOAUDIT_PORTAL_TOKEN більше не використовується: ключ API порталу кожна "
+            "організація задає сама на сторінці «Підрозділи» (він надсилається лише на її портал)."
+        )
     return warnings
 
 

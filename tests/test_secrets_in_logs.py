@@ -73,3 +73,15 @@ def test_serve_warns_of_a_loopback_or_plain_http_base_url_in_production() -> Non
     )
     assert production_warnings(public) == []
     assert production_warnings(Settings()) == []  # development: no nagging
+
+
+def test_serve_warns_that_the_installation_wide_portal_token_is_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(
+        environment="production", secret_key=KEY, base_url="https://audit.example.org"
+    )
+    assert production_warnings(settings) == []
+    monkeypatch.setenv("INFOAUDIT_PORTAL_TOKEN", "an-old-installation-wide-key")
+    warnings = production_warnings(settings)
+    assert [w.split(" ")[0] for w in warnings] == ["INFOAUDIT_PORTAL_TOKEN"]
