@@ -3,6 +3,7 @@ writing CSV/XLSX that no spreadsheet runs as formulas."""
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from itertools import islice
@@ -145,6 +146,30 @@ def spreadsheet_safe(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
+
+
+# A signed number or a phone (+380 …): a spreadsheet only computes it, never runs it.
+_PLAIN_NUMBER = re.compile(r"[+-][\d\s().,-]*")
+
+
+def open_data_safe(value: Any) -> Any:
+    """As spreadsheet_safe, for the machine-readable files (the PDF's attachments, the
+    publication package), except that a number or a `+380…` phone stays as it is: the
+    official structures require it verbatim."""
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return spreadsheet_safe(value)
+
+
+def data_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = False) -> bytes:
+    """A machine-readable CSV: commas, UTF-8 (a BOM lets spreadsheet programs detect it),
+    no cell a spreadsheet would run as a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else open_data_safe(value) for value in row])
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
 
 
 def unescape_formula(text: str) -> str:

@@ -1,13 +1,12 @@
 """The annexes' data as CSV and JSON files embedded in the PDF/A-3 report (its own open data)."""
 
-import csv
-import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from models.tabular import data_csv
 from report_templates.environment import plural_ua
 
 
@@ -33,13 +32,8 @@ def to_json(value: Any) -> bytes:
 
 
 def to_csv(header: list[str], rows: list[list[Any]]) -> bytes:
-    """UTF-8 CSV with a header row (the BOM lets spreadsheet programs detect the encoding)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 CSV with a header row and a BOM, no cell a spreadsheet would run."""
+    return data_csv(header, rows, bom=True)
 
 
 def _units(value: Any) -> str:

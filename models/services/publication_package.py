@@ -2,9 +2,7 @@
 dataset, the register, the consolidated inventory and the anonymised survey aggregates as CSV
 and JSON, the report's PDF, and a datapackage.json validated with `frictionless`."""
 
-import csv
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,6 +24,7 @@ from models.services.report.context import build_report_context
 from models.services.report.signoff import authoritative, load_signature_data
 from models.services.report.versions import load_pdf, ready_version, signatures_of
 from models.standards import INFO_AUDIT, PORTAL_PURPOSE_MAX, REGISTER, field_names, load_schema
+from models.tabular import data_csv
 from report_templates.attachments import annex3_results, annex_tables, rating_rows
 
 SYSTEM_FIELDS = [
@@ -134,15 +133,6 @@ class PublicationPackage:
             path.write_bytes(file.data)
             paths.append(path)
         return paths
-
-
-def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return buffer.getvalue().encode("utf-8")
 
 
 def _json(header: list[str], rows: list[list[Any]]) -> bytes:
@@ -258,7 +248,7 @@ def build_package(session: Session, *, cycle_id: int, now: datetime) -> Publicat
     files: list[PackageFile] = []
     resources: list[dict[str, Any]] = []
     for name, title, header, schema, rows in tables:
-        csv_file = PackageFile(f"{name}.csv", title, "text/csv", _csv(header, rows))
+        csv_file = PackageFile(f"{name}.csv", title, "text/csv", data_csv(header, rows))
         json_file = PackageFile(f"{name}.json", title, "application/json", _json(header, rows))
         files += [csv_file, json_file]
         resources.append(

@@ -9,13 +9,7 @@ from models.clock import local_date
 from models.services.surveys.moderation import HIDDEN_TEXT
 from models.services.surveys.questions import list_questions
 from models.survey import Answer, Response
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(text: str) -> str:
-    # A spreadsheet would run a cell starting with "=" as a formula: quote it.
-    return "'" + text if text.startswith(_FORMULA_START) else text
+from models.tabular import spreadsheet_safe
 
 
 def export_rows(session: Session, *, cycle_id: int) -> Iterator[list[str]]:
@@ -48,7 +42,7 @@ def export_rows(session: Session, *, cycle_id: int) -> Iterator[list[str]]:
             cells = [[] for _ in questions]
             day = local_date(submitted_at).isoformat()
         parts = cells[column[question_id]]
-        shown = HIDDEN_TEXT if is_hidden else _cell(text or "")
+        shown = HIDDEN_TEXT if is_hidden else spreadsheet_safe(text or "")
         if option_id is None:
             parts.append(shown)
         elif text is not None:
