@@ -28,7 +28,7 @@ DEMO_PREFECT_STARTUP_SECONDS = "180"
 def _demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     # Prefect's temporary server, the renderer's workers: none outlives the demo.
-    stop_on_signals()
+    stop_on_signals(forced_exit_code=130)
     start_reaper()
     # Everything the demo makes stays under --out, Prefect's own database included (set before
     # Prefect is first imported: it reads its settings then).
@@ -73,7 +73,8 @@ def _demo_failed(out: Path, exc: Exception) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    stop_on_signals()  # SIGTERM (systemd, docker) at any moment: the same clean stop as Ctrl+C
+    # SIGTERM (systemd, docker) at any moment: the same clean stop as Ctrl+C.
+    stop_on_signals(forced_exit_code=0)
     start_reaper()
     own_prefect_server = not os.environ.get("PREFECT_API_URL")
     if own_prefect_server:

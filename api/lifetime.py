@@ -18,10 +18,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from types import FrameType
 
 __all__ = [
     "Stopped",
+    "bound_the_stop",
     "die_with_parent",
     "start_reaper",
     "stop_on_signals",
@@ -55,14 +58,35 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _raise_stopped(signum: int, _frame: FrameType | None) -> None:
-    raise Stopped(signum)
+# How long the clean stop may take before the command exits regardless: the exception can land
+# in a library's background task (Prefect's runner retrying a vanished server) and be lost
+# there. The watchdog then ends whatever children are left.
+FORCED_EXIT_AFTER = 4.0
 
 
-def stop_on_signals() -> None:
-    """SIGTERM and SIGHUP raise `Stopped` in the main thread (call it from the main thread)."""
+def _force_exit(code: int, after: float) -> None:
+    time.sleep(after)
+    sys.stderr.write("Зупинка затяглася: завершую примусово.\n")
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def bound_the_stop(code: int) -> None:
+    """Exit with `code` if the command is still running `FORCED_EXIT_AFTER` seconds from now."""
+    threading.Thread(target=_force_exit, args=(code, FORCED_EXIT_AFTER), daemon=True).start()
+
+
+def stop_on_signals(forced_exit_code: int | None = None) -> None:
+    """SIGTERM and SIGHUP raise `Stopped` in the main thread (call it from the main thread);
+    if the command has not ended `FORCED_EXIT_AFTER` seconds later, it exits with
+    `forced_exit_code` (what its clean stop returns; by default 128 + the signal's number)."""
+
+    def raise_stopped(signum: int, _frame: FrameType | None) -> None:
+        bound_the_stop(128 + signum if forced_exit_code is None else forced_exit_code)
+        raise Stopped(signum)
+
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _raise_stopped)
+        signal.signal(signum, raise_stopped)
 
 
 def start_reaper() -> subprocess.Popen[bytes] | None:

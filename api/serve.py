@@ -114,6 +114,8 @@ def serve(
         print(f"Вебзастосунок: http://{host}:{port} (документація API: /docs)", flush=True)
         print(f"Обхід активних циклів: кожні {interval} с; зупинити: Ctrl+C", flush=True)
 
+        from api.lifetime import bound_the_stop
         from flows.sweep import serve_sweep
 
-        serve_sweep(interval_seconds=interval)
+        # A stop that hangs (its Prefect server gone, the runner retrying it) still ends.
+        serve_sweep(interval_seconds=interval, on_sigterm=lambda: bound_the_stop(0))

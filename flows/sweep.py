@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import signal
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,15 +35,19 @@ def advance_active_cycles(now: datetime | None = None) -> dict[int, dict[str, st
 
 
 class _Runner(Runner):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, on_sigterm: Callable[[], None] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self._on_sigterm = on_sigterm
         # Prefect keeps its working files in /tmp/runner_storage, which another user's runner
         # may already own (serve then dies with PermissionError): use our data directory.
         self._tmp_dir = get_settings().data_dir.resolve() / "runner" / self._tmp_dir.name
 
     def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
         # Prefect 3.8 leaves its stop coroutine unawaited on SIGTERM and may hang: behave as
-        # on Ctrl+C instead, which pauses the deployment and returns cleanly.
+        # on Ctrl+C instead, which pauses the deployment and returns cleanly. The runner took
+        # over the command's own SIGTERM handler: `on_sigterm` does what that one did.
+        if self._on_sigterm is not None:
+            self._on_sigterm()
         signal.raise_signal(signal.SIGINT)
 
 
@@ -59,10 +64,11 @@ def served_deployments(*, interval_seconds: int) -> list[RunnerDeployment]:
     return deployments  # type: ignore[return-value]
 
 
-def serve_sweep(*, interval_seconds: int) -> None:
+def serve_sweep(*, interval_seconds: int, on_sigterm: Callable[[], None] | None = None) -> None:
     """Serve `advance_active_cycles` on an interval, and the quarterly monitoring of every
-    organization on its schedule, until Ctrl+C or SIGTERM (blocks)."""
-    runner = _Runner(name="infoaudit", pause_on_shutdown=True)
+    organization on its schedule, until Ctrl+C or SIGTERM (blocks; `on_sigterm` is called first
+    on SIGTERM)."""
+    runner = _Runner(name="infoaudit", pause_on_shutdown=True, on_sigterm=on_sigterm)
     for deployment in served_deployments(interval_seconds=interval_seconds):
         runner.add_deployment(deployment)
     with contextlib.suppress(KeyboardInterrupt):
