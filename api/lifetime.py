@@ -60,9 +60,17 @@ def _raise_stopped(signum: int, _frame: FrameType | None) -> None:
 
 
 def stop_on_signals() -> None:
-    """SIGTERM and SIGHUP raise `Stopped` in the main thread (call it from the main thread)."""
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _raise_stopped)
+    """SIGTERM and SIGHUP raise `Stopped` in the main thread (call it from the main thread).
+
+    A shell starts `command &` with SIGINT ignored, and Prefect's runner stops on SIGTERM by
+    raising SIGINT: SIGINT gets Python's own handler back so that path works too. A SIGHUP
+    ignored on purpose (nohup) stays ignored.
+    """
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, _raise_stopped)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def start_reaper() -> subprocess.Popen[bytes] | None:
