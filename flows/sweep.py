@@ -2,7 +2,10 @@
 
 import asyncio
 import contextlib
+import os
 import signal
+import sys
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +34,10 @@ def advance_active_cycles(now: datetime | None = None) -> dict[int, dict[str, st
     return results
 
 
+# Seconds a SIGTERM waits for Prefect's clean shutdown before the process just exits.
+STOP_GRACE_SECONDS = 4.0
+
+
 class _Runner(Runner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,8 +47,19 @@ class _Runner(Runner):
 
     def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
         # Prefect 3.8 leaves its stop coroutine unawaited on SIGTERM and may hang: behave as
-        # on Ctrl+C instead, which pauses the deployment and returns cleanly.
+        # on Ctrl+C instead, which pauses the deployment and returns cleanly. With its server
+        # gone, though, Prefect retries those last calls for a minute: give up after a grace
+        # period (serve's Prefect server dies with us by PR_SET_PDEATHSIG, api.reaper ends
+        # whatever else is left).
+        threading.Timer(STOP_GRACE_SECONDS, _exit_now).start()
         signal.raise_signal(signal.SIGINT)
+
+
+def _exit_now() -> None:
+    sys.stderr.write("Зупинено без очікування: сервер Prefect не відповів вчасно.\n")
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def served_deployments(*, interval_seconds: int) -> list[RunnerDeployment]:

@@ -208,6 +208,7 @@ def test_serve_stops_on_sigterm_when_running_and_takes_the_fixed_prefect_port(
     # if it had read its settings before PREFECT_API_URL was set.
     serve.wait_for(lambda: "advance-active-cycles" in _deployments(prefect), "sweep deployment")
     assert serve.child("prefect.server.api.server:create_app") is None
+    time.sleep(10)  # the runner has replaced serve's SIGTERM handler with its own by now
 
     code, seconds = serve.stop(signal.SIGTERM)
 
@@ -222,7 +223,8 @@ def test_serve_stops_on_sigterm_within_seconds_when_its_prefect_server_is_gone(
 ) -> None:
     serve, web, prefect = _serve(command)
     serve.wait_for(lambda: "Обхід активних циклів" in serve.output(), "web app")
-    time.sleep(3)  # the runner is polling the API by now
+    serve.wait_for(lambda: "advance-active-cycles" in _deployments(prefect), "sweep deployment")
+    time.sleep(10)  # the runner is polling the API (and handles SIGTERM itself) by now
     server = serve.child("prefect server start")
     assert server is not None
     server.kill()
