@@ -97,7 +97,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Помилка: сервер Prefect не запустився (подробиці нижче).\n{exc}", file=sys.stderr)
         return 1
     print("Зупинено.", flush=True)
-    return 0
+    # Everything serve started is stopped by now; Prefect's background workers (logs, events)
+    # would still wait at interpreter exit for the server that is gone.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _advance(args: argparse.Namespace) -> int:

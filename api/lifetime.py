@@ -79,14 +79,22 @@ def bound_the_stop(code: int) -> None:
 def stop_on_signals(forced_exit_code: int | None = None) -> None:
     """SIGTERM and SIGHUP raise `Stopped` in the main thread (call it from the main thread);
     if the command has not ended `FORCED_EXIT_AFTER` seconds later, it exits with
-    `forced_exit_code` (what its clean stop returns; by default 128 + the signal's number)."""
+    `forced_exit_code` (what its clean stop returns; by default 128 + the signal's number).
+
+    A shell starts `command &` with SIGINT ignored, and Prefect's runner stops on SIGTERM by
+    raising SIGINT: SIGINT gets Python's own handler back so that path works too. A SIGHUP
+    ignored on purpose (nohup) stays ignored.
+    """
 
     def raise_stopped(signum: int, _frame: FrameType | None) -> None:
         bound_the_stop(128 + signum if forced_exit_code is None else forced_exit_code)
         raise Stopped(signum)
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, raise_stopped)
+    signal.signal(signal.SIGTERM, raise_stopped)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, raise_stopped)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def start_reaper() -> subprocess.Popen[bytes] | None:

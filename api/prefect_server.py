@@ -64,6 +64,9 @@ def _free_port() -> int:
 def port_is_free(host: str, port: int) -> bool:
     """True when nothing listens on `host`:`port` (so a server can bind it now)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As uvicorn binds: connections of a server stopped a moment ago (TIME_WAIT) do not
+        # keep a restarted one from its port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

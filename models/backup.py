@@ -81,6 +81,8 @@ def backup_database(database_url: str, destination: Path) -> Path:
         target = sqlite3.connect(partial)
         try:
             source.backup(target)  # online: pages copied while other connections write
+            # One self-contained file: no -wal/-shm beside it once someone opens it.
+            target.execute("PRAGMA journal_mode=DELETE")
             if target.execute("PRAGMA integrity_check").fetchone() != ("ok",):
                 raise BackupError("Копія бази не пройшла перевірку цілісності SQLite.")
         finally:

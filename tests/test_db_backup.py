@@ -78,7 +78,9 @@ def test_sqlite_backup_restores_into_a_fresh_database(
 ) -> None:
     fresh = f"sqlite:///{tmp_path / 'restored' / 'infoaudit.db'}"  # not even created yet
     _round_trip(fresh, tmp_path / "backups" / "infoaudit.db", client, clock, monkeypatch, capsys)
-    assert (tmp_path / "backups" / "infoaudit.db").read_bytes()[:15] == b"SQLite format 3"
+    backup = tmp_path / "backups" / "infoaudit.db"
+    assert backup.read_bytes()[:15] == b"SQLite format 3"
+    assert sorted(p.name for p in backup.parent.iterdir()) == ["infoaudit.db"]  # no -wal, -shm
 
 
 @pytest.fixture

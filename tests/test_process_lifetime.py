@@ -64,10 +64,14 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Command:
     """`python -m api.cli ARGS` in its own session, with every descendant it ever had noted."""
 
-    def __init__(self, tmp_path: Path, *args: str) -> None:
+    def __init__(self, tmp_path: Path, *args: str, ignore_sigint: bool = False) -> None:
         self.log = tmp_path / "command.log"
         with self.log.open("wb") as handle:
             self.proc = subprocess.Popen(
@@ -78,6 +82,9 @@ class Command:
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # As a shell starts `infoaudit serve &`: SIGINT ignored (Prefect's runner
+                # turns SIGTERM into SIGINT, which then did nothing).
+                preexec_fn=_ignore_sigint if ignore_sigint else None,
             )
         self.seen: dict[int, psutil.Process] = {}
 
@@ -154,8 +161,8 @@ class Command:
 def command(tmp_path: Path) -> Iterator[Callable[..., Command]]:
     started: list[Command] = []
 
-    def start(*args: str) -> Command:
-        started.append(Command(tmp_path, *args))
+    def start(*args: str, ignore_sigint: bool = False) -> Command:
+        started.append(Command(tmp_path, *args, ignore_sigint=ignore_sigint))
         return started[-1]
 
     yield start
@@ -166,7 +173,9 @@ def command(tmp_path: Path) -> Iterator[Callable[..., Command]]:
 def _serve(command: Callable[..., Command]) -> tuple[Command, int, int]:
     web, prefect = _free_port(), _free_port()
     cmd = command(
-        "serve", "--host", "127.0.0.1", "--port", str(web), "--prefect-port", str(prefect)
+        "serve",
+        *("--host", "127.0.0.1", "--port", str(web), "--prefect-port", str(prefect)),
+        ignore_sigint=True,
     )
     return cmd, web, prefect
 
@@ -199,6 +208,7 @@ def test_serve_stops_on_sigterm_when_running_and_takes_the_fixed_prefect_port(
     # if it had read its settings before PREFECT_API_URL was set.
     serve.wait_for(lambda: "advance-active-cycles" in _deployments(prefect), "sweep deployment")
     assert serve.child("prefect.server.api.server:create_app") is None
+    time.sleep(10)  # the runner has replaced serve's SIGTERM handler with its own by now
 
     code, seconds = serve.stop(signal.SIGTERM)
 
@@ -213,7 +223,8 @@ def test_serve_stops_on_sigterm_within_seconds_when_its_prefect_server_is_gone(
 ) -> None:
     serve, web, prefect = _serve(command)
     serve.wait_for(lambda: "Обхід активних циклів" in serve.output(), "web app")
-    time.sleep(3)  # the runner is polling the API by now
+    serve.wait_for(lambda: "advance-active-cycles" in _deployments(prefect), "sweep deployment")
+    time.sleep(10)  # the runner is polling the API (and handles SIGTERM itself) by now
     server = serve.child("prefect server start")
     assert server is not None
     server.kill()
