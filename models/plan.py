@@ -10,9 +10,13 @@ from models.cycle import STAGE_LABELS, StageKind
 from models.survey import QuestionKind
 
 Name = Annotated[str, trimmed(min_length=1, max_length=300)]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)
+]
+# An e-mail or nothing (a form's empty field).
+EmailOrEmpty = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=f"^$|{EMAIL_PATTERN}")
 ]
 
 

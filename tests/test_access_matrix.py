@@ -166,6 +166,10 @@ MAYOR_OFFICE_READS = {
     "/api/organizations/{organization_id}",  # its name and units: the report names them too
     "/api/organizations/{organization_id}/cycles",
     "/api/kep/trusted-list",
+    # The action plan made from the approved report: the council adopts and publishes it.
+    "/api/cycles/{cycle_id}/action-plan",
+    "/api/cycles/{cycle_id}/action-plan.pdf",
+    "/console/cycles/{cycle_id}/action-plan.pdf",
     "/console",
     "/console/cycles/{cycle_id}",
     "/console/cycles/{cycle_id}/report",

@@ -11,6 +11,7 @@ from api.report_files import pdf_response
 from models.action_plan import ActionPlan, ActionPlanItem, ItemStatus, Metric
 from models.clock import local_date
 from models.errors import NotFound
+from models.plan import EmailOrEmpty
 from models.services.action_plan import (
     ItemChanges,
     add_note,
@@ -39,7 +40,7 @@ class ItemUpdate(BaseModel):
     indicator: str = Field(max_length=5000)
     responsible_unit_id: int | None = None
     responsible_person: str = Field(default="", max_length=300)
-    responsible_email: str = Field(default="", max_length=254)
+    responsible_email: EmailOrEmpty = ""
     metric: Metric = Metric.NONE
     baseline: str = Field(default="", max_length=300)
 

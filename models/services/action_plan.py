@@ -24,6 +24,7 @@ from models.clock import local_date
 from models.cycle import AuditCycle
 from models.errors import Conflict, Invalid, NotFound
 from models.organization import Organization, Unit
+from models.plan import EMAIL_PATTERN
 from models.report import Recommendation, RecommendationStatus
 from models.services.events import record_cycle_event
 from models.services.report.versions import (
@@ -39,7 +40,7 @@ MAX_TASK = 5000
 # Who answers for a measure of the whole holder until the working group names someone.
 WORKING_GROUP = "Робоча група з інформаційного аудиту"
 MAX_SHORT = 300
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(EMAIL_PATTERN)
 # The indicator each kind of recommendation is measured by, as the plan first proposes it.
 INDICATORS = {
     Metric.UNIT_PROBLEMS: (
