@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from api import cli_roles
 from models.errors import DomainError
 from models.validation import ukrainian_errors
 
@@ -273,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--interval", type=int, default=None, help="секунд між обходами циклів")
     serve.set_defaults(handler=_serve)
+    cli_roles.register(commands)  # web, worker, deploy: the roles of a multi-host installation
 
     monitor = commands.add_parser(
         "monitor", help="квартальний моніторинг відкритих даних: знімок порталу і картка"

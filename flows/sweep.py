@@ -15,14 +15,29 @@ from flows.monitoring import monitoring_deployment
 from flows.portal_jobs import run_portal_jobs
 from models.db import session_scope
 from models.services.cycles import active_cycle_ids
+from models.services.portal_jobs import requested_job_ids
 from models.settings import get_settings
 
 
 @flow(name="advance_active_cycles")
-def advance_active_cycles(now: datetime | None = None) -> dict[int, dict[str, str]]:
-    """Run `audit_cycle` for each active cycle; one failing cycle does not stop the others."""
+def advance_active_cycles(
+    now: datetime | None = None, dispatch: bool = False
+) -> dict[int, dict[str, str]]:
+    """Run `audit_cycle` for each active cycle; one failing cycle does not stop the others.
+
+    With `dispatch` (the work-pool deployment, `infoaudit worker`), each cycle gets its own
+    `audit_cycle` flow run on the pool instead, so N workers advance N cycles at once.
+    """
     with session_scope() as session:
         cycle_ids = active_cycle_ids(session)
+    if dispatch:
+        from flows.pool_runs import AUDIT_CYCLE, PORTAL_JOBS, submit_cycle_runs, submit_once
+
+        sent = submit_cycle_runs(AUDIT_CYCLE, cycle_ids, now)
+        with session_scope() as session:
+            if requested_job_ids(session):  # publications and monitoring cards asked for
+                submit_once(PORTAL_JOBS, {"now": now.isoformat()} if now else {})
+        return {cycle_id: {"submitted": "yes"} for cycle_id in sent}
     results: dict[int, dict[str, str]] = {}
     for cycle_id in cycle_ids:
         state = audit_cycle(cycle_id, now, return_state=True)
