@@ -13,8 +13,10 @@ from prefect.runner import Runner
 from flows.audit_cycle import audit_cycle
 from flows.monitoring import monitoring_deployment
 from flows.portal_jobs import run_portal_jobs
+from models.clock import SystemClock
 from models.db import session_scope
 from models.services.cycles import active_cycle_ids
+from models.services.due_cycles import due_cycle_ids
 from models.services.portal_jobs import requested_job_ids
 from models.settings import get_settings
 
@@ -25,19 +27,30 @@ def advance_active_cycles(
 ) -> dict[int, dict[str, str]]:
     """Run `audit_cycle` for each active cycle; one failing cycle does not stop the others.
 
-    With `dispatch` (the work-pool deployment, `infoaudit worker`), each cycle gets its own
-    `audit_cycle` flow run on the pool instead, so N workers advance N cycles at once.
+    With `dispatch` (the work-pool deployment, `infoaudit worker`), each cycle with something
+    to do gets its own `audit_cycle` flow run on the pool instead, so N workers advance N
+    cycles at once.
     """
-    with session_scope() as session:
-        cycle_ids = active_cycle_ids(session)
     if dispatch:
-        from flows.pool_runs import AUDIT_CYCLE, PORTAL_JOBS, submit_cycle_runs, submit_once
+        from flows.pool_runs import (
+            AUDIT_CYCLE,
+            PORTAL_JOBS,
+            RENDER,
+            active_cycle_runs,
+            submit_cycle_runs,
+            submit_once,
+        )
 
-        sent = submit_cycle_runs(AUDIT_CYCLE, cycle_ids, now)
+        with session_scope() as session:
+            due = due_cycle_ids(session, now=now or SystemClock().now())
+        rendering = active_cycle_runs(RENDER)  # nothing to do until their render ends
+        sent = submit_cycle_runs(AUDIT_CYCLE, [c for c in due if c not in rendering], now)
         with session_scope() as session:
             if requested_job_ids(session):  # publications and monitoring cards asked for
                 submit_once(PORTAL_JOBS, {"now": now.isoformat()} if now else {})
         return {cycle_id: {"submitted": "yes"} for cycle_id in sent}
+    with session_scope() as session:
+        cycle_ids = active_cycle_ids(session)
     results: dict[int, dict[str, str]] = {}
     for cycle_id in cycle_ids:
         state = audit_cycle(cycle_id, now, return_state=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ from flows.pool_runs import AUDIT_CYCLE, POOL, RENDER, active_cycle_runs, submit
 from models.cycle import StageKind, StageStatus
 from models.db import session_scope
 from models.services.cycles import get_cycle
-from tests.factories import at, create_organization, launch, plan
+from models.services.due_cycles import due_cycle_ids
+from tests.factories import SEED_STAGES, at, create_organization, launch, plan
 
 RUN_DEADLINE_S = 50.0
 REPO = Path(__file__).resolve().parents[1]
@@ -119,3 +121,15 @@ def _runs_of(deployment: str) -> list[object]:
             limit=50,
         )
     return [r.id for r in runs]
+
+
+def test_the_sweep_sends_runs_only_for_cycles_with_something_to_do(client: TestClient) -> None:
+    org = create_organization(client)
+    later = {
+        kind: {key: str(date.fromisoformat(day) + timedelta(days=14)) for key, day in dates.items()}
+        for kind, dates in SEED_STAGES.items()
+    }
+    cycle_id = launch(client, org["coordinator"], plan(stages=later))["id"]
+    with session_scope() as session:
+        assert due_cycle_ids(session, now=at("2024-10-06")) == []  # nothing has started
+        assert due_cycle_ids(session, now=at("2024-10-07")) == [cycle_id]
