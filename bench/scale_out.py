@@ -38,7 +38,7 @@ from bench.netns import Cluster, descendants, kill_tree  # noqa: E402
 HOSTS = ["pg", "prefect", "web1", "web2", "wk1", "wk2", "client"]
 PG_PORT, PREFECT_PORT, WEB_PORT = 8201, 8202, 8210
 PASSWORD = "scale-out-bench-password"
-SWEEP_SECONDS = 5
+SWEEP_SECONDS = 20  # each sweep is a flow run, a process: more often only costs CPU
 DEADLINE_S = 1800
 UNITS = ["Загальний відділ", "Управління освіти", "Фінансове управління"]
 STAGES = {
@@ -391,6 +391,8 @@ def main() -> int:
         result = {"error": f"{type(exc).__name__}: {exc}", "logs": str(work / "logs")}
         args.keep = True
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a second signal must not stop the cleanup
+            signal.signal(sig, signal.SIG_IGN)
         bench.cluster.close()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

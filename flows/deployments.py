@@ -28,6 +28,8 @@ ZOMBIE_AUTOMATION = "infoaudit: a run whose host died is scheduled again"
 # ZOMBIE_AFTER is taken for dead (its worker host was killed or lost power).
 HEARTBEAT_SECONDS = 30
 ZOMBIE_AFTER = timedelta(seconds=75)
+STUCK_AUTOMATION = "infoaudit: a run its worker never started is scheduled again"
+STUCK_AFTER = timedelta(seconds=180)  # a loaded host takes up to a minute to start a run
 
 
 def process_pool_template() -> dict[str, Any]:
@@ -99,22 +101,37 @@ def apply_deployments(
 def ensure_zombie_automation() -> None:
     """Prefect's documented zombie-run automation, with one change: a run whose heartbeats
     stopped goes back to the pool (AwaitingRetry) instead of staying Crashed, so a render
-    interrupted by a worker's death is retried by another worker."""
+    interrupted by a worker's death is retried by another worker; and its twin for a run left
+    Pending by a worker that died before starting it."""
+    from prefect.automations import Automation
+
+    for name, after, within in (
+        (ZOMBIE_AUTOMATION, "prefect.flow-run.heartbeat", ZOMBIE_AFTER),
+        # A worker that dies between taking a run and starting its process leaves it Pending,
+        # where no heartbeat ever comes.
+        (STUCK_AUTOMATION, "prefect.flow-run.Pending", STUCK_AFTER),
+    ):
+        try:
+            Automation.read(name=name)  # type: ignore[unused-coroutine]  # sync here
+            continue
+        except (ValueError, ObjectNotFound):  # Prefect says "not found" with a ValueError
+            pass
+        _back_to_pool(name, after, within).create()  # type: ignore[unused-coroutine]
+
+
+def _back_to_pool(name: str, after: str, within: timedelta) -> Any:
+    """An automation: a run silent for `within` after `after` goes back to its pool."""
     from prefect.automations import Automation
     from prefect.events.actions import ChangeFlowRunState
     from prefect.events.schemas.automations import EventTrigger, Posture
     from prefect.events.schemas.events import ResourceSpecification
 
-    try:
-        Automation.read(name=ZOMBIE_AUTOMATION)  # type: ignore[unused-coroutine]  # sync here
-        return
-    except (ValueError, ObjectNotFound):  # Prefect says "not found" with a ValueError
-        pass
-    automation = Automation(
-        name=ZOMBIE_AUTOMATION,
+    return Automation(
+        name=name,
         trigger=EventTrigger(
-            after={"prefect.flow-run.heartbeat"},
+            after={after},
             expect={
+                "prefect.flow-run.Running",
                 "prefect.flow-run.heartbeat",
                 "prefect.flow-run.Completed",
                 "prefect.flow-run.Failed",
@@ -126,7 +143,7 @@ def ensure_zombie_automation() -> None:
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
             threshold=1,
-            within=ZOMBIE_AFTER,
+            within=within,
         ),
         actions=[
             ChangeFlowRunState(
@@ -137,4 +154,3 @@ def ensure_zombie_automation() -> None:
             )
         ],
     )
-    automation.create()  # type: ignore[unused-coroutine]  # sync here: no event loop
