@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from api import cli_roles
 from api.cli_db import add_db_commands
 from api.lifetime import Stopped, start_reaper, stop_on_signals
 from models.errors import DomainError
@@ -311,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="порт власного сервера Prefect на 127.0.0.1 (типово: 4200)",
     )
     serve.set_defaults(handler=_serve)
+    cli_roles.register(commands)  # web, worker, deploy: the roles of a multi-host installation
 
     monitor = commands.add_parser(
         "monitor", help="квартальний моніторинг відкритих даних: знімок порталу і картка"

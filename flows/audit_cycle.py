@@ -17,7 +17,7 @@ from models.cycle import StageKind, StageStatus
 from models.db import session_scope
 from models.report import ReportStatus
 from models.services.cycles import get_cycle
-from models.services.report.versions import latest_version
+from models.services.report.versions import latest_version, render_due
 from models.services.stages import advance_stage
 
 
@@ -49,9 +49,29 @@ def render_report(cycle_id: int, now: datetime) -> int:
         return latest.number if latest is not None else 0
 
 
+@task(cache_policy=NO_CACHE)
+def submit_render(cycle_id: int, now: datetime | None, deployment: str) -> bool:
+    """Send the render to its own deployment (the render pool) when a version is due and no
+    render of this cycle is waiting or running; True when one was sent."""
+    from flows.pool_runs import submit_cycle_runs
+
+    with session_scope() as session:
+        if not render_due(session, cycle_id=cycle_id):
+            return False
+    # The run renders as of its own clock unless this run was given one (`infoaudit cycle
+    # advance --now`, tests).
+    return bool(submit_cycle_runs(deployment, [cycle_id], now))
+
+
 @flow(name="audit_cycle", log_prints=False)
-def audit_cycle(cycle_id: int, now: datetime | None = None) -> dict[str, str]:
-    """Advance every stage of one cycle to where the clock says it should be."""
+def audit_cycle(
+    cycle_id: int, now: datetime | None = None, render_deployment: str | None = None
+) -> dict[str, str]:
+    """Advance every stage of one cycle to where the clock says it should be.
+
+    With `render_deployment` (the work-pool deployment) the report is rendered by a run of that
+    deployment on its own pool; the next sweep closes reporting once the version is stored.
+    """
     moment = _now(now)
     logger = get_run_logger()
     statuses: dict[str, str] = {}
@@ -66,7 +86,9 @@ def audit_cycle(cycle_id: int, now: datetime | None = None) -> dict[str, str]:
             remind_units(cycle_id, moment)
     send_outbox(moment)  # reminders and resume links
     reporting = advance(cycle_id, StageKind.REPORTING, moment)
-    if reporting == StageStatus.OPEN or reporting == StageStatus.CLOSED:
+    if render_deployment and reporting in (StageStatus.OPEN, StageStatus.CLOSED):
+        submit_render(cycle_id, moment if now is not None else None, render_deployment)
+    elif reporting == StageStatus.OPEN or reporting == StageStatus.CLOSED:
         render_report(cycle_id, moment)
         # The due date may already be past: close reporting now that the report exists.
         reporting = advance(cycle_id, StageKind.REPORTING, moment)

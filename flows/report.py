@@ -95,7 +95,9 @@ def render_report_version(cycle_id: int, now: datetime) -> int | None:
     return render_version(cycle_id, now)
 
 
-@flow(name="render_report")
+# Retried by Prefect: an error in the layout leaves the request due, and a run whose worker
+# died mid-render is put back in the pool by the zombie automation (flows/deployments.py).
+@flow(name="render_report", retries=2, retry_delay_seconds=15)
 def render_report(cycle_id: int, now: datetime | None = None) -> int | None:
     """Render a new version of the cycle's report if its text changed."""
     return render_report_version(cycle_id, now or SystemClock().now())

@@ -15,14 +15,43 @@ from flows.audit_cycle import audit_cycle
 from flows.monitoring import monitoring_deployment
 from flows.portal_jobs import run_portal_jobs
 from flows.reminders import action_plan_reminders
+from models.clock import SystemClock
 from models.db import session_scope
 from models.services.cycles import active_cycle_ids
+from models.services.due_cycles import due_cycle_ids
+from models.services.portal_jobs import requested_job_ids
 from models.settings import get_settings
 
 
 @flow(name="advance_active_cycles")
-def advance_active_cycles(now: datetime | None = None) -> dict[int, dict[str, str]]:
-    """Run `audit_cycle` for each active cycle; one failing cycle does not stop the others."""
+def advance_active_cycles(
+    now: datetime | None = None, dispatch: bool = False
+) -> dict[int, dict[str, str]]:
+    """Run `audit_cycle` for each active cycle; one failing cycle does not stop the others.
+
+    With `dispatch` (the work-pool deployment, `infoaudit worker`), each cycle with something
+    to do gets its own `audit_cycle` flow run on the pool instead, so N workers advance N
+    cycles at once.
+    """
+    if dispatch:
+        from flows.pool_runs import (
+            AUDIT_CYCLE,
+            PORTAL_JOBS,
+            RENDER,
+            active_cycle_runs,
+            submit_cycle_runs,
+            submit_once,
+        )
+
+        with session_scope() as session:
+            due = due_cycle_ids(session, now=now or SystemClock().now())
+        rendering = active_cycle_runs(RENDER)  # nothing to do until their render ends
+        sent = submit_cycle_runs(AUDIT_CYCLE, [c for c in due if c not in rendering], now)
+        with session_scope() as session:
+            if requested_job_ids(session):  # publications and monitoring cards asked for
+                submit_once(PORTAL_JOBS, {"now": now.isoformat()} if now else {})
+        action_plan_reminders(now)  # light: letters queued in the outbox, once per point
+        return {cycle_id: {"submitted": "yes"} for cycle_id in sent}
     with session_scope() as session:
         cycle_ids = active_cycle_ids(session)
     results: dict[int, dict[str, str]] = {}

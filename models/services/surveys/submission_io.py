@@ -205,9 +205,9 @@ def start_submission(
     resident's submission takes this path, on Core connections (an ORM session costs more CPU
     than the statements). On SQLite it goes to the database's writer thread, which checks and
     writes what has queued on one connection and commits it at once, so the rate limit is
-    exact there. On PostgreSQL it runs on a worker thread beside the others; the rate limit
-    may then let a burst from one address through a few responses past it: it is a guard
-    against abuse, not a quota. Nothing is written unless everything is accepted.
+    exact there. On PostgreSQL it runs on a worker thread beside the others, behind an advisory
+    lock per address and per browser, so the limit and the one-answer-per-browser rule hold
+    exactly across any number of web hosts. Nothing is written unless everything is accepted.
     """
     submitted = _Submitted(
         slug,
@@ -232,9 +232,28 @@ def _submitters() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(get_settings().database_pool_size, thread_name_prefix="survey")
 
 
+# Serializes, across every web host, the submissions that one rule counts together: those
+# from one IP hash (the rate limit) and those from one browser (one answer per browser).
+# Transaction-scoped advisory locks, always taken in this order, so no two can deadlock.
+_PG_LOCK = sql_text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+def _lock_counted_together(connection: Connection, submitted: _Submitted) -> None:
+    keys = []
+    if submitted.rate_limit > 0 and submitted.ip_hash:
+        keys.append(f"survey:{submitted.slug}:ip:{submitted.ip_hash}")
+    if submitted.browser_hash:
+        keys.append(f"survey:{submitted.slug}:browser:{submitted.browser_hash}")
+    for key in keys:
+        connection.execute(_PG_LOCK, {"key": key})
+
+
 def _submit_alone(engine: Engine, submitted: _Submitted) -> Submission:
     with engine.connect() as connection:
         try:
+            # The checks below then see every earlier submission of the same address or
+            # browser, whichever host took it: the limit and the duplicate check are exact.
+            _lock_counted_together(connection, submitted)
             stored = _submit(connection, submitted)
             connection.commit()
         except BaseException:
