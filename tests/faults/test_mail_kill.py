@@ -27,7 +27,8 @@ from models.settings import get_settings
 from tests.factories import at, create_organization, launch, plan
 from tests.faults.processes import child_env, wait_for
 
-pytestmark = pytest.mark.slow
+# The outbox and SMTP path is the same on every database: run once, in the SQLite pass.
+pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
 
 
 class SlowInbox:
