@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.forking import Launcher, alive, serve_forks  # noqa: E402
-from bench.survey_ingest import launch_survey, submission  # noqa: E402
+from bench.survey_ingest import fresh_schema, launch_survey, submission  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Ports the server may take (a restart takes the same one again); INFOAUDIT_FAULTS_PORTS=a-b.
@@ -281,27 +281,12 @@ def check(url: str, bodies: list[dict[str, Any]], outcomes: Outcomes) -> dict[st
     }
 
 
-def prepare_database(url: str) -> None:
-    """A fresh schema built by Alembic."""
-    from sqlalchemy import create_engine, text
-
-    from models.migrate import upgrade_database
-
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade_database(url)
-
-
 def survey_faults(
     name: str, url: str, *, n: int, clients: int, kills: int, log: Path, prepared: bool = False
 ) -> dict[str, Any]:
     """The whole run on one database (already migrated when `prepared`): one JSON-able line."""
     if not prepared:
-        prepare_database(url)
+        fresh_schema(url)
     server = Server(url, free_port(), log)
     try:
         slug, questions = launch_survey(url)

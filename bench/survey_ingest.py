@@ -94,8 +94,8 @@ def serve(kind: str, url: str, port: int) -> None:
 # --- Setting up a database --------------------------------------------------------------------
 
 
-def prepare_database(url: str) -> None:
-    """A fresh schema built by Alembic, and the baseline's table."""
+def fresh_schema(url: str) -> None:
+    """A fresh schema built by Alembic (PostgreSQL's public schema dropped first)."""
     from sqlalchemy import create_engine, text
 
     from models.migrate import upgrade_database
@@ -107,6 +107,13 @@ def prepare_database(url: str) -> None:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     upgrade_database(url)
+
+
+def prepare_database(url: str) -> None:
+    """A fresh schema built by Alembic, and the baseline's table."""
+    from sqlalchemy import create_engine, text
+
+    fresh_schema(url)
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(

@@ -13,7 +13,6 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments.runner import EntrypointType
 from sqlalchemy.orm import Session
-from weasyprint import HTML
 
 from flows.portal_snapshot import SnapshotOutcome, take_snapshot
 from models.clock import KYIV, SystemClock, local_date
@@ -30,7 +29,7 @@ from models.services.analysis import PublicationAnalysis, analyse_publication
 from models.services.analysis_context import summary_row
 from models.services.organizations import get_organization, list_organization_ids
 from models.services.register import to_csv
-from report_templates.environment import TEMPLATES_DIR, TemplateOnlyURLFetcher, environment
+from report_templates.environment import render_pdf
 
 CARD_TEMPLATE = "monitoring_card.html.j2"
 QUARTERLY_CRON = "0 6 1 1,4,7,10 *"  # 06:00 on the first day of each quarter
@@ -132,13 +131,7 @@ def card_table(context: dict[str, Any]) -> list[list[Any]]:
 
 def render_card(context: dict[str, Any]) -> bytes:
     """The one-page PDF card, through the report's templates and confined URL fetcher."""
-    html = environment().get_template(CARD_TEMPLATE).render(**context)
-    pdf = HTML(
-        string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher()
-    ).write_pdf()
-    if pdf is None:
-        raise RuntimeError("WeasyPrint returned no PDF bytes")
-    return pdf
+    return render_pdf(CARD_TEMPLATE, context)
 
 
 @task(cache_policy=NO_CACHE)

@@ -20,6 +20,7 @@ from urllib.request import url2pathname
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
+from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from models.ukrainian import clause, collation_key, sort_names, typographic
@@ -238,3 +239,15 @@ def environment() -> Environment:
 def render_html(context: Mapping[str, Any]) -> str:
     """Render the report context to the HTML string fed to WeasyPrint."""
     return environment().get_template(TEMPLATE_NAME).render(**context)
+
+
+def render_pdf(template: str, context: Mapping[str, Any]) -> bytes:
+    """A short document (the action plan's annex, the monitoring card) as PDF, from one of
+    the report's templates, through the confined URL fetcher."""
+    html = environment().get_template(template).render(**context)
+    pdf = HTML(
+        string=html, base_url=str(TEMPLATES_DIR), url_fetcher=TemplateOnlyURLFetcher()
+    ).write_pdf()
+    if pdf is None:
+        raise RuntimeError("WeasyPrint returned no PDF bytes")
+    return pdf

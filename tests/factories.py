@@ -93,6 +93,31 @@ def token_of(link_url: str) -> str:
     return link_url.rsplit("/", 1)[1]
 
 
+def full_item(n: int) -> dict[str, object]:
+    """An information item with every field the infoAudit structure requires."""
+    return {
+        "name": f"Вид інформації {n}",
+        "description": "Архів розпоряджень",
+        "kept_in": "Система 1",
+        "update_frequency": "щотижня",
+        "approx_records": 1500,
+        "legal_basis": "Закон України «Про доступ до публічної інформації»",
+        "format": "DOCX",
+        "restricted_fields": "немає",
+        "data_type": "реєстр документів, електронний",
+        "date_created": "2016-01-01",
+        "source": "проєкти розпоряджень",
+        "public_interest": "раз на рік",
+        "government_interest": "раз на місяць",
+        "structure": "номер, дата, назва",
+        "documentation": "інструкція користувача",
+        "developer_name": "ТОВ «Діловод солюшенс»",
+        "developer_id": "12345678",
+        "dictionary": "немає",
+        "size": "2 ГБ",
+    }
+
+
 def questionnaire(
     systems: int = 2, items: int = 1, person: str = "Петренко Іван"
 ) -> dict[str, Any]:

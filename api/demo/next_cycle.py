@@ -12,24 +12,12 @@ import httpx
 import yaml
 
 from api.demo.answers import questionnaires_for, survey_answers
+from api.demo.http import checked
 from models.clock import KYIV, FixedClock
 
 # 52 weeks: the 2025 stages fall on the same weekdays as the seed's 2024 ones.
 YEAR_SHIFT = timedelta(weeks=52)
 PLAN_DEADLINE = "2025-03-31"
-
-
-def _ok(response: httpx.Response, expected: int = 200) -> Any:
-    if response.status_code != expected:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path}: "
-            f"{response.status_code} {response.text[:500]}"
-        )
-    return (
-        response.json()
-        if response.headers.get("content-type", "").startswith("application/json")
-        else response
-    )
 
 
 def _at(day: date | str, hour: int = 10) -> datetime:
@@ -62,14 +50,14 @@ def record_action_plan(
     clock.set(_at("2024-10-16"))
     headers = login()
     base = f"/api/cycles/{cycle_id}/action-plan"
-    plan = _ok(client.post(base, headers=headers, json={"due_on": PLAN_DEADLINE}), 201)
+    plan = checked(client.post(base, headers=headers, json={"due_on": PLAN_DEADLINE}), 201)
     items = plan["items"]
     units = [u["name"] for u in seed["units"]]
     by_unit = [(i, u) for i in items if (u := _unit_of(i["task"], units))]
     holder = [i for i in items if not _unit_of(i["task"], units)]
     later = holder[-1]  # the next audit's plan: due before the 2025 audit
     fields = ("task", "indicator", "responsible_unit_id", "responsible_person", "metric")
-    _ok(
+    checked(
         client.put(
             f"{base}/items/{later['id']}",
             headers=headers,
@@ -90,7 +78,7 @@ def record_action_plan(
     done_units = [u for _, u in by_unit[:2]]
     for row in seed["register"]:
         if any(u in row["units"] for u in done_units):
-            _ok(
+            checked(
                 client.post(
                     f"/api/organizations/{org_id}/register/{row['number']}/publication",
                     headers=headers,
@@ -111,7 +99,7 @@ def record_action_plan(
     notes.append((later, "done", "План наступного аудиту затверджено розпорядженням №170-р"))
     for item, status, text in notes:
         value = "план затверджено" if item is later else ""
-        _ok(
+        checked(
             client.post(
                 f"{base}/items/{item['id']}/notes",
                 headers=headers,
@@ -175,7 +163,7 @@ def run_next_cycle(
     plan = _plan_2025(seed)
     stages = plan["stages"]
     clock.set(_at(plan["order"]["date"], 9))
-    cycle = _ok(
+    cycle = checked(
         client.post(
             "/api/cycles",
             headers={**login(), "Content-Type": "application/yaml"},
@@ -200,7 +188,7 @@ def run_next_cycle(
             bodies = [{"systems": [{"name": "Система електронного документообігу"}]}]
         for body in bodies:
             respondent = {"full_name": next(people), "position": "головний спеціаліст"}
-            _ok(
+            checked(
                 client.post(
                     f"/api/questionnaire/{links[unit]}", json={"respondent": respondent, **body}
                 ),
@@ -208,7 +196,7 @@ def run_next_cycle(
             )
             submitted += 1
     slug = cycle["survey_url"].rsplit("/", 1)[1]
-    questions = _ok(client.get(f"/api/survey/{slug}"))["questions"]
+    questions = checked(client.get(f"/api/survey/{slug}"))["questions"]
     participants = seed["survey"]["participants"]
     residence = next(q for q in questions if "прожива" in q["text"])
     answers = survey_answers(seed["survey"]["questions"], questions, participants)
@@ -216,7 +204,7 @@ def run_next_cycle(
         answer = answer or [
             {"question_id": residence["id"], "option_ids": [residence["options"][0]["id"]]}
         ]
-        _ok(
+        checked(
             client.post(
                 f"/api/survey/{slug}/responses",
                 json={"answers": answer, "idempotency_key": f"demo-2025-{n:04d}"},
@@ -225,7 +213,7 @@ def run_next_cycle(
         )
     advance(_shift(date.fromisoformat(str(seed["cycle"]["stages"]["consultation"]["due_on"]))))
     advance(stages["reporting"]["starts_on"])  # reporting opens: version 1 is rendered
-    pdf = _ok(client.get(f"/api/cycles/{cycle_id}/report/download", headers=login()))
+    pdf = checked(client.get(f"/api/cycles/{cycle_id}/report/download", headers=login()))
     path = out_dir / "report-2025.pdf"
     path.write_bytes(pdf.content)
     progress(

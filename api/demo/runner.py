@@ -20,6 +20,7 @@ import yaml
 
 from api.app import create_app
 from api.demo.answers import questionnaires_for, survey_answers
+from api.demo.http import checked
 from api.demo.next_cycle import record_action_plan, run_next_cycle
 from api.demo.publication import publication_records
 from api.demo.signoff import approve_and_sign, write_narrative
@@ -93,21 +94,8 @@ def running_app(clock: FixedClock) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def _check(response: httpx.Response, expected: int = 200) -> Any:
-    if response.status_code != expected:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path}: "
-            f"{response.status_code} {response.text[:500]}"
-        )
-    return (
-        response.json()
-        if response.headers.get("content-type", "").startswith("application/json")
-        else response
-    )
-
-
 def _login(client: httpx.Client, email: str, password: str) -> dict[str, str]:
-    token = _check(client.post("/api/auth/login", json={"email": email, "password": password}))
+    token = checked(client.post("/api/auth/login", json={"email": email, "password": password}))
     return {"Authorization": f"Bearer {token['token']}"}
 
 
@@ -161,7 +149,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
         extra_units = sorted(
             {u for r in seed["register"] for u in r["units"] if u not in unit_names}
         )
-        organization = _check(
+        organization = checked(
             client.post(
                 "/api/organizations",
                 headers=admin,
@@ -192,7 +180,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
         coordinator = _login(client, coordinator_email, coordinator_password)
         mayor_email = f"mayor-office-{new_token(4).lower()}@kalush.example.org"
         mayor_password = new_token(12)
-        _check(
+        checked(
             client.post(
                 f"/api/organizations/{org_id}/accounts",
                 headers=coordinator,
@@ -213,7 +201,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             }
             for row in seed["register"]
         ]
-        added = _check(
+        added = checked(
             client.post(
                 f"/api/organizations/{org_id}/register", headers=coordinator, json=register
             ),
@@ -225,7 +213,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
         )
         records = publication_records(seed)
         for number, record in records:
-            _check(
+            checked(
                 client.post(
                     f"/api/organizations/{org_id}/register/{number}/publication",
                     headers=coordinator,
@@ -265,7 +253,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
                 for q in seed["survey"]["questions"]
             ],
         }
-        cycle = _check(
+        cycle = checked(
             client.post(
                 "/api/cycles",
                 headers={**coordinator, "Content-Type": "application/yaml"},
@@ -315,12 +303,12 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
                     "respondent": {"full_name": person, "position": "головний спеціаліст"},
                     **questionnaire,
                 }
-                _check(client.post(f"/api/questionnaire/{links[unit]}", json=body), 201)
+                checked(client.post(f"/api/questionnaire/{links[unit]}", json=body), 201)
                 submitted += 1
         progress(f"Анкетування: {submitted} анкет від підрозділів через їхні секретні посилання")
 
         slug = cycle["survey_url"].rsplit("/", 1)[1]
-        questions = _check(client.get(f"/api/survey/{slug}"))["questions"]
+        questions = checked(client.get(f"/api/survey/{slug}"))["questions"]
         participants = seed["survey"]["participants"]
         per_respondent = survey_answers(seed["survey"]["questions"], questions, participants)
         residence = next(q for q in questions if "прожива" in q["text"])
@@ -333,7 +321,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
                     {"question_id": residence["id"], "option_ids": [residence["options"][0]["id"]]}
                 ]
             clock.set(at(consultation_days[respondent % len(consultation_days)], 12))
-            _check(
+            checked(
                 client.post(
                     f"/api/survey/{slug}/responses",
                     json={"answers": answers, "idempotency_key": f"demo-{respondent:04d}"},
@@ -361,8 +349,8 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
         approve_and_sign(client, cycle_id, coordinator, out_dir, progress)
 
         mayor = _login(client, mayor_email, mayor_password)
-        status = _check(client.get(f"/api/cycles/{cycle_id}", headers=mayor))
-        pdf: httpx.Response = _check(
+        status = checked(client.get(f"/api/cycles/{cycle_id}", headers=mayor))
+        pdf: httpx.Response = checked(
             client.get(f"/api/cycles/{cycle_id}/report.pdf", headers=mayor)
         )
         report_path = out_dir / "report.pdf"
@@ -404,7 +392,7 @@ def _extend_remote_audit(
     client: httpx.Client, cycle_id: int, headers: dict[str, str], remote: dict[str, Any]
 ) -> None:
     """The working group extends the remote audit to the day questionnaires were accepted till."""
-    _check(
+    checked(
         client.post(
             f"/api/cycles/{cycle_id}/stages/remote_audit/extend",
             headers=headers,

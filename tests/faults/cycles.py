@@ -5,35 +5,18 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from models.clock import FixedClock
-from tests.factories import at, create_organization, launch, plan, questionnaire, token_of
+from tests.factories import (
+    at,
+    create_organization,
+    full_item,
+    launch,
+    plan,
+    questionnaire,
+    token_of,
+)
 
 OFFICIAL = {"full_name": "Коваль Олена", "position": "начальниця", "email": "o@example.org"}
 REPORTING_DAY = "2024-10-07"
-
-
-def _item(n: int) -> dict[str, object]:
-    """An information item with every field the portal's infoAudit structure requires."""
-    return {
-        "name": f"Вид інформації {n}",
-        "description": "Архів розпоряджень",
-        "kept_in": "Система 1",
-        "update_frequency": "щотижня",
-        "approx_records": 1500,
-        "legal_basis": "Закон України «Про доступ до публічної інформації»",
-        "format": "DOCX",
-        "restricted_fields": "немає",
-        "data_type": "реєстр документів, електронний",
-        "date_created": "2016-01-01",
-        "source": "проєкти розпоряджень",
-        "public_interest": "раз на рік",
-        "government_interest": "раз на місяць",
-        "structure": "номер, дата, назва",
-        "documentation": "інструкція користувача",
-        "developer_name": "ТОВ «Діловод солюшенс»",
-        "developer_id": "12345678",
-        "dictionary": "немає",
-        "size": "2 ГБ",
-    }
 
 
 def reporting_cycle(client: TestClient, clock: FixedClock) -> tuple[int, dict[str, Any]]:
@@ -70,7 +53,7 @@ def reporting_cycle(client: TestClient, clock: FixedClock) -> tuple[int, dict[st
                 "email": "p@example.org",
                 "phone": "+380 (50) 123-45-67",
             },
-            "items": [_item(1)],
+            "items": [full_item(1)],
         },
     )
     assert answer.status_code == 201, answer.text
