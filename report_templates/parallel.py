@@ -107,9 +107,11 @@ def _init_worker(limit_bytes: int, owner_pid: int = 0) -> None:
     """Worker initializer: cap the address space so a runaway render fails, not the host;
     end with the owner if it is killed; leave the imported modules out of garbage collection
     and collect rarely."""
-    resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
     if owner_pid:
+        # Before the cap: under it, a new thread may die before it has started, and starting
+        # it then waits forever.
         watch_owner(owner_pid)
+    resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
     gc.freeze()
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
