@@ -9,7 +9,7 @@
 #
 # Bounded for CI (≤ 4 minutes on a busy 2-core machine): SCHEMATHESIS_MAX_EXAMPLES cases per
 # operation and fuzzing pass (default 10; the coverage phase walks each schema once), and at
-# most SCHEMATHESIS_MAX_TIME seconds of testing (default 150): on an idle machine schemathesis
+# most SCHEMATHESIS_MAX_TIME seconds of testing (default 100): on an idle machine schemathesis
 # fuzzes again until the time is spent, on a crowded one it stops there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ started=$SECONDS
 
 seed="${SCHEMATHESIS_SEED:-1}"
 max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-10}"
-max_time="${SCHEMATHESIS_MAX_TIME:-150}"
+max_time="${SCHEMATHESIS_MAX_TIME:-100}"
 port="${SCHEMATHESIS_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 work=$(mktemp -d)
 server_pid=""

@@ -27,7 +27,9 @@ from tests.factories import at, login
 from tests.faults.cycles import reporting_cycle
 from tests.faults.processes import child_env, descendants, survivors, wait_for
 
-pytestmark = pytest.mark.slow
+# Processes killed and rerun: the same on every database, run once, in the SQLite pass (the
+# survey-kill test covers PostgreSQL, and bench/faults.py does it at full size).
+pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
 
 OWNER = "test-rada"
 LEASE_SECONDS = "2"  # how long a killed publication's claim keeps others from resuming it
