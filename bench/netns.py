@@ -5,7 +5,8 @@ namespace (nothing is added to the machine's own network). Addresses are in the 
 (127.19.0.0/24): inside each host `route_localnet` lets them travel over the veth, and the
 host's own loopback keeps only 127.0.0.1, so 127.0.0.1 in one host never reaches another.
 Nothing can leave the machine: the bridge has no uplink. Processes run with `ip netns exec`
-and are stopped, with their whole process tree, by `Cluster.close()`.
+and are stopped, with their whole process tree, by `Cluster.close()`. Each host is also a
+control group (bench/cgroups.py): its CPU time is counted, and it can be held to a CPU budget.
 """
 
 import contextlib
@@ -17,6 +18,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench.cgroups import HostGroup, leave
+from bench.cgroups import remove_stale as remove_stale_groups
 
 PREFIX = "iaso19"
 SUBNET = "127.19.0"
@@ -71,6 +75,7 @@ class Cluster:
 
     hosts: dict[str, Host] = field(default_factory=dict)
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    groups: dict[str, HostGroup] = field(default_factory=dict)
     logs: Path = Path("/tmp")
 
     def build(self, names: Sequence[str], logs: Path) -> None:
@@ -85,6 +90,7 @@ class Cluster:
         for number, name in enumerate(names, start=2):
             host = Host(name, f"{SUBNET}.{number}")
             self.hosts[name] = host
+            self.groups[name] = HostGroup(host.netns)
             inner, outer = f"{PREFIX}{number}", f"{PREFIX}{number}p"
             _ip("netns", "add", host.netns)
             _ip("link", "add", inner, "type", "veth", "peer", "name", outer)
@@ -139,13 +145,10 @@ class Cluster:
         command: Sequence[str],
         env: dict[str, str],
         *,
-        cpus: str | None = None,
         user: str | None = None,
     ) -> subprocess.Popen[bytes]:
-        """Run a command in a host, its output in logs/<label>.log."""
+        """Run a command in a host (and its control group), its output in logs/<label>.log."""
         prefix = ["ip", "netns", "exec", self.hosts[name].netns]
-        if cpus is not None:
-            prefix += ["taskset", "-c", cpus]
         if user is not None:
             prefix += ["runuser", "-u", user, "--"]
         log = (self.logs / f"{label}.log").open("ab")
@@ -156,10 +159,19 @@ class Cluster:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=self.groups[name].join,
         )
         log.close()
         self.processes.append((label, proc))
         return proc
+
+    def limit_cpu(self, name: str, cores: float) -> None:
+        """Give a host `cores` of CPU (a fraction of one core for a small virtual machine)."""
+        self.groups[name].limit(cores)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time each host has used so far."""
+        return {name: round(group.cpu_seconds(), 1) for name, group in self.groups.items()}
 
     def stop(self, label: str, sig: int = signal.SIGTERM) -> None:
         """Stop the processes started under `label`, with their trees."""
@@ -185,6 +197,10 @@ class Cluster:
                 proc.wait(timeout=5)
         self.processes.clear()
         self.remove_stale()
+        leave()  # the driver may have joined a host's group
+        for group in self.groups.values():
+            group.remove()
+        self.groups.clear()
 
     @staticmethod
     def remove_stale() -> None:
@@ -200,3 +216,4 @@ class Cluster:
                     if int(pid) != os.getpid():
                         kill_tree(int(pid))
                 _ip("netns", "del", name, check=False)
+        remove_stale_groups(PREFIX)

@@ -6,7 +6,10 @@ hosts and two worker hosts, each its own network namespace on this machine (benc
 Builds the hosts, starts a private PostgreSQL cluster (its own data directory, in its own
 host: the machine's server and its databases are never touched), `prefect server start` on it,
 `infoaudit web` on two hosts and `infoaudit worker --pool infoaudit` plus `infoaudit worker
---pool infoaudit-render` on each worker host (one CPU each, as small hosts). Then, twice with
+--pool infoaudit-render` on each worker host. A worker host is a small virtual machine with
+half a core (a CPU budget of its control group): the machine's two cores then leave the
+database, the Prefect server and the web hosts the same room whether one worker host runs or
+two, as a real installation's separate machines would. Then, twice with
 N organizations each: launches their (historical) cycles through the public API, alternating
 web hosts, and waits until every cycle has reached reporting with its report rendered by the
 pools. The first time one worker host runs; the second time two, and one of them is killed
@@ -38,6 +41,8 @@ from bench.netns import Cluster, descendants, kill_tree  # noqa: E402
 HOSTS = ["pg", "prefect", "web1", "web2", "wk1", "wk2", "client"]
 PG_PORT, PREFECT_PORT, WEB_PORT = 8201, 8202, 8210
 PASSWORD = "scale-out-bench-password"
+WORKER_CORES = 0.5
+RENDERS_PER_WORKER = 2
 SWEEP_SECONDS = 20  # each sweep is a flow run, a process: more often only costs CPU
 DEADLINE_S = 1800
 UNITS = ["Загальний відділ", "Управління освіти", "Фінансове управління"]
@@ -174,12 +179,13 @@ class Bench:
         for host in ("web1", "web2"):
             self._wait(lambda h=host: self._http_ok(f"{self.web(h)}/login"), host)
 
-    def start_worker_host(self, host: str, cpu: str) -> None:
-        """A worker host: one worker per pool, on its own CPU."""
-        for pool, limit in (("infoaudit", "3"), ("infoaudit-render", "2")):
+    def start_worker_host(self, host: str) -> None:
+        """A worker host: one worker per pool, within the host's CPU budget."""
+        self.cluster.limit_cpu(host, WORKER_CORES)
+        for pool, limit in (("infoaudit", 3), ("infoaudit-render", RENDERS_PER_WORKER)):
             command = [sys.executable, "-m", "api.cli", "worker", "--pool", pool, "--no-deploy"]
-            command += ["--limit", limit, "--name", f"{host}-{pool}"]
-            self.cluster.start(host, f"{host}-{pool}", command, self.env(), cpus=cpu)
+            command += ["--limit", str(limit), "--name", f"{host}-{pool}"]
+            self.cluster.start(host, f"{host}-{pool}", command, self.env())
 
     def stop_worker_host(self, host: str) -> None:
         for pool in ("infoaudit", "infoaudit-render"):
@@ -292,9 +298,14 @@ class Bench:
                         kill_tree(proc.pid)  # the host loses power mid-render
                 killed = True
                 time.sleep(3)
-                self.start_worker_host(kill, "1")  # … and systemd starts it again
+                self.start_worker_host(kill)  # … and systemd starts it again
             time.sleep(1)
         return {"killed_mid_render": killed}
+
+    def cpu_since(self, before: dict[str, float]) -> dict[str, float]:
+        """CPU seconds each host used since `before` (where the time of a phase went)."""
+        now = self.cluster.cpu_seconds()
+        return {host: round(now[host] - before.get(host, 0.0), 1) for host in now}
 
     def counts(self, cycle_ids: list[int]) -> dict[str, int]:
         with psycopg.connect(f"postgresql://{self.pg_url}/infoaudit") as conn:
@@ -333,6 +344,7 @@ def main() -> int:
     try:
         bench.cluster.build(HOSTS, work / "logs")
         bench.cluster.enter("client")  # the driver is one more host: it sees only the bridge
+        bench.cluster.groups["client"].join()
         bench.start_postgres()
         bench.run("web1", "migrate", "db", "upgrade")
         bench.run(
@@ -347,8 +359,16 @@ def main() -> int:
             INFOAUDIT_NEW_PASSWORD=PASSWORD,
         )
         bench.start_prefect_server()
+        # The render pool's limit is the sum of its hosts' (each sized for its memory).
+        render_limit = str(2 * RENDERS_PER_WORKER)
         bench.run(
-            "wk1", "deploy", "deploy", "--interval", str(SWEEP_SECONDS), "--render-limit", "2"
+            "wk1",
+            "deploy",
+            "deploy",
+            "--interval",
+            str(SWEEP_SECONDS),
+            "--render-limit",
+            render_limit,
         )
         bench.start_web()
         with httpx.Client() as client:
@@ -358,17 +378,19 @@ def main() -> int:
             )["token"]
             admin = {"Authorization": f"Bearer {token}"}
 
-            bench.start_worker_host("wk1", "0")
-            started = time.monotonic()
+            bench.start_worker_host("wk1")
+            started, cpu_before = time.monotonic(), bench.cluster.cpu_seconds()
             first = bench.launch(client, admin, "a", args.orgs)
             bench.wait_rendered(first)
             one_worker = time.monotonic() - started
+            cpu_one = bench.cpu_since(cpu_before)
 
-            bench.start_worker_host("wk2", "1")
-            started = time.monotonic()
+            bench.start_worker_host("wk2")
+            started, cpu_before = time.monotonic(), bench.cluster.cpu_seconds()
             second = bench.launch(client, admin, "b", args.orgs)
             outcome = bench.wait_rendered(second, kill="wk2")
             two_workers = time.monotonic() - started
+            cpu_two = bench.cpu_since(cpu_before)
         counts = bench.counts(second)
         first_counts = bench.counts(first)
         result = {
@@ -383,6 +405,9 @@ def main() -> int:
             "ratio": round(two_workers / one_worker, 2),
             "one_worker_completed": bench.rendered(first),
             **outcome,
+            "worker_cores": WORKER_CORES,
+            "cpu_seconds": cpu_two,
+            "cpu_seconds_one_worker": cpu_one,
         }
     except (
         Exception,
