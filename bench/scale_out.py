@@ -26,7 +26,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ PG_PORT, PREFECT_PORT, WEB_PORT = 8201, 8202, 8210
 PASSWORD = "scale-out-bench-password"
 WORKER_CORES = 0.5
 RENDERS_PER_WORKER = 2
+LAUNCHERS = 8
 SWEEP_SECONDS = 20  # each sweep is a flow run, a process: more often only costs CPU
 DEADLINE_S = 1800
 UNITS = ["Загальний відділ", "Управління освіти", "Фінансове управління"]
@@ -63,6 +66,7 @@ class Bench:
         self.cluster = Cluster()
         self.lost = 0
         self.requests = 0
+        self._counting = threading.Lock()
 
     def address(self, host: str) -> str:
         return self.cluster.hosts[host].address
@@ -213,61 +217,58 @@ class Bench:
 
     def call(self, client: httpx.Client, method: str, url: str, expected: int, **kw: Any) -> Any:
         """One public API request; a failure (any status but the expected) counts as lost."""
-        self.requests += 1
+        with self._counting:
+            self.requests += 1
         try:
             response = client.request(method, url, timeout=60, **kw)
         except httpx.HTTPError:
-            self.lost += 1
+            self._count_lost()
             raise
         if response.status_code != expected:
-            self.lost += 1
+            self._count_lost()
             raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:300]}")
         return response.json()
+
+    def _count_lost(self) -> None:
+        with self._counting:
+            self.lost += 1
 
     # --- the run -----------------------------------------------------------------------------
 
     def launch(
         self, client: httpx.Client, admin: dict[str, str], batch: str, count: int
     ) -> list[int]:
-        """N organizations, each with its coordinator and one historical cycle, via the API."""
-        cycle_ids = []
-        for n in range(count):
-            base = self.web("web1" if n % 2 == 0 else "web2")
-            email = f"coordinator-{batch}-{n}@bench.example.org"
-            body = {
-                "name": f"Громада {batch}-{n}",
-                "units": [{"name": unit} for unit in UNITS],
-                "coordinator": {"email": email, "password": PASSWORD},
-            }
-            self.call(client, "POST", f"{base}/api/organizations", 201, json=body, headers=admin)
-            token = self.call(
-                client,
-                "POST",
-                f"{base}/api/auth/login",
-                200,
-                json={"email": email, "password": PASSWORD},
-            )["token"]
-            plan = {
-                "year": 2025,
-                "historical": True,
-                "order": {"number": f"{n + 1}-р", "date": "2025-09-19"},
-                "units": UNITS,
-                "auditors": [
-                    {"full_name": "Аудиторенко Оксана Петрівна", "position": "спеціаліст"}
-                ],
-                "interview_schedule_on": "2025-09-29",
-                "stages": STAGES,
-            }
-            cycle = self.call(
-                client,
-                "POST",
-                f"{base}/api/cycles",
-                201,
-                json=plan,
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            cycle_ids.append(int(cycle["id"]))
-        return cycle_ids
+        """N organizations, each with its coordinator and one historical cycle, via the API.
+
+        Councils launch on their own, at once: LAUNCHERS of them at a time, alternating hosts.
+        """
+        with ThreadPoolExecutor(max_workers=LAUNCHERS) as pool:
+            return list(pool.map(lambda n: self.launch_one(client, admin, batch, n), range(count)))
+
+    def launch_one(self, client: httpx.Client, admin: dict[str, str], batch: str, n: int) -> int:
+        """One organization, its coordinator and its cycle; returns the cycle's id."""
+        base = self.web("web1" if n % 2 == 0 else "web2")
+        email = f"coordinator-{batch}-{n}@bench.example.org"
+        body = {
+            "name": f"Громада {batch}-{n}",
+            "units": [{"name": unit} for unit in UNITS],
+            "coordinator": {"email": email, "password": PASSWORD},
+        }
+        self.call(client, "POST", f"{base}/api/organizations", 201, json=body, headers=admin)
+        login = {"email": email, "password": PASSWORD}
+        token = self.call(client, "POST", f"{base}/api/auth/login", 200, json=login)["token"]
+        plan = {
+            "year": 2025,
+            "historical": True,
+            "order": {"number": f"{n + 1}-р", "date": "2025-09-19"},
+            "units": UNITS,
+            "auditors": [{"full_name": "Аудиторенко Оксана Петрівна", "position": "спеціаліст"}],
+            "interview_schedule_on": "2025-09-29",
+            "stages": STAGES,
+        }
+        bearer = {"Authorization": f"Bearer {token}"}
+        cycle = self.call(client, "POST", f"{base}/api/cycles", 201, json=plan, headers=bearer)
+        return int(cycle["id"])
 
     def rendered(self, cycle_ids: list[int]) -> int:
         """How many of these cycles have a stored report version."""

@@ -7,19 +7,10 @@ from typing import Any
 
 import httpx
 
+from api.demo.http import checked
 from api.demo.pki import make_pki
 
 SIGNER = ("Демонстраційний Підписувач", "секретар міської ради (демонстраційний сертифікат)")
-
-
-def _ok(response: httpx.Response) -> Any:
-    if response.status_code >= 300:
-        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.text}")
-    return (
-        response.json()
-        if response.headers.get("content-type", "").startswith("application/json")
-        else response
-    )
 
 
 def write_narrative(
@@ -27,10 +18,10 @@ def write_narrative(
 ) -> None:
     """The working group edits the drafted legal-base analysis, adding the council's own acts
     from the seed: a new version will be rendered."""
-    sections = _ok(client.get(f"/api/cycles/{cycle_id}/report/sections", headers=headers))
+    sections = checked(client.get(f"/api/cycles/{cycle_id}/report/sections", headers=headers))
     draft = next(s["markdown"] for s in sections if s["key"] == "legal_base")
     extra = "\n\n".join(p.strip() for p in seed["narrative"]["legal_base_extra"])
-    _ok(
+    checked(
         client.put(
             f"/api/cycles/{cycle_id}/report/sections/legal_base",
             headers=headers,
@@ -47,19 +38,20 @@ def approve_and_sign(
     progress: Callable[[str], None],
 ) -> Path:
     """Approve the newest version, sign it (PAdES, demo PKI) and write report-signed.pdf."""
-    state = _ok(client.get(f"/api/cycles/{cycle_id}/report", headers=headers))
+    state = checked(client.get(f"/api/cycles/{cycle_id}/report", headers=headers))
     number = state["versions"][0]["number"]
-    _ok(client.post(f"/api/cycles/{cycle_id}/report/versions/{number}/approve", headers=headers))
+    version_url = f"/api/cycles/{cycle_id}/report/versions/{number}"
+    checked(client.post(f"{version_url}/approve", headers=headers))
     pki = make_pki(signer_name=SIGNER[0], title=SIGNER[1])
-    signature = _ok(
+    signature = checked(
         client.post(
-            f"/api/cycles/{cycle_id}/report/versions/{number}/sign",
+            f"{version_url}/sign",
             headers=headers,
             files={"pkcs12": ("demo.p12", pki.pkcs12, "application/x-pkcs12")},
             data={"password": pki.password},  # name and position: the certificate's
         )
     )
-    signed = _ok(client.get(f"/api/cycles/{cycle_id}/report/download", headers=headers))
+    signed = checked(client.get(f"/api/cycles/{cycle_id}/report/download", headers=headers))
     path = out_dir / "report-signed.pdf"
     path.write_bytes(signed.content)
     progress(
