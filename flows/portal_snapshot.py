@@ -77,13 +77,14 @@ def store_and_match(
         with session_scope() as session:
             store_datasets(session, snapshot_id=snapshot_id, datasets=list(batch))
     with session_scope() as session:
-        entries, keys, settled, taken = matching_inputs(
+        entries, keys, settled, taken, rejected = matching_inputs(
             session, organization_id=organization_id, snapshot_id=snapshot_id
         )
-    proposals = propose_matches(entries, keys, settled=settled, taken=taken)  # no transaction
+    # No transaction while matching.
+    proposals = propose_matches(entries, keys, settled=settled, taken=taken, rejected=rejected)
     for chunk in batches(proposals):
         with session_scope() as session:
-            write_proposals(session, proposals=chunk, now=now)
+            write_proposals(session, organization_id=organization_id, proposals=chunk, now=now)
     with session_scope() as session:
         snapshot = finish_snapshot(
             session,

@@ -170,6 +170,23 @@ class DatasetMatch(Timestamped, Base):
     confirmed_at: Mapped[datetime | None]
 
 
+class RejectedMatch(Timestamped, Base):
+    """A proposal an auditor rejected: the pair is never proposed again (matching it by hand
+    lifts the rejection). Keyed like DatasetMatch, by the entry and the stable CKAN id."""
+
+    __tablename__ = "rejected_match"
+    __table_args__ = (UniqueConstraint("organization_id", "register_entry_id", "portal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    register_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("register_entry.id", ondelete="CASCADE"), index=True
+    )
+    portal_id: Mapped[str] = mapped_column(String(100))
+    rejected_by: Mapped[str] = mapped_column(String(64))
+    rejected_at: Mapped[datetime]
+
+
 class ManualPublication(Timestamped, Base):
     """An auditor's record of an entry's state, for holders (or datasets) not read from a portal.
 

@@ -66,8 +66,9 @@ def _register(client: TestClient, org: dict[str, Any]) -> None:
     assert response.status_code == 201, response.text
 
 
-def _snapshot(org_id: int, taken_at: datetime) -> int:
+def _snapshot(org_id: int, taken_at: datetime, extra: tuple[tuple[str, str], ...] = ()) -> int:
     titles = [(f"pkg-{n}", title) for n, _, title in REGISTER if title] + [("pkg-x", OTHER)]
+    titles += extra
     datasets = [
         PortalDataset(pid, pid, title, f"https://data.gov.ua/dataset/{pid}", False, None, None)
         for pid, title in titles
@@ -214,15 +215,19 @@ def test_matches_decided_one_by_one_all_shown_and_by_hand(
         == 403
     )
 
-    # The JSON API: the same review and bulk decisions (2 and 5 are proposed again).
-    assert _snapshot(org["id"], at("2024-09-21")) == 2
+    # Rejected pairs are never proposed again; the portal's new, close datasets are.
+    assert _snapshot(org["id"], at("2024-09-21")) == 0
+    new = (("pkg-2b", "Реєстр місць для паркування 2024"), ("pkg-5b", "Генеральний план міста."))
+    assert _snapshot(org["id"], at("2024-09-22"), new) == 2
+    assert (_matches(org["id"])[2][0], _matches(org["id"])[5][0]) == ("pkg-2b", "pkg-5b")
+
+    # The JSON API: the same review and bulk decisions.
     auditor = login(client, f"auditor@{org['id']}.example.org")
     api = f"/api/organizations/{org['id']}/register/matches"
     review = client.get(api, headers=auditor).json()
-    assert [(p["entry"]["number"], p["similarity"]) for p in review["proposals"]] == [
-        (2, 92),
-        (5, 100),
-    ]
+    assert [
+        (p["entry"]["number"], p["similarity"], p["entry"]["rejected"]) for p in review["proposals"]
+    ] == [(2, 92, 1), (5, 100, 1)]
     decided = client.post(
         f"{api}/decisions", headers=auditor, json={"numbers": [2, 5], "decision": "confirm"}
     )

@@ -34,11 +34,12 @@ class MatchDecisionRead(BaseModel):
 
 
 class EntrySideRead(BaseModel):
-    """A register entry."""
+    """A register entry; `rejected`: proposals for it rejected earlier (never proposed again)."""
 
     number: int
     name: str
     units: list[str]
+    rejected: int
 
 
 class DatasetSideRead(BaseModel):

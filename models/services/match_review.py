@@ -18,6 +18,7 @@ from models.services.events import record_event
 from models.services.matching import normalize_title
 from models.services.publication import confirm_match, get_entry, latest_snapshot
 from models.services.register import list_register
+from models.services.rejected_matches import rejection_counts, remember_rejection
 
 PENDING_MATCH_LABEL = "пропозиція відповідності очікує рішення"
 
@@ -29,6 +30,7 @@ class EntrySide:
     number: int
     name: str
     units: tuple[str, ...]
+    rejected: int = 0  # proposals for it rejected earlier (never proposed again)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ def review_matches(session: Session, *, organization_id: int) -> MatchReview:
     matches = _matches(session, entries)
     snapshot = latest_snapshot(session, organization_id=organization_id)
     organization = snapshot.portal_organization if snapshot else ""
+    rejected = rejection_counts(session, organization_id=organization_id)
     datasets: dict[str, PublishedDataset] = (
         {d.portal_id: d for d in snapshot.datasets} if snapshot else {}
     )
@@ -116,7 +119,9 @@ def review_matches(session: Session, *, organization_id: int) -> MatchReview:
     confirmed: list[ProposedMatch] = []
     unmatched: list[EntrySide] = []
     for entry in entries:
-        side = EntrySide(entry.number, entry.name, tuple(u.name for u in entry.units))
+        side = EntrySide(
+            entry.number, entry.name, tuple(u.name for u in entry.units), rejected.get(entry.id, 0)
+        )
         match = matches.get(entry.id)
         if match is None:
             unmatched.append(side)
@@ -188,7 +193,8 @@ def decide_match(
     cycle_id: int | None = None,
     bulk: bool = False,
 ) -> None:
-    """Confirm a pending proposal, or reject it (the entry becomes unmatched)."""
+    """Confirm a pending proposal, or reject it (the entry becomes unmatched, and the pair is
+    never proposed again)."""
     match = _pending(session, organization_id=organization_id, number=number)
     portal_id = match.portal_id
     if accept:
@@ -201,6 +207,14 @@ def decide_match(
             now=now,
         )
     else:
+        remember_rejection(
+            session,
+            organization_id=organization_id,
+            entry_id=match.register_entry_id,
+            portal_id=portal_id,
+            actor=actor,
+            now=now,
+        )
         session.delete(match)
         session.flush()
     _record(
@@ -261,7 +275,7 @@ def match_by_hand(
     cycle_id: int | None = None,
 ) -> DatasetMatch:
     """Tie an entry to a portal dataset the auditor picked (refused if not in the snapshot, or
-    if another entry already has it)."""
+    if another entry already has it); a rejected pair may be picked, which lifts the rejection."""
     entry = get_entry(session, organization_id=organization_id, number=number)
     holder = session.scalar(
         select(RegisterEntry.number)

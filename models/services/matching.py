@@ -1,5 +1,6 @@
 """Matching register entries to portal datasets: a stored link, then the same title, then a
-close title (rapidfuzz over an index per portal organization, never all pairs).
+close title (rapidfuzz over an index per portal organization, never all pairs). A pair an
+auditor rejected is never proposed again; the entry gets its next best candidate instead.
 
 Pure: no session. A unit publishing as its own portal organization gets only its own datasets,
 so two units' datasets with the same title ("Фінансова звітність") are never confused.
@@ -7,7 +8,7 @@ so two units' datasets with the same title ("Фінансова звітніст
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -101,23 +102,41 @@ class _Scope:
         if index is not None:
             self.choices[index] = None
 
-    def close(self, wanted: str) -> tuple[float, int, DatasetKey] | None:
-        """The most similar free title at or above the bar (ties: the portal's order)."""
-        hit = process.extractOne(
-            wanted.translate(self.table),
-            self.choices,
-            scorer=fuzz.ratio,
-            processor=None,
-            score_cutoff=NAME_MATCH_SCORE,
-        )
-        if hit is None:
-            return None
-        _choice, score, index = hit
-        return score, -index, self.datasets[index]
+    def close(
+        self, wanted: str, refused: Collection[str] = ()
+    ) -> tuple[float, int, DatasetKey] | None:
+        """The most similar free title at or above the bar, not one of `refused` (portal ids
+        rejected for this entry); ties: the portal's order."""
+        query = wanted.translate(self.table)
+        hidden: list[tuple[int, str | None]] = []
+        try:
+            while True:
+                hit = process.extractOne(
+                    query,
+                    self.choices,
+                    scorer=fuzz.ratio,
+                    processor=None,
+                    score_cutoff=NAME_MATCH_SCORE,
+                )
+                if hit is None:
+                    return None
+                _choice, score, index = hit
+                if self.datasets[index].portal_id not in refused:
+                    return score, -index, self.datasets[index]
+                # A rejected best hit: hide it for this entry only and ask for the next best.
+                hidden.append((index, self.choices[index]))
+                self.choices[index] = None
+        finally:
+            for index, choice in hidden:
+                self.choices[index] = choice
 
 
-def _first_free(candidates: Iterable[DatasetKey], taken: set[str]) -> DatasetKey | None:
-    return next((d for d in candidates if d.portal_id not in taken), None)
+def _first_free(
+    candidates: Iterable[DatasetKey], taken: set[str], refused: Collection[str]
+) -> DatasetKey | None:
+    return next(
+        (d for d in candidates if d.portal_id not in taken and d.portal_id not in refused), None
+    )
 
 
 def propose_matches(
@@ -126,11 +145,16 @@ def propose_matches(
     *,
     settled: set[int],
     taken: set[str],
+    rejected: Collection[tuple[int, str]],
 ) -> list[Proposal]:
     """Proposals for entries not in `settled` (confirmed ones), in register order.
 
     Each dataset goes to at most one entry; `taken` (datasets already tied) grows as it goes.
+    A pair in `rejected` (entry id, portal id) is never proposed, by any method.
     """
+    refused: dict[int, set[str]] = defaultdict(set)
+    for entry_id, portal_id in rejected:
+        refused[entry_id].add(portal_id)
     by_scope: dict[str | None, list[DatasetKey]] = defaultdict(list)
     for dataset in datasets:
         by_scope[dataset.scope].append(dataset)
@@ -171,7 +195,7 @@ def propose_matches(
             else:
                 key, index = wanted[entry.id], "by_title"
             candidates = (d for s in allowed(entry) for d in getattr(s, index).get(key, ()))
-            chosen = _first_free(candidates, taken)
+            chosen = _first_free(candidates, taken, refused.get(entry.id, ()))
             if chosen is not None:
                 take(chosen)
                 found[entry.id] = (chosen, method)
@@ -179,7 +203,11 @@ def propose_matches(
         if entry.id in found:
             continue
         best = max(
-            (hit for s in allowed(entry) if (hit := s.close(wanted[entry.id])) is not None),
+            (
+                hit
+                for s in allowed(entry)
+                if (hit := s.close(wanted[entry.id], refused.get(entry.id, ()))) is not None
+            ),
             key=lambda hit: hit[:2],
             default=None,
         )

@@ -26,6 +26,7 @@ from models.register import RegisterEntry, register_entry_unit
 from models.services.events import record_event
 from models.services.matching import DatasetKey, EntryKey, Proposal, propose_matches
 from models.services.publication import get_portal_source
+from models.services.rejected_matches import rejected_pairs
 
 BATCH = 500  # rows per write transaction: each stays well under a second
 STALE_AFTER = timedelta(hours=1)  # a request still "running" this long was cut short
@@ -216,8 +217,9 @@ def finish_snapshot(
 
 def matching_inputs(
     session: Session, *, organization_id: int, snapshot_id: int
-) -> tuple[list[EntryKey], list[DatasetKey], set[int], set[str]]:
-    """The register, the snapshot's datasets, confirmed entries and datasets already tied."""
+) -> tuple[list[EntryKey], list[DatasetKey], set[int], set[str], set[tuple[int, str]]]:
+    """The register, the snapshot's datasets, confirmed entries, datasets already tied and the
+    rejected (entry id, portal id) pairs."""
     scopes = unit_portal_organizations(session, organization_id=organization_id)
     units: dict[int, set[str]] = {}
     for entry_id, unit_id in session.execute(
@@ -259,13 +261,18 @@ def matching_inputs(
         taken.add(portal_id)
         if confirmed:
             settled.add(entry_id)
-    return entries, datasets, settled, taken
+    rejected = rejected_pairs(session, organization_id=organization_id)
+    return entries, datasets, settled, taken, rejected
 
 
-def write_proposals(session: Session, *, proposals: Sequence[Proposal], now: datetime) -> int:
-    """Store one batch of proposals; an entry confirmed or removed meanwhile is left alone."""
+def write_proposals(
+    session: Session, *, organization_id: int, proposals: Sequence[Proposal], now: datetime
+) -> int:
+    """Store one batch of proposals; an entry confirmed or removed meanwhile is left alone, and
+    so is a pair rejected meanwhile (matching ran outside any transaction)."""
     ids = [p.entry_id for p in proposals]
     alive = set(session.scalars(select(RegisterEntry.id).where(RegisterEntry.id.in_(ids))))
+    rejected = rejected_pairs(session, organization_id=organization_id, entry_ids=ids)
     matches = {
         m.register_entry_id: m
         for m in session.scalars(
@@ -276,6 +283,8 @@ def write_proposals(session: Session, *, proposals: Sequence[Proposal], now: dat
     for proposal in proposals:
         match = matches.get(proposal.entry_id)
         if proposal.entry_id not in alive or (match is not None and match.confirmed):
+            continue
+        if (proposal.entry_id, proposal.portal_id) in rejected:
             continue
         match = match or DatasetMatch(register_entry_id=proposal.entry_id)
         match.portal_id = proposal.portal_id
@@ -296,12 +305,12 @@ def match_datasets(
 
     A stored link is certain, a title awaits an auditor; confirmed matches are never changed.
     """
-    entries, datasets, settled, taken = matching_inputs(
+    entries, datasets, settled, taken, rejected = matching_inputs(
         session, organization_id=organization_id, snapshot_id=snapshot_id
     )
-    proposals = propose_matches(entries, datasets, settled=settled, taken=taken)
+    proposals = propose_matches(entries, datasets, settled=settled, taken=taken, rejected=rejected)
     for batch in batches(proposals):
-        write_proposals(session, proposals=batch, now=now)
+        write_proposals(session, organization_id=organization_id, proposals=batch, now=now)
     return proposals
 
 

@@ -21,6 +21,7 @@ from models.publication import (
 )
 from models.register import RegisterEntry
 from models.services.events import record_event
+from models.services.rejected_matches import lift_rejection
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def confirm_match(
     actor: Actor,
     now: datetime,
 ) -> DatasetMatch:
-    """An auditor confirms (or sets) the dataset of an entry."""
+    """An auditor confirms (or sets) the dataset of an entry; a rejection of the pair is lifted."""
     entry = get_entry(session, organization_id=organization_id, number=number)
     match = session.scalar(select(DatasetMatch).where(DatasetMatch.register_entry_id == entry.id))
     if match is None or match.portal_id != portal_id:
@@ -232,6 +233,7 @@ def confirm_match(
     match.confirmed = True
     match.confirmed_by = actor.label
     match.confirmed_at = now
+    lift_rejection(session, organization_id=organization_id, entry_id=entry.id, portal_id=portal_id)
     session.flush()
     return match
 
