@@ -21,8 +21,7 @@ from models.db import session_scope
 from models.errors import Conflict
 from models.event import AuditEvent
 from models.portal_job import PortalJob, PortalJobKind, PortalJobStatus
-from models.publication import DatasetMatch, MatchMethod
-from models.register import RegisterEntry
+from models.publication import MatchMethod
 from models.services.analysis import analyse_publication
 from models.services.analysis_context import entry_state_context
 from models.services.match_review import PENDING_MATCH_LABEL
@@ -34,6 +33,7 @@ from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, allow_portal
 from tests.doubles.html import csrf_of
 from tests.doubles.loopback import loopback_server
 from tests.factories import at, login
+from tests.portal_matches import stored_matches
 
 # (number, entry name, the portal's title or None): 1, 2, 4, 5 are proposed by title.
 REGISTER = [
@@ -86,21 +86,6 @@ def _snapshot(org_id: int, taken_at: datetime, extra: tuple[tuple[str, str], ...
         return len(
             match_datasets(session, organization_id=org_id, snapshot_id=snapshot.id, now=taken_at)
         )
-
-
-def _matches(org_id: int) -> dict[int, tuple[str, bool, str]]:
-    with session_scope() as session:
-        rows = session.execute(
-            select(
-                RegisterEntry.number,
-                DatasetMatch.portal_id,
-                DatasetMatch.confirmed,
-                DatasetMatch.method,
-            )
-            .join(DatasetMatch, DatasetMatch.register_entry_id == RegisterEntry.id)
-            .where(RegisterEntry.organization_id == org_id)
-        ).all()
-    return {n: (pid, confirmed, method.value) for n, pid, confirmed, method in rows}
 
 
 def _events(prefix: str) -> list[tuple[str, dict[str, Any]]]:
@@ -162,7 +147,7 @@ def test_matches_decided_one_by_one_all_shown_and_by_hand(
     assert response.status_code == 303
     assert "підтверджено" in client.get(response.headers["location"]).text
     assert _post(client, f"{base}/matches", f"{base}/matches/2/reject").status_code == 303
-    matches = _matches(org["id"])
+    matches = stored_matches(org["id"])
     assert matches[1] == ("pkg-1", True, "name")
     assert 2 not in matches
     # Deciding again is refused beside the card.
@@ -175,10 +160,10 @@ def test_matches_decided_one_by_one_all_shown_and_by_hand(
         _post(client, f"{base}/matches", f"{base}/matches/confirm-all", numbers=["4"]).status_code
         == 303
     )
-    assert _matches(org["id"])[5][1] is False
+    assert stored_matches(org["id"])[5][1] is False
     response = _post(client, f"{base}/matches", f"{base}/matches/reject-all", numbers=["5", "1"])
     assert "Відхилено пропозицій: 1." in client.get(response.headers["location"]).text
-    matches = _matches(org["id"])
+    matches = stored_matches(org["id"])
     assert matches[4] == ("pkg-4", True, "name")
     assert 5 not in matches
 
@@ -192,7 +177,7 @@ def test_matches_decided_one_by_one_all_shown_and_by_hand(
         ).status_code
         == 303
     )
-    assert _matches(org["id"])[3] == ("pkg-x", True, MatchMethod.MANUAL.value)
+    assert stored_matches(org["id"])[3] == ("pkg-x", True, MatchMethod.MANUAL.value)
     taken = _post(
         client, f"{base}/matches", f"{base}/matches/manual", number="2", portal_id="pkg-x"
     )
@@ -219,7 +204,8 @@ def test_matches_decided_one_by_one_all_shown_and_by_hand(
     assert _snapshot(org["id"], at("2024-09-21")) == 0
     new = (("pkg-2b", "Реєстр місць для паркування 2024"), ("pkg-5b", "Генеральний план міста."))
     assert _snapshot(org["id"], at("2024-09-22"), new) == 2
-    assert (_matches(org["id"])[2][0], _matches(org["id"])[5][0]) == ("pkg-2b", "pkg-5b")
+    matches = stored_matches(org["id"])
+    assert (matches[2][0], matches[5][0]) == ("pkg-2b", "pkg-5b")
 
     # The JSON API: the same review and bulk decisions.
     auditor = login(client, f"auditor@{org['id']}.example.org")
@@ -233,7 +219,7 @@ def test_matches_decided_one_by_one_all_shown_and_by_hand(
     )
     assert decided.status_code == 200
     assert decided.json() == {"decided": 2}
-    assert all(confirmed for _, confirmed, _ in _matches(org["id"]).values())
+    assert all(confirmed for _, confirmed, _ in stored_matches(org["id"]).values())
     assert _events("portal.match")[-1][0] == "portal.match_confirmed"
 
 
@@ -397,7 +383,7 @@ def test_matches_page_in_chromium(
     page.get_by_role("button", name="Підтвердити всі показані").click()
     page.wait_for_load_state()
     assert "Підтверджено пропозицій: 4." in page.inner_text("main")
-    assert all(confirmed for _, confirmed, _ in _matches(org["id"]).values())
+    assert all(confirmed for _, confirmed, _ in stored_matches(org["id"]).values())
     page.get_by_role("link", name="Стан оприлюднення за підрозділами").click()
     page.wait_for_url(re.compile(r".*/open-data$"))
     assert serious_violations(page) == []

@@ -16,7 +16,7 @@ from models.account import Account
 from models.clock import FixedClock
 from models.db import session_scope
 from models.event import AuditEvent
-from models.publication import DatasetMatch, MatchMethod, RejectedMatch
+from models.publication import MatchMethod, RejectedMatch
 from models.register import RegisterEntry
 from models.services.matching import DatasetKey, EntryKey, propose_matches
 from tests.console_pages import add_login, console_login, launched_cycle
@@ -24,6 +24,7 @@ from tests.doubles.ckan import SearchHandler, SearchPortal, allow_portal, packag
 from tests.doubles.html import csrf_of
 from tests.doubles.loopback import loopback_server
 from tests.factories import at, login
+from tests.portal_matches import stored_matches
 
 EDUCATION = "Управління освіти"
 NETWORK = "Мережа закладів освіти"
@@ -73,21 +74,6 @@ def _snapshot(org_id: int, day: str) -> None:
     assert outcome.ok, outcome.message
 
 
-def _matches(org_id: int) -> dict[int, tuple[str, bool, MatchMethod]]:
-    with session_scope() as session:
-        rows = session.execute(
-            select(
-                RegisterEntry.number,
-                DatasetMatch.portal_id,
-                DatasetMatch.confirmed,
-                DatasetMatch.method,
-            )
-            .join(DatasetMatch, DatasetMatch.register_entry_id == RegisterEntry.id)
-            .where(RegisterEntry.organization_id == org_id)
-        ).tuples()
-        return {n: (pid, confirmed, method) for n, pid, confirmed, method in rows}
-
-
 def _rejected(org_id: int) -> set[tuple[int, str, str]]:
     with session_scope() as session:
         rows = session.execute(
@@ -112,8 +98,8 @@ def test_a_rejected_pair_is_never_proposed_again_and_by_hand_lifts_it(
     org, cycle_id = state["org"], state["cycle_id"]
     _holder(client, org, portal)
     _snapshot(org["id"], "2024-09-21")
-    pending = MatchMethod.NAME
-    assert _matches(org["id"]) == {1: ("pkg-201", False, pending), 2: ("pkg-301", False, pending)}
+    name = MatchMethod.NAME
+    assert stored_matches(org["id"]) == {1: ("pkg-201", False, name), 2: ("pkg-301", False, name)}
 
     # Reject 1 in the console, 2 through the JSON API (the same service).
     auditor_email = add_login(client, org, "auditor")
@@ -131,7 +117,7 @@ def test_a_rejected_pair_is_never_proposed_again_and_by_hand_lifts_it(
         f"{api}/decisions", headers=auditor, json={"numbers": [2], "decision": "reject"}
     )
     assert decided.json() == {"decided": 1}
-    assert _matches(org["id"]) == {}
+    assert stored_matches(org["id"]) == {}
     assert {(n, pid) for n, pid, _ in _rejected(org["id"])} == {(1, "pkg-201"), (2, "pkg-301")}
     with session_scope() as session:
         account_id = session.scalars(select(Account.id).where(Account.email == auditor_email)).one()
@@ -139,7 +125,7 @@ def test_a_rejected_pair_is_never_proposed_again_and_by_hand_lifts_it(
 
     # The next snapshot proposes the next best candidates: the same title, a close one.
     _snapshot(org["id"], "2024-09-22")
-    assert _matches(org["id"]) == {1: ("pkg-202", False, pending), 2: ("pkg-302", False, pending)}
+    assert stored_matches(org["id"]) == {1: ("pkg-202", False, name), 2: ("pkg-302", False, name)}
     html = client.get(base).text
     assert LINE.format(1) in _card(html, "proposal-1")
     assert LINE.format(1) in _card(html, "proposal-2")
@@ -153,7 +139,7 @@ def test_a_rejected_pair_is_never_proposed_again_and_by_hand_lifts_it(
     response = post(f"{base}/reject-all", numbers=["2"])
     assert "Відхилено пропозицій: 1." in client.get(response.headers["location"]).text
     _snapshot(org["id"], "2024-09-23")
-    assert _matches(org["id"]) == {1: ("pkg-202", False, pending)}
+    assert stored_matches(org["id"]) == {1: ("pkg-202", False, name)}
     html = client.get(base).text
     assert LINE.format(2) in _card(html, "entry-2")
     assert LINE.format(1) in _card(html, "proposal-1")
@@ -162,8 +148,8 @@ def test_a_rejected_pair_is_never_proposed_again_and_by_hand_lifts_it(
     assert post(f"{base}/manual", number="2", portal_id="pkg-301").status_code == 303
     assert post(f"{base}/1/confirm").status_code == 303
     _snapshot(org["id"], "2024-09-24")
-    assert _matches(org["id"]) == {
-        1: ("pkg-202", True, pending),
+    assert stored_matches(org["id"]) == {
+        1: ("pkg-202", True, name),
         2: ("pkg-301", True, MatchMethod.MANUAL),
     }
     assert {(n, pid) for n, pid, _ in _rejected(org["id"])} == {(1, "pkg-201"), (2, "pkg-302")}
