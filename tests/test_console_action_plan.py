@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from models.action_plan import Metric
 from models.clock import FixedClock
 from tests.action_plan_cycles import first_cycle
-from tests.console_pages import add_login, console_login
+from tests.console_pages import add_login, browser_login, console_login
 from tests.doubles.html import csrf_of, fields, form_parts
-from tests.factories import PASSWORD, at, login
+from tests.factories import at, login
 
 
 def _form(page: str, form_id: str) -> str:
@@ -148,11 +148,7 @@ def test_action_plan_page_at_phone_width_in_chromium(
 
     context = axe_context(browser, viewport={"width": 360, "height": 800})
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("#email", org["coordinator_email"])
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Увійти").click()
+    browser_login(page, live_server, org["coordinator_email"])
     page.goto(f"{live_server}{url}")
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     assert page.evaluate("document.documentElement.scrollWidth") == 360  # no sideways scroll
