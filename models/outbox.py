@@ -20,7 +20,7 @@ class OutboxStatus(enum.StrEnum):
 
 
 class OutboxMessage(Timestamped, Base):
-    """One e-mail; `dedup_key` (e.g. reminder:<unit>:<point>) makes enqueueing idempotent."""
+    """One e-mail; its `dedup_key` (reminder:<unit>:<due>:<point>) makes enqueueing idempotent."""
 
     __tablename__ = "outbox_message"
 

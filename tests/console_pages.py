@@ -22,6 +22,15 @@ def console_login(client: TestClient, email: str) -> None:
     assert response.status_code == 303, response.text
 
 
+def browser_login(page: Any, base_url: str, email: str) -> None:
+    """Log a Playwright page in through the console's form."""
+    page.goto(f"{base_url}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Увійти").click()
+
+
 def add_login(client: TestClient, org: dict[str, Any], role: str) -> str:
     """A new account of the organization with that role; returns its e-mail."""
     email = f"{role}@{org['id']}.example.org"

@@ -3,13 +3,15 @@ beside its field with what was typed kept, a dated note, the printable annex, th
 
 import html as html_lib
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from models.action_plan import Metric
 from models.clock import FixedClock
 from tests.action_plan_cycles import first_cycle
-from tests.console_pages import add_login, console_login
+from tests.console_pages import add_login, browser_login, console_login
 from tests.doubles.html import csrf_of, fields, form_parts
 from tests.factories import at, login
 
@@ -58,6 +60,7 @@ def test_action_plan_page(client: TestClient, clock: FixedClock) -> None:
     item_id = first.group(1)
     form = fields(_form(page.text, f"item-{item_id}"))
     assert form["due_on"] == "2025-03-31"
+    assert form["metric"] in {m.value for m in Metric}  # the checked choice, one of them
 
     bad = client.post(
         f"{url}/items/{item_id}",
@@ -125,3 +128,37 @@ def test_action_plan_page(client: TestClient, clock: FixedClock) -> None:
     console_login(client, org["mayor_email"])
     assert client.get(url).status_code == 403
     assert client.get(f"{url}.pdf").status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only
+def test_action_plan_page_at_phone_width_in_chromium(
+    client: TestClient, clock: FixedClock, live_server: str, browser: Any
+) -> None:
+    from tests.accessibility import axe_context, serious_violations
+
+    state = first_cycle(client, clock)
+    org, cycle_id = state["org"], state["cycle_id"]
+    url = f"/console/cycles/{cycle_id}/action-plan"
+    clock.set(at("2024-10-20"))
+    console_login(client, org["coordinator_email"])
+    token = csrf_of(client.get(url).text)
+    made = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+    assert made.status_code == 303
+
+    context = axe_context(browser, viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    browser_login(page, live_server, org["coordinator_email"])
+    page.goto(f"{live_server}{url}")
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert page.evaluate("document.documentElement.scrollWidth") == 360  # no sideways scroll
+    assert serious_violations(page) == []
+    # The measure is a choice whose long labels wrap at 360 px (a select cut them off).
+    item = page.locator("ol.action-plan > li").first
+    item.get_by_label("наборів у приватному режимі").check()
+    with page.expect_navigation():
+        item.get_by_role("button", name="Зберегти завдання").click()
+    assert "Збережено." in page.inner_text("main")
+    chosen = page.locator("ol.action-plan > li").first.get_by_label("наборів у приватному режимі")
+    assert chosen.is_checked()
+    context.close()

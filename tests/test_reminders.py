@@ -1,6 +1,7 @@
 """Reminders by e-mail: a real SMTP server on loopback (aiosmtpd) receives each reminder exactly
-once per unit and point, whatever the number of flow runs; failures are retried; a crash after
-claiming a message is recovered."""
+once per unit, point and due date, whatever the number of flow runs; a stage reopened or extended
+reminds again from its new date; failures are retried; a crash after claiming a message is
+recovered."""
 
 import socket
 from collections.abc import Iterator
@@ -23,7 +24,15 @@ from models.organization import Unit
 from models.outbox import OutboxMessage, OutboxStatus
 from models.services.mail import ERASED_BODY, STALE_CLAIM, claim_due, reminder_point
 from models.settings import get_settings
-from tests.factories import at, create_organization, launch, plan, questionnaire, token_of
+from tests.factories import (
+    at,
+    create_organization,
+    launch,
+    login,
+    plan,
+    questionnaire,
+    token_of,
+)
 
 
 class Inbox:
@@ -87,13 +96,18 @@ def test_reminder_points() -> None:
     assert late is None  # an overdue notice a month late helps nobody
 
 
-def _cycle_with_unit_emails(client: TestClient) -> tuple[int, list[str]]:
+def _launched_with_unit_emails(client: TestClient) -> tuple[dict[str, Any], int, list[str]]:
     org = create_organization(client)
     cycle = launch(client, org["coordinator"], plan())
     with session_scope() as session:
         for unit in session.scalars(select(Unit).where(Unit.organization_id == org["id"])):
             unit.email = f"unit{unit.id}@example.gov.ua"
-    return cycle["id"], [token_of(link["url"]) for link in cycle["links"]]
+    return org, cycle["id"], [token_of(link["url"]) for link in cycle["links"]]
+
+
+def _cycle_with_unit_emails(client: TestClient) -> tuple[int, list[str]]:
+    _, cycle_id, tokens = _launched_with_unit_emails(client)
+    return cycle_id, tokens
 
 
 def test_each_reminder_is_received_exactly_once_after_two_flow_runs(
@@ -196,3 +210,89 @@ def test_units_without_address_or_with_a_submission_get_nothing(
     clock.set(at("2024-09-23", 10))  # before the first point: nothing yet
     assert questionnaire_reminders(cycle["id"], clock.now())["recorded"] == 0
     assert inbox.messages == []
+
+
+def _recipients(inbox: Inbox, subject: str) -> list[str]:
+    return sorted(r for rcpt, m in inbox.messages if m["Subject"] == subject for r in rcpt)
+
+
+def test_a_reopened_stage_reminds_again_from_its_new_due_date(
+    client: TestClient, clock: FixedClock, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, _ = smtp
+    org, cycle_id, tokens = _launched_with_unit_emails(client)
+    clock.set(at("2024-09-24", 10))
+    assert client.post(f"/api/questionnaire/{tokens[0]}", json=questionnaire()).status_code == 201
+    clock.set(at("2024-09-26", 10))  # one day before 27.09
+    audit_cycle(cycle_id, clock.now())
+    clock.set(at("2024-09-28", 10))  # the overdue notice; the sweep closes the stage
+    audit_cycle(cycle_id, clock.now())
+    old = "Нагадування: анкета інформаційного аудиту — до 27.09.2024"
+    assert inbox.subjects().count(old) == 2
+    assert (
+        inbox.subjects().count("Строк подання анкети інформаційного аудиту минув 27.09.2024") == 2
+    )
+
+    clock.set(at("2024-09-29", 10))  # reopened until 02.10: three days before the new date
+    reopened = client.post(
+        f"/api/cycles/{cycle_id}/stages/remote_audit/reopen",
+        headers=login(client, org["coordinator_email"]),
+        json={"due_on": "2024-10-02", "reason": "два підрозділи не подали анкет"},
+    )
+    assert reopened.status_code == 200, reopened.text
+    assert reopened.json()["status"] == "open"
+    inbox.messages.clear()
+    for _ in range(2):
+        audit_cycle(cycle_id, clock.now())
+    again = "Нагадування: анкета інформаційного аудиту — строк продовжено до 02.10.2024"
+    assert inbox.subjects() == [again] * 2  # once per unit, not twice
+    body = inbox.messages[0][1].get_content()
+    assert "Строк подання анкет продовжено: анкети приймаються до 02.10.2024 включно." in body
+    assert "27.09.2024" not in body
+    assert not any(f"/q/{tokens[0]}" in m.get_content() for _, m in inbox.messages)
+    with session_scope() as session:
+        units = {u.id: u.email for u in session.scalars(select(Unit))}
+    submitted = units[min(units)]  # the first unit (tokens[0]) submitted on 24.09
+    assert submitted not in _recipients(inbox, again)
+
+    # The second unit submits now: it gets nothing more; the third is reminded at each point.
+    assert client.post(f"/api/questionnaire/{tokens[1]}", json=questionnaire()).status_code == 201
+    clock.set(at("2024-10-01", 10))  # one day before the new date
+    for _ in range(2):
+        questionnaire_reminders(cycle_id, clock.now())
+    clock.set(at("2024-10-03", 10))  # after it: the overdue notice names the new date
+    for _ in range(2):
+        audit_cycle(cycle_id, clock.now())
+    overdue = "Строк подання анкети інформаційного аудиту минув 02.10.2024"
+    assert inbox.subjects() == [again] * 3 + [overdue]
+    third = inbox.messages[-1][0]
+    assert inbox.messages[-2][0] == third
+    assert f"/q/{tokens[2]}" in inbox.messages[-2][1].get_content()
+    with session_scope() as session:
+        keys = [k for k in session.scalars(select(OutboxMessage.dedup_key)) if "reminder:" in k]
+    assert len(keys) == len(set(keys)) == 2 + 2 + 2 + 1 + 1
+
+
+def test_an_extended_stage_reminds_again_before_its_new_due_date(
+    client: TestClient, clock: FixedClock, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, _ = smtp
+    org, cycle_id, _ = _launched_with_unit_emails(client)
+    clock.set(at("2024-09-26", 10))  # one day before 27.09
+    questionnaire_reminders(cycle_id, clock.now())
+    assert len(inbox.messages) == 3
+    extended = client.post(
+        f"/api/cycles/{cycle_id}/stages/remote_audit/extend",
+        headers=login(client, org["coordinator_email"]),
+        json={"due_on": "2024-09-30", "reason": "вихідні дні"},
+    )
+    assert extended.status_code == 200, extended.text
+    # The same day: 30.09 is four days away, no point of the new date reached yet.
+    assert questionnaire_reminders(cycle_id, clock.now())["recorded"] == 0
+    clock.set(at("2024-09-29", 10))  # one day before the new date
+    for _ in range(2):
+        questionnaire_reminders(cycle_id, clock.now())
+    assert (
+        inbox.subjects()[3:]
+        == ["Нагадування: анкета інформаційного аудиту — строк продовжено до 30.09.2024"] * 3
+    )

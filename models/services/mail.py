@@ -1,7 +1,8 @@
 """E-mail through the outbox: reminders to units, resume links to staff, SMTP with retries.
 
-A message is first recorded under a unique dedup key (reminder:<unit>:<point>), so enqueueing
-twice — a rerun, two sweeps at once — records it once. Sending claims a message (committed)
+A message is first recorded under a unique dedup key (reminder:<unit>:<due_on>:<point>), so
+enqueueing twice — a rerun, two sweeps at once — records it once; a stage reopened or extended
+until a new date starts its points afresh. Sending claims a message (committed)
 before talking to SMTP and marks it sent after; a crash in between leaves a stale claim that is
 retried after STALE_CLAIM with the same Message-ID, so receivers can still drop the duplicate.
 """
@@ -26,6 +27,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.security import sha256_hex
 from models.services.cycles import questionnaire_url, unit_link_token
 from models.services.questionnaires import draft_emails, units_without_submission
+from models.services.stage_actions import moved_to_due_date
 from models.services.stages import get_stage
 from models.settings import Settings
 
@@ -105,7 +107,14 @@ def cycle_contact(session: Session, cycle: AuditCycle) -> str:
 
 
 def _reminder_text(
-    *, point: str, organization: str, unit: str, due_on: date, url: str, contact: str
+    *,
+    point: str,
+    organization: str,
+    unit: str,
+    due_on: date,
+    moved: bool,
+    url: str,
+    contact: str,
 ) -> tuple[str, str]:
     due = f"{due_on:%d.%m.%Y}"
     if point == OVERDUE_POINT:
@@ -120,11 +129,16 @@ def _reminder_text(
             "Це повідомлення надіслано автоматично, відповідати на нього не потрібно.\n"
         )
         return subject, body
-    subject = f"Нагадування: анкета інформаційного аудиту — до {due}"
+    # A unit reminded of the old date (or told it had passed) learns why it is asked again.
+    until = f"анкети приймаються до {due} включно"
+    until = f"Строк подання анкет продовжено: {until}." if moved else f"{until.capitalize()}."
+    subject = "Нагадування: анкета інформаційного аудиту — " + (
+        f"строк продовжено до {due}" if moved else f"до {due}"
+    )
     body = (
         "Шановні колеги!\n\n"
         f"Підрозділ «{unit}» ще не подав анкету віддаленого інформаційного аудиту "
-        f"({organization}). Анкети приймаються до {due} включно.\n\n"
+        f"({organization}). {until}\n\n"
         f"Заповнити анкету можна за посиланням вашого підрозділу (з телефону теж):\n{url}\n\n"
         "Анкету може заповнити кілька працівників; незавершену анкету можна зберегти "
         "як чернетку й продовжити пізніше.\n\n"
@@ -143,7 +157,8 @@ def enqueue_reminders(
 ) -> int:
     """Record today's reminder for each unit without a submitted questionnaire; returns how many.
 
-    Each unit gets each point at most once (the dedup key), whatever the number of runs.
+    Each unit gets each point at most once per due date (the dedup key), whatever the number of
+    runs; once the stage is reopened or extended, the new date's points are sent again.
     """
     stage = get_stage(session, cycle_id=cycle_id, kind=StageKind.REMOTE_AUDIT)
     today = local_date(now)
@@ -160,6 +175,7 @@ def enqueue_reminders(
     organization = session.get(Organization, cycle.organization_id)
     assert organization is not None
     contact = cycle_contact(session, cycle)
+    moved = moved_to_due_date(session, stage)
     recorded = 0
     for audited in units_without_submission(session, cycle_id=cycle_id):
         unit = session.get(Unit, audited.unit_id)
@@ -174,12 +190,15 @@ def enqueue_reminders(
             organization=organization.name,
             unit=unit.name,
             due_on=stage.due_on,
+            moved=moved,
             url=url,
             contact=contact,
         )
         message = enqueue(
             session,
-            dedup_key=f"reminder:{audited.id}:{point}",
+            # The due date is in the key: after a reopening or an extension the units still
+            # without a questionnaire are reminded again, counted from the new date.
+            dedup_key=f"reminder:{audited.id}:{stage.due_on.isoformat()}:{point}",
             recipients=recipients,
             subject=subject,
             body=body,

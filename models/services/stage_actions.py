@@ -20,6 +20,7 @@ from models.cycle import (
     StageStatus,
 )
 from models.errors import Conflict, Invalid, NotFound
+from models.event import AuditEvent
 from models.report import Report, ReportStatus, ReportVersion
 from models.services.events import record_event
 from models.services.stages import (
@@ -242,6 +243,20 @@ def reopen_stage(
         extra={"from": old_due.isoformat(), "to": due_on.isoformat(), "was": old_status.value},
     )
     return stage
+
+
+def moved_to_due_date(session: Session, stage: Stage) -> bool:
+    """Whether the stage's current due date was set by an extension or a reopening."""
+    moves = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.cycle_id == stage.cycle_id,
+            AuditEvent.action.in_(("stage.extended", "stage.reopened")),
+        )
+        .order_by(AuditEvent.id.desc())
+    )
+    latest = next((e for e in moves if e.details.get("stage") == stage.kind.value), None)
+    return latest is not None and latest.details.get("to") == stage.due_on.isoformat()
 
 
 def _note(

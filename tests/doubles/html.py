@@ -14,7 +14,7 @@ def csrf_of(html: str) -> str:
 
 
 class _Fields(HTMLParser):
-    """Values of a page's inputs, checkboxes, selects and textareas, as a browser posts them."""
+    """A page's inputs, checkboxes, radios, selects and textareas, as a browser posts them."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -26,8 +26,8 @@ class _Fields(HTMLParser):
         a = dict(attrs)
         name = a.get("name") or ""
         if tag == "input" and name:
-            if a.get("type") == "checkbox":
-                # As a browser posts it: "1" when checked, absent otherwise.
+            if a.get("type") in ("checkbox", "radio"):
+                # As a browser posts it: the checked one's value, absent otherwise.
                 if "checked" in a:
                     self.values[name] = a.get("value") or "on"
             elif a.get("type") not in ("file", "submit"):
