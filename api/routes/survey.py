@@ -39,7 +39,6 @@ from models.services.surveys.invitations import (
 )
 from models.services.surveys.moderation import TextAnswer, list_texts, set_text_hidden
 from models.services.surveys.questions import (
-    count_responses,
     editing_refusal,
     get_cycle_by_slug,
     list_questions,
@@ -48,6 +47,7 @@ from models.services.surveys.questions import (
 from models.services.surveys.results import CrossTab, QuestionResult, crosstab, survey_results
 from models.services.surveys.submission import AnswerInput
 from models.services.surveys.submission_io import start_submission
+from models.services.surveys.totals import survey_participants
 from models.settings import Settings
 from models.survey import QuestionKind
 from models.tabular import spreadsheet_safe
@@ -293,7 +293,7 @@ def survey_admin(
     issued, used = invitation_counts(session, cycle_id=cycle.id)
     return SurveyAdminRead(
         url=survey_url(settings, cycle),
-        participants=count_responses(session, cycle_id=cycle.id),
+        participants=survey_participants(session, cycle_id=cycle.id),
         editable=refusal is None,
         editing_refusal=refusal,
         invitation_only=is_invitation_only(session, cycle_id=cycle.id),
