@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.deps import DB, CurrentActor, Editor, Now, OwnCycle, WorkingGroup
-from api.routes.survey import QuestionResultRead, result_read
+from api.schemas import QuestionResultRead, result_read
 from models.bounds import RowId
 from models.cycle import AuditCycle
 from models.plan import Strict
