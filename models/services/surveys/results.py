@@ -2,6 +2,7 @@
 cycle's from the totals the working group entered (surveys.totals)."""
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select
@@ -44,37 +45,52 @@ class QuestionResult:
         return f"n = {self.answered} з {self.participants}"
 
 
-def _option(label: str, count: int, answered: int, is_other: bool) -> OptionResult:
-    return OptionResult(
-        label=label,
-        count=count,
-        percent=(100.0 * count / answered) if answered else 0.0,
-        is_other=is_other,
-    )
-
-
-def entered_results(questions: list[Question], totals: EnteredTotals) -> list[QuestionResult]:
-    """The results of a survey whose totals were entered by hand, as counted ones read."""
+def _results(
+    questions: list[Question],
+    *,
+    participants: int,
+    answered: Mapping[int, int],
+    chosen: Mapping[int, int] | Mapping[int | None, int],
+    texts: Mapping[int, list[str]] | None = None,
+    hidden: Mapping[int, int] | None = None,
+    entered: bool = False,
+) -> list[QuestionResult]:
+    """Each question's result from its counts: respondents who answered, and who chose each
+    option (the percentages are over those who answered)."""
     results = []
     for question in questions:
-        n = totals.answered.get(question.id, 0)
+        n = answered.get(question.id, 0)
+        options = []
+        for o in question.options:
+            count = chosen.get(o.id, 0)
+            percent = (100.0 * count / n) if n else 0.0
+            options.append(OptionResult(o.label, count, percent, is_other=o.is_other))
         results.append(
             QuestionResult(
                 position=question.position,
                 text=question.text,
                 kind=question.kind,
                 answered=n,
-                participants=totals.participants,
-                options=[
-                    _option(o.label, totals.chosen.get(o.id, 0), n, o.is_other)
-                    for o in question.options
-                ],
-                texts=[],
+                participants=participants,
+                options=options,
+                texts=(texts or {}).get(question.id, []),
                 question_id=question.id,
-                entered=True,
+                hidden=(hidden or {}).get(question.id, 0),
+                entered=entered,
             )
         )
     return results
+
+
+def entered_results(questions: list[Question], totals: EnteredTotals) -> list[QuestionResult]:
+    """The results of a survey whose totals were entered by hand, as counted ones read."""
+    return _results(
+        questions,
+        participants=totals.participants,
+        answered=totals.answered,
+        chosen=totals.chosen,
+        entered=True,
+    )
 
 
 def proposal_count(results: list[QuestionResult]) -> int:
@@ -125,26 +141,14 @@ def survey_results(session: Session, *, cycle_id: int) -> list[QuestionResult]:
             hidden[question_id] += 1
         else:
             texts[question_id].append(text or "")
-    results = []
-    for question in questions:
-        n = answered.get(question.id, 0)
-        results.append(
-            QuestionResult(
-                position=question.position,
-                text=question.text,
-                kind=question.kind,
-                answered=n,
-                participants=participants,
-                options=[
-                    _option(o.label, option_counts.get(o.id, 0), n, o.is_other)
-                    for o in question.options
-                ],
-                texts=texts.get(question.id, []),
-                question_id=question.id,
-                hidden=hidden.get(question.id, 0),
-            )
-        )
-    return results
+    return _results(
+        questions,
+        participants=participants,
+        answered=answered,
+        chosen=option_counts,
+        texts=texts,
+        hidden=hidden,
+    )
 
 
 @dataclass
