@@ -21,7 +21,7 @@ from report_templates.environment import render_html
 from report_templates.render import render_single
 from tests.action_plan_cycles import stages
 from tests.console_pages import add_login, console_login, launched_cycle
-from tests.doubles.html import fields
+from tests.doubles.html import csrf_of, fields
 from tests.factories import at, create_organization, launch, login, plan, second_organization
 from tests.pdftext import page_text
 
@@ -200,6 +200,13 @@ def test_a_current_cycle_counts_its_responses_and_refuses_totals(
     page = client.get(f"/console/cycles/{cycle_id}/survey").text
     assert "/survey/totals" not in page
     assert "Підсумки опитування, проведеного поза системою" not in page
+    posted = client.post(
+        f"/console/cycles/{cycle_id}/survey/totals",
+        data={"csrf_token": csrf_of(page), "participants": "38"},
+    )
+    assert posted.status_code == 409
+    assert "лише для історичного циклу" in posted.text
+    assert _stored() == (0, 0, 0)
 
 
 def test_the_console_form_saves_and_shows_errors_beside_the_fields(
