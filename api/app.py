@@ -31,6 +31,7 @@ from api.routes import (
     report,
     survey,
     survey_pages,
+    survey_totals,
 )
 from api.routes.console import install_console
 from api.routes.kep import router as kep_router
@@ -81,6 +82,7 @@ def create_app(
         questionnaire,
         register,
         survey_pages,
+        survey_totals,
     ):
         app.include_router(module.router)
     app.include_router(portal.router)  # the portal and its snapshots (issue 14)

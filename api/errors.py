@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.web import CSRF_FIELD, CSRF_REFUSAL, render_page, wants_html
-from models.errors import DomainError
+from models.errors import DomainError, FieldErrors
 from models.validation import ukrainian_errors
 
 log = logging.getLogger("infoaudit.api")
@@ -63,7 +63,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):
             return error_page(request, exc.status_code, exc.message)
         content: dict[str, Any] = {"detail": exc.message}
-        if exc.field:
+        if isinstance(exc, FieldErrors):
+            content["errors"] = [{"field": f, "message": m} for f, m in exc.errors.items()]
+        elif exc.field:
             content["errors"] = [{"field": exc.field, "message": exc.message}]
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
         return JSONResponse(status_code=exc.status_code, content=content, headers=headers)

@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.account import Role
 from models.organization import UnitKind
+from models.services.surveys.results import QuestionResult
 
 
 class Read(BaseModel):
@@ -62,4 +63,45 @@ class ErrorRead(BaseModel):
     detail: str
     errors: list[FieldErrorRead] = Field(
         default_factory=list, description="Present when the refusal names fields"
+    )
+
+
+class OptionResultRead(BaseModel):
+    """One option's count and share of those who answered the question."""
+
+    label: str
+    count: int
+    percent: float
+    is_other: bool
+
+
+class QuestionResultRead(BaseModel):
+    """One question's results with its denominator ("n = 13 з 38"): the survey's results and a
+    historical cycle's totals show them alike."""
+
+    question_id: int
+    position: int
+    text: str
+    kind: str
+    answered: int
+    participants: int
+    denominator: str
+    options: list[OptionResultRead]
+    texts: list[str]
+    hidden_texts: int
+
+
+def result_read(result: QuestionResult) -> QuestionResultRead:
+    """A question's results as the API shows them."""
+    return QuestionResultRead(
+        question_id=result.question_id,
+        position=result.position,
+        text=result.text,
+        kind=result.kind.value,
+        answered=result.answered,
+        participants=result.participants,
+        denominator=result.denominator,
+        options=[OptionResultRead(**vars(o)) for o in result.options],
+        texts=result.texts,
+        hidden_texts=result.hidden,
     )

@@ -44,6 +44,14 @@ class Invalid(DomainError):
     status_code = 422
 
 
+class FieldErrors(Invalid):
+    """Bad input in several fields at once: each message belongs beside its field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()), field=next(iter(errors), None))
+        self.errors = errors
+
+
 class TooLarge(DomainError):
     """A body or file over its size limit (the message names the limit)."""
 

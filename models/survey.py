@@ -3,10 +3,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utcnow
+from models.base import Base, Timestamped, utcnow
 from models.organization import enum_column
 
 
@@ -109,3 +109,41 @@ class SurveyInvitation(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyTotals(Timestamped, Base):
+    """A historical cycle's survey figures entered by hand: its survey ran long ago, offline or
+    in another tool, so there are no responses to count. Per question and option below."""
+
+    __tablename__ = "survey_totals"
+    __table_args__ = (CheckConstraint("participants >= 0", name="participants"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_cycle.id", ondelete="CASCADE"), unique=True
+    )
+    participants: Mapped[int]
+
+
+class QuestionTotal(Base):
+    """How many participants answered a question, as entered with the survey totals."""
+
+    __tablename__ = "question_total"
+    __table_args__ = (CheckConstraint("answered >= 0", name="answered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("question.id", ondelete="CASCADE"), unique=True
+    )
+    answered: Mapped[int]
+
+
+class OptionTotal(Base):
+    """How many participants chose an option, as entered with the survey totals."""
+
+    __tablename__ = "option_total"
+    __table_args__ = (CheckConstraint("chosen >= 0", name="chosen"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    option_id: Mapped[int] = mapped_column(ForeignKey("option.id", ondelete="CASCADE"), unique=True)
+    chosen: Mapped[int]

@@ -45,7 +45,7 @@ from models.services.report.facts import set_figures_date
 from models.services.report.versions import downloadable_version, latest_version
 from models.services.stage_actions import extend_stage, reopen_stage
 from models.services.stages import skip_stage
-from models.services.surveys.questions import count_responses
+from models.services.surveys.totals import survey_participants
 from models.settings import Settings
 
 router = APIRouter(prefix="/api/cycles", tags=["цикли аудиту"])
@@ -142,7 +142,7 @@ def cycle_read(session: Session, cycle: AuditCycle, settings: Settings) -> dict[
         "stages": [stage_read(s) for s in cycle.stages],
         "units": units,
         **counts,
-        "survey_participants": count_responses(session, cycle_id=cycle.id),
+        "survey_participants": survey_participants(session, cycle_id=cycle.id),
         "report_version": version.number if version else None,
         "report_url": f"/api/cycles/{cycle.id}/report.pdf" if version else None,
     }

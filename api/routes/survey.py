@@ -22,7 +22,7 @@ from api.deps import (
     app_clock,
 )
 from api.openapi import inline_refs
-from api.schemas import Read
+from api.schemas import QuestionResultRead, Read, result_read
 from api.survey_access import NOTICE, client_ip_hash, rate_limit_of
 from models.cycle import StageKind
 from models.errors import Invalid
@@ -39,15 +39,15 @@ from models.services.surveys.invitations import (
 )
 from models.services.surveys.moderation import TextAnswer, list_texts, set_text_hidden
 from models.services.surveys.questions import (
-    count_responses,
     editing_refusal,
     get_cycle_by_slug,
     list_questions,
     replace_questions,
 )
-from models.services.surveys.results import CrossTab, QuestionResult, crosstab, survey_results
+from models.services.surveys.results import CrossTab, crosstab, survey_results
 from models.services.surveys.submission import AnswerInput
 from models.services.surveys.submission_io import start_submission
+from models.services.surveys.totals import survey_participants
 from models.settings import Settings
 from models.survey import QuestionKind
 from models.tabular import spreadsheet_safe
@@ -190,30 +190,6 @@ class SurveyAdminRead(BaseModel):
     questions: list[QuestionRead]
 
 
-class OptionResultRead(BaseModel):
-    """One option's count and share of those who answered the question."""
-
-    label: str
-    count: int
-    percent: float
-    is_other: bool
-
-
-class QuestionResultRead(BaseModel):
-    """One question's results with its denominator ("n = 13 з 38")."""
-
-    question_id: int
-    position: int
-    text: str
-    kind: str
-    answered: int
-    participants: int
-    denominator: str
-    options: list[OptionResultRead]
-    texts: list[str]
-    hidden_texts: int
-
-
 class CrossTabRead(BaseModel):
     """A cross-tabulation: counts and percents per demographic group, with the group bases."""
 
@@ -254,22 +230,6 @@ class InvitationsRead(BaseModel):
     links: list[str]
 
 
-def result_read(result: QuestionResult) -> QuestionResultRead:
-    """A question's results as the API shows them."""
-    return QuestionResultRead(
-        question_id=result.question_id,
-        position=result.position,
-        text=result.text,
-        kind=result.kind.value,
-        answered=result.answered,
-        participants=result.participants,
-        denominator=result.denominator,
-        options=[OptionResultRead(**vars(o)) for o in result.options],
-        texts=result.texts,
-        hidden_texts=result.hidden,
-    )
-
-
 def crosstab_read(table: CrossTab) -> CrossTabRead:
     """A cross-tabulation as the API shows it."""
     return CrossTabRead(
@@ -293,7 +253,7 @@ def survey_admin(
     issued, used = invitation_counts(session, cycle_id=cycle.id)
     return SurveyAdminRead(
         url=survey_url(settings, cycle),
-        participants=count_responses(session, cycle_id=cycle.id),
+        participants=survey_participants(session, cycle_id=cycle.id),
         editable=refusal is None,
         editing_refusal=refusal,
         invitation_only=is_invitation_only(session, cycle_id=cycle.id),

@@ -237,6 +237,11 @@ SENTENCES: dict[str, Phrase] = {
     "survey.invitations_issued": lambda d, n: (
         f"видано запрошення до опитування: {d.get('count', 0)}"
     ),
+    "survey.totals_entered": lambda d, n: (
+        ("змінено" if d.get("changed") else "внесено")
+        + " підсумки опитування мешканців, проведеного поза системою (учасників: "
+        f"{d.get('participants', 0)}, пропозицій: {d.get('proposals', 0)})"
+    ),
     "report.render_requested": lambda d, n: "замовлено нову версію звіту",
     "report.rendered": lambda d, n: (
         f"сформовано версію {d.get('version')} звіту ({int(d.get('size', 0)) // 1024} КБ)"

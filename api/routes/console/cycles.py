@@ -43,7 +43,7 @@ from models.services.report.downloads import report_file
 from models.services.report.versions import downloadable_version, latest_version
 from models.services.stage_actions import change_stage_early, extend_stage, reopen_stage
 from models.services.stages import skip_stage
-from models.services.surveys.questions import count_responses
+from models.services.surveys.totals import survey_participants
 from models.services.trail import describe_events
 from models.settings import Settings
 
@@ -113,7 +113,7 @@ def _cycle_page(
             "progress_labels": PROGRESS_LABELS,
             "units_submitted": sum(1 for row in progress if row.submitted),
             "late_units": unit_lateness(session, cycle_id=cycle.id, late=late),
-            "participants": count_responses(session, cycle_id=cycle.id),
+            "participants": survey_participants(session, cycle_id=cycle.id),
             "links": links,
             "survey_url": url,
             "survey_qr": segno.make(url, error="m").svg_inline(scale=4, title="QR-код опитування"),

@@ -1,6 +1,7 @@
 """The residents' survey for the working group: results per question with their denominators and
 charts, a cross-tabulation by a demographic question, moderation of free texts (hidden, never
-deleted), the anonymised CSV export, and the question editor until the first answer.
+deleted), the anonymised CSV export, the question editor until the first answer, and for a
+historical cycle the form for its survey's totals (the survey ran outside the system).
 """
 
 from datetime import datetime
@@ -25,17 +26,23 @@ from api.routes.console.question_form import (
     question_rows,
     rows_from_form,
 )
+from api.routes.console.totals_form import posted_values, stored_values, totals_input
 from models.account import Account
 from models.cycle import AuditCycle
-from models.errors import DomainError, Invalid
+from models.errors import DomainError, FieldErrors, Invalid
 from models.services.surveys.moderation import list_texts, set_text_hidden
 from models.services.surveys.questions import (
-    count_responses,
     editing_refusal,
     list_questions,
     replace_questions,
 )
 from models.services.surveys.results import CrossTab, crosstab, survey_results
+from models.services.surveys.totals import (
+    enter_survey_totals,
+    entered_totals,
+    survey_participants,
+    totals_refusal,
+)
 from models.survey import QuestionKind
 from report_templates.charts import bar_chart_svg, percent_text
 
@@ -66,12 +73,15 @@ def _survey(
     *,
     editor_rows: list[dict[str, Any]] | None = None,
     errors: list[str] | None = None,
+    totals_values: dict[str, str] | None = None,
+    totals_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     questions = list_questions(session, cycle_id=cycle.id)
     results = survey_results(session, cycle_id=cycle.id)
     chosen = request.query_params.get("question"), request.query_params.get("by")
     table, table_error = _crosstab(session, cycle.id, *chosen)
+    totals = entered_totals(session, cycle_id=cycle.id)
     return page(
         request,
         session,
@@ -79,7 +89,12 @@ def _survey(
         "console/survey.html",
         {
             "cycle": cycle,
-            "participants": count_responses(session, cycle_id=cycle.id),
+            "participants": survey_participants(session, cycle_id=cycle.id),
+            "questions": questions,
+            "totals": totals,
+            "totals_refusal": totals_refusal(session, cycle=cycle) if cycle.is_historical else None,
+            "totals_values": totals_values or stored_values(questions, totals),
+            "totals_errors": totals_errors or {},
             "results": [
                 {
                     "result": r,
@@ -180,4 +195,42 @@ def edit_questions(
         return done(request, f"/console/cycles/{cycle.id}/survey#questions", "Збережено.")
     return _survey(
         request, session, account, cycle, now, editor_rows=rows, errors=errors, status_code=422
+    )
+
+
+@router.post("/console/cycles/{cycle_id}/survey/totals")
+def enter_totals(
+    request: Request,
+    form: BrowserForm,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+) -> Response:
+    """Enter a historical cycle's survey totals (its survey ran outside the system)."""
+    questions = list_questions(session, cycle_id=cycle.id)
+    values = posted_values(form, questions)
+    try:
+        enter_survey_totals(
+            session,
+            cycle_id=cycle.id,
+            totals=totals_input(questions, values),
+            now=now,
+            actor=actor,
+        )
+    except FieldErrors as exc:
+        session.rollback()
+        return _survey(
+            request,
+            session,
+            account,
+            cycle,
+            now,
+            totals_values=values,
+            totals_errors=exc.errors,
+            status_code=exc.status_code,
+        )
+    return done(
+        request, f"/console/cycles/{cycle.id}/survey#totals", "Підсумки опитування збережено."
     )

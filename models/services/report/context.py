@@ -44,7 +44,7 @@ from models.services.report.facts import (
 from models.services.report.narrative import SectionContext, narrative_context
 from models.services.report.previous_audit import previous_audit_context
 from models.services.report.recommendations import Findings, recommendations_context
-from models.services.surveys.results import survey_results
+from models.services.surveys.results import proposal_count, survey_results
 from models.standards import accrual_periodicity
 from report_templates.charts import bar_chart_svg
 
@@ -143,6 +143,7 @@ class QuestionContext(TypedDict):
     texts: list[str]
     denominator: str
     chart: Markup | None
+    entered: NotRequired[bool]  # from totals entered by hand (historical cycle): no texts kept
 
 
 class ReportContext(TypedDict):
@@ -274,7 +275,7 @@ def build_report_context(
     people, involved = auditors(session, cycle_id=cycle_id)
     stage_dates = stage_rows(session, cycle=cycle)
     participants = results[0].participants if results else 0
-    proposals = sum(len(r.texts) for r in results if r.kind == "text")
+    proposals = proposal_count(results)
     questionnaires = questionnaire_counts(session, cycle_id=cycle_id)
     return {
         "organization": {
@@ -355,6 +356,7 @@ def build_report_context(
                 "texts": r.texts,
                 "denominator": r.denominator,
                 "chart": bar_chart_svg(r) if r.options else None,
+                "entered": r.entered,
             }
             for r in results
         ],

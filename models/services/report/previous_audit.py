@@ -36,7 +36,7 @@ from models.services.cycles import get_cycle
 from models.services.register import list_register
 from models.services.report.facts import end_of_day, figures_date
 from models.services.report.findings import datasets_ua, unit_findings
-from models.services.surveys.questions import count_responses
+from models.services.surveys.totals import survey_participants
 from report_templates.environment import percent_ua, plural_ua
 
 
@@ -111,7 +111,7 @@ def cycle_figures(session: Session, *, cycle: AuditCycle) -> CycleFigures:
         questionnaires=questionnaires,
         information_systems=systems,
         information_items=items,
-        survey_participants=count_responses(session, cycle_id=cycle.id),
+        survey_participants=survey_participants(session, cycle_id=cycle.id),
         required=totals.required,
         published=totals.published,
         on_time=totals.on_time,

@@ -17,7 +17,7 @@ from models.errors import Conflict, Invalid, NotFound
 from models.plan import QuestionPlan
 from models.services.events import record_event
 from models.services.stages import get_stage
-from models.survey import Option, Question, QuestionKind, Response
+from models.survey import Option, Question, QuestionKind, Response, SurveyTotals
 
 OTHER_LABEL = "Інше (вкажіть)"
 
@@ -103,6 +103,8 @@ def editing_refusal(session: Session, *, cycle_id: int, now: datetime) -> str | 
     """Why the questions cannot be edited now, or None when they can."""
     if session.scalar(select(Response.id).where(Response.cycle_id == cycle_id).limit(1)):
         return "Питання заморожено: на опитування вже надійшла перша відповідь."
+    if session.scalar(select(SurveyTotals.id).where(SurveyTotals.cycle_id == cycle_id)):
+        return "Питання заморожено: підсумки опитування вже внесено."
     stage = get_stage(session, cycle_id=cycle_id, kind=StageKind.CONSULTATION)
     if stage.status != StageStatus.PLANNED or local_date(now) >= stage.starts_on:
         return (

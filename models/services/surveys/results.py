@@ -1,14 +1,17 @@
-"""The survey's results, aggregated in SQL: per-question counts and crosstabs."""
+"""The survey's results, aggregated in SQL: per-question counts and crosstabs; a historical
+cycle's from the totals the working group entered (surveys.totals)."""
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
-from models.errors import Invalid, NotFound
+from models.errors import Conflict, Invalid, NotFound
 from models.services.surveys.questions import count_responses, list_questions
-from models.survey import Answer, QuestionKind
+from models.services.surveys.totals import EnteredTotals, entered_totals
+from models.survey import Answer, Question, QuestionKind
 
 
 @dataclass
@@ -34,6 +37,7 @@ class QuestionResult:
     texts: list[str]  # visible texts: free-text answers, or the "other" write-ins
     question_id: int = 0
     hidden: int = 0  # texts hidden by moderation (kept in the database)
+    entered: bool = False  # from the totals entered by hand: no texts, no respondents to cross
 
     @property
     def denominator(self) -> str:
@@ -41,10 +45,68 @@ class QuestionResult:
         return f"n = {self.answered} з {self.participants}"
 
 
+def _results(
+    questions: list[Question],
+    *,
+    participants: int,
+    answered: Mapping[int, int],
+    chosen: Mapping[int, int] | Mapping[int | None, int],
+    texts: Mapping[int, list[str]] | None = None,
+    hidden: Mapping[int, int] | None = None,
+    entered: bool = False,
+) -> list[QuestionResult]:
+    """Each question's result from its counts: respondents who answered, and who chose each
+    option (the percentages are over those who answered)."""
+    results = []
+    for question in questions:
+        n = answered.get(question.id, 0)
+        options = []
+        for o in question.options:
+            count = chosen.get(o.id, 0)
+            percent = (100.0 * count / n) if n else 0.0
+            options.append(OptionResult(o.label, count, percent, is_other=o.is_other))
+        results.append(
+            QuestionResult(
+                position=question.position,
+                text=question.text,
+                kind=question.kind,
+                answered=n,
+                participants=participants,
+                options=options,
+                texts=(texts or {}).get(question.id, []),
+                question_id=question.id,
+                hidden=(hidden or {}).get(question.id, 0),
+                entered=entered,
+            )
+        )
+    return results
+
+
+def entered_results(questions: list[Question], totals: EnteredTotals) -> list[QuestionResult]:
+    """The results of a survey whose totals were entered by hand, as counted ones read."""
+    return _results(
+        questions,
+        participants=totals.participants,
+        answered=totals.answered,
+        chosen=totals.chosen,
+        entered=True,
+    )
+
+
+def proposal_count(results: list[QuestionResult]) -> int:
+    """The proposals: the free-text answers shown (entered totals: those who answered)."""
+    return sum(
+        r.answered if r.entered else len(r.texts) for r in results if r.kind == QuestionKind.TEXT
+    )
+
+
 def survey_results(session: Session, *, cycle_id: int) -> list[QuestionResult]:
     """Per-question counts and percentages over those who answered it, aggregated in SQL."""
-    participants = count_responses(session, cycle_id=cycle_id)
     questions = list_questions(session, cycle_id=cycle_id)
+    totals = entered_totals(session, cycle_id=cycle_id)
+    if totals is not None:
+        return entered_results(questions, totals)
+    participants = count_responses(session, cycle_id=cycle_id)
     ids = [q.id for q in questions]
     # Respondents, not rows: a multiple-choice answer has one row per option chosen. The
     # (question_id, response_id) index covers this count.
@@ -79,31 +141,14 @@ def survey_results(session: Session, *, cycle_id: int) -> list[QuestionResult]:
             hidden[question_id] += 1
         else:
             texts[question_id].append(text or "")
-    results = []
-    for question in questions:
-        n = answered.get(question.id, 0)
-        results.append(
-            QuestionResult(
-                position=question.position,
-                text=question.text,
-                kind=question.kind,
-                answered=n,
-                participants=participants,
-                options=[
-                    OptionResult(
-                        label=o.label,
-                        count=option_counts.get(o.id, 0),
-                        percent=(100.0 * option_counts.get(o.id, 0) / n) if n else 0.0,
-                        is_other=o.is_other,
-                    )
-                    for o in question.options
-                ],
-                texts=texts.get(question.id, []),
-                question_id=question.id,
-                hidden=hidden.get(question.id, 0),
-            )
-        )
-    return results
+    return _results(
+        questions,
+        participants=participants,
+        answered=answered,
+        chosen=option_counts,
+        texts=texts,
+        hidden=hidden,
+    )
 
 
 @dataclass
@@ -123,6 +168,11 @@ def crosstab(session: Session, *, cycle_id: int, question_id: int, by_question_i
     question, by = questions.get(question_id), questions.get(by_question_id)
     if question is None or by is None:
         raise NotFound("Питання не знайдено.")
+    if entered_totals(session, cycle_id=cycle_id) is not None:
+        raise Conflict(
+            "Розподіл побудувати не можна: опитування проведено поза системою, внесено лише "
+            "його підсумки, без відповідей окремих учасників."
+        )
     if question.kind == QuestionKind.TEXT:
         raise Invalid("Розподіл можна побудувати лише для питання з вибором.", field="question")
     if by.kind != QuestionKind.SINGLE or by.id == question.id:
