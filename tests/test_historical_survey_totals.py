@@ -333,3 +333,27 @@ def test_an_organization_of_its_own_only(client: TestClient, clock: FixedClock) 
     )
     assert response.status_code == 404
     assert _stored() == (0, 0, 0)
+
+
+def test_survey_page_with_its_totals_form_fits_a_phone_in_chromium(
+    client: TestClient, clock: FixedClock, live_server: str, browser: Any
+) -> None:
+    """At 360 px the totals form, the results and their charts never widen the page (a chart
+    scrolls in its own box), axe finds nothing serious, and a refused save names its field."""
+    from tests.accessibility import axe_context, serious_violations
+    from tests.console_pages import browser_login
+
+    state = _historical(client, clock)
+    context = axe_context(browser, viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    browser_login(page, live_server, state["org"]["coordinator_email"])
+    page.goto(f"{live_server}/console/cycles/{state['cycle_id']}/survey")
+    assert page.evaluate("document.documentElement.scrollWidth") == 360
+    assert serious_violations(page) == []
+    page.fill("input[name='participants']", "-3")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Зберегти підсумки").first.click()
+    assert "Кількість не може бути від’ємною." in page.inner_text("main")
+    assert page.input_value("input[name='participants']") == "-3"
+    assert page.evaluate("document.documentElement.scrollWidth") == 360
+    context.close()
