@@ -2,34 +2,56 @@
 
 import os
 import re
+import socket
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from pypdf import PdfReader
 
+from tests.console_pages import browser_login
+from tests.factories import PASSWORD
 from tests.pdftext import broken_words, page_text, pdftotext_lines, short_hyphen_fragments
 
 pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
 
 
-def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INFOAUDIT_", "PREFECT_"))}
-    out = tmp_path / "report"
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo run once for this module: its output directory and what it printed."""
+    home = tmp_path_factory.mktemp("demo")
+    out = home / "report"
     result = subprocess.run(
         [sys.executable, "-m", "api.cli", "demo", "--out", str(out)],
-        cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        cwd=home,
+        env=_clean_env(),
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    return out, result.stdout
+
+
+def test_demo_runs_a_whole_cycle_and_writes_the_report(demo: tuple[Path, str]) -> None:
+    out, stdout = demo
     assert (out / "prefect").is_dir()  # Prefect's files stay under --out, not in ~/.prefect
     report = out / "report.pdf"
-    assert f"Звіт: {report.resolve()}" in result.stdout
-    assert "HTTP 409" in result.stdout  # the late questionnaire was refused
+    assert f"Звіт: {report.resolve()}" in stdout
+    assert "HTTP 409" in stdout  # the late questionnaire was refused
     text = re.sub(r"\s+", " ", "\n".join(page_text(p) for p in PdfReader(report).pages))
     for stage_dates in (
         "23.09.2024 – 27.09.2024",
@@ -86,7 +108,7 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     # Issue 18: the 2024 report's action plan, followed through 2025 and checked by the short
     # 2025 cycle's report (both sections, figures for both years).
     later = out / "report-2025.pdf"
-    assert "report-2025.pdf" in result.stdout
+    assert "report-2025.pdf" in stdout
     text = re.sub(r"\s+", " ", "\n".join(page_text(p) for p in PdfReader(later).pages))
     assert "Стан виконання рекомендацій попереднього аудиту" in text
     assert "Порівняння з попередніми аудитами" in text
@@ -96,3 +118,98 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     lines = pdftotext_lines(later)
     assert broken_words(lines) == []
     assert short_hyphen_fragments(lines) == []
+
+
+def test_every_console_page_of_the_demo_fits_a_phone(demo: tuple[Path, str], browser: Any) -> None:
+    """The demo's real city data (long unit names, URLs, e-mails, survey texts) on every console
+    page, every folded form opened: at 360 px nothing widens the page."""
+    out, _stdout = demo
+    database = out / "infoaudit-demo.db"
+    with sqlite3.connect(database) as conn:
+        org_id, unit_id = conn.execute("SELECT organization_id, id FROM unit LIMIT 1").fetchone()
+        cycle_ids = [row[0] for row in conn.execute("SELECT id FROM audit_cycle ORDER BY id")]
+        entry_id = conn.execute("SELECT id FROM register_entry LIMIT 1").fetchone()[0]
+    env = {
+        **_clean_env(),
+        "INFOAUDIT_DATABASE_URL": f"sqlite:///{database}",
+        "INFOAUDIT_DATA_DIR": str(out),
+        "INFOAUDIT_SECRET_KEY": "demo-phone-test-secret-key-0123456789abcdef",
+        "INFOAUDIT_NEW_PASSWORD": PASSWORD,
+    }
+    email = "phone-check@kalush.example.org"
+    created = subprocess.run(
+        [sys.executable, "-m", "api.cli", "account", "create", "--email", email]
+        + ["--role", "coordinator", "--organization-id", str(org_id)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    account_id = int(re.findall(r"\d+", created.stdout)[0])
+    pages = ["/console", "/console/accounts", f"/console/accounts/{account_id}"]
+    pages += ["/console/cycles/new", "/console/units", f"/console/units/{unit_id}"]
+    for cycle_id in cycle_ids:
+        base = f"/console/cycles/{cycle_id}"
+        pages += [base] + [
+            f"{base}/{tail}"
+            for tail in (
+                "action-plan",
+                "consolidation/systems",
+                "consolidation/items",
+                "interviews",
+                "open-data",
+                "open-data/matches",
+                "register",
+                f"register/{entry_id}",
+                "report",
+                "report/text",
+                "survey",
+            )
+        ]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.cli_roles:web_app",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        live = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{live}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None, "uvicorn stopped"
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.3)
+        context = browser.new_context(viewport={"width": 360, "height": 800})
+        page = context.new_page()
+        browser_login(page, live, email)
+        wide = []
+        for url in pages:
+            response = page.goto(f"{live}{url}")
+            assert response is not None, url
+            assert response.status == 200, url
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 360:
+                wide.append(f"{url}: {width}")
+        context.close()
+        assert wide == []
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
