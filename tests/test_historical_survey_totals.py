@@ -5,6 +5,7 @@ next audit's year-over-year comparison use them as they would use counted respon
 
 import io
 import re
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -12,10 +13,12 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from models.clock import FixedClock
+from models.cycle import Stage, StageKind, StageStatus
 from models.db import session_scope
 from models.event import AuditEvent
 from models.services.report.context import full_report_context
 from models.services.report.previous_audit import previous_audit_context
+from models.services.stages import advance_stage
 from models.survey import OptionTotal, QuestionTotal, SurveyTotals
 from report_templates.environment import render_html
 from report_templates.render import render_single
@@ -181,6 +184,76 @@ def test_the_api_stores_and_checks_the_totals(client: TestClient, clock: FixedCl
     assert "внесено підсумки опитування мешканців, проведеного поза системою" in page
     assert "змінено підсумки опитування мешканців, проведеного поза системою" in page
     assert "(учасників: 40, пропозицій: 13)" in page
+
+
+def _stage_status(cycle_id: int, kind: StageKind) -> tuple[StageStatus, date]:
+    with session_scope() as session:
+        stage = session.scalars(
+            select(Stage).where(Stage.cycle_id == cycle_id, Stage.kind == kind)
+        ).one()
+        return stage.status, stage.due_on
+
+
+def test_the_consultation_is_not_reopened_once_its_totals_are_entered(
+    client: TestClient, clock: FixedClock
+) -> None:
+    state = _historical(client, clock)
+    org, cycle_id = state["org"], state["cycle_id"]
+    headers = org["coordinator"]
+    saved = client.put(
+        f"/api/cycles/{cycle_id}/survey/totals", headers=headers, json=_body(state["questions"])
+    )
+    assert saved.status_code == 200, saved.text
+    # The sweep opens the report's preparation; the working group gives it until January, so
+    # the later stages would let the consultation run again.
+    with session_scope() as session:
+        advance_stage(
+            session,
+            cycle_id=cycle_id,
+            kind=StageKind.REPORTING,
+            now=clock.now(),
+            report_ready=False,
+        )
+    stages_url = f"/api/cycles/{cycle_id}/stages"
+    moved = client.post(
+        f"{stages_url}/reporting/extend",
+        headers=headers,
+        json={"due_on": "2026-01-30", "reason": "звіт за 2023 рік складаємо зараз"},
+    )
+    assert moved.status_code == 200, moved.text
+    before = _stage_status(cycle_id, StageKind.CONSULTATION)
+    assert before[0] == StageStatus.CLOSED
+    body = {"due_on": "2025-12-01", "reason": "ще кілька відповідей мешканців"}
+    refusal = "Для цього історичного циклу внесено підсумки опитування вручну: {} етап"
+    for action, verb in (("reopen", "відкрити повторно"), ("extend", "відкрити повторно")):
+        refused = client.post(f"{stages_url}/consultation/{action}", headers=headers, json=body)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"].startswith(refusal.format(verb))
+        assert "звіт ґрунтується на цих підсумках" in refused.json()["detail"]
+    assert _stage_status(cycle_id, StageKind.CONSULTATION) == before
+
+    console_login(client, org["coordinator_email"])
+    page = client.get(f"/console/cycles/{cycle_id}")
+    posted = client.post(
+        f"/console/cycles/{cycle_id}/stages/consultation",
+        data={"action": "reopen", **body, "csrf_token": csrf_of(page.text)},
+    )
+    assert posted.status_code == 409
+    assert refusal.format("відкрити повторно") in posted.text
+    assert 'id="stage-error-consultation"' in posted.text
+    assert 'value="ще кілька відповідей мешканців"' in posted.text  # the typed reason kept
+    assert _stage_status(cycle_id, StageKind.CONSULTATION) == before
+    with session_scope() as session:
+        assert (
+            session.scalar(select(func.count()).where(AuditEvent.action == "stage.reopened")) == 0
+        )
+    # The other stages are not bound by the totals: the remote audit still reopens.
+    reopened = client.post(
+        f"{stages_url}/remote_audit/reopen",
+        headers=login(client, org["coordinator_email"]),
+        json=body,
+    )
+    assert reopened.status_code == 200, reopened.text
 
 
 def test_a_current_cycle_counts_its_responses_and_refuses_totals(

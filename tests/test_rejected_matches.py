@@ -19,6 +19,7 @@ from models.event import AuditEvent
 from models.publication import MatchMethod, RejectedMatch
 from models.register import RegisterEntry
 from models.services.matching import DatasetKey, EntryKey, propose_matches
+from models.services.trail import describe_events
 from tests.console_pages import add_login, console_login, launched_cycle
 from tests.doubles.ckan import SearchHandler, SearchPortal, allow_portal, package
 from tests.doubles.html import csrf_of
@@ -168,6 +169,66 @@ def test_a_rejected_pair_is_never_proposed_again_and_by_hand_lifts_it(
         ("portal.match_set", 2, "pkg-301"),
         ("portal.match_confirmed", 1, "pkg-202"),
     ]
+
+
+def test_removing_a_confirmed_match_remembers_the_pair_as_rejected(
+    portal: str, client: TestClient, clock: FixedClock
+) -> None:
+    state = launched_cycle(client, clock)
+    org = state["org"]
+    _holder(client, org, portal)
+    _snapshot(org["id"], "2024-09-21")
+    auditor_email = add_login(client, org, "auditor")
+    auditor = login(client, auditor_email)
+    api = f"/api/organizations/{org['id']}/register"
+    decided = client.post(
+        f"{api}/matches/decisions", headers=auditor, json={"numbers": [1], "decision": "confirm"}
+    )
+    assert decided.json() == {"decided": 1}
+    name = MatchMethod.NAME
+    assert stored_matches(org["id"])[1] == ("pkg-201", True, name)
+
+    # The auditor finds the confirmed match wrong and drops it: the pair is remembered.
+    assert client.delete(f"{api}/1/match", headers=auditor).status_code == 204
+    assert 1 not in stored_matches(org["id"])
+    with session_scope() as session:
+        account_id = session.scalars(select(Account.id).where(Account.email == auditor_email)).one()
+    assert _rejected(org["id"]) == {(1, "pkg-201", f"account:{account_id}")}
+    missing = client.delete(f"{api}/1/match", headers=auditor)
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "Рядок реєстру № 1 не зіставлено з набором."
+
+    # The next snapshot proposes the entry's next best candidate, not the dropped pair.
+    _snapshot(org["id"], "2024-09-22")
+    assert stored_matches(org["id"])[1] == ("pkg-202", False, name)
+    review = client.get(f"{api}/matches", headers=auditor).json()
+    assert [(p["entry"]["number"], p["entry"]["rejected"]) for p in review["proposals"]] == [
+        (1, 1),
+        (2, 0),
+    ]
+
+    # Matching the pair by hand lifts the rejection, as before.
+    assert client.delete(f"{api}/1/match", headers=auditor).status_code == 204
+    assert {pid for _, pid, _ in _rejected(org["id"])} == {"pkg-201", "pkg-202"}
+    again = client.put(f"{api}/1/match", headers=auditor, json={"portal_id": "pkg-201"})
+    assert again.status_code == 200, again.text
+    assert {pid for _, pid, _ in _rejected(org["id"])} == {"pkg-202"}
+    _snapshot(org["id"], "2024-09-23")
+    assert stored_matches(org["id"])[1] == ("pkg-201", True, MatchMethod.MANUAL)
+
+    with session_scope() as session:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.like("portal.match%"))
+            .order_by(AuditEvent.id)
+        )
+        removed = [e for e in events if e.action == "portal.match_removed"]
+        lines = [line.what for line in describe_events(session, removed)]
+    assert [(e.details["number"], e.details["portal_id"]) for e in removed] == [
+        (1, "pkg-201"),
+        (1, "pkg-202"),
+    ]
+    assert lines == ["скасовано відповідність набору № 1 набору на порталі"] * 2
 
 
 def _entry(id: int, name: str, portal_url: str | None = None) -> EntryKey:

@@ -24,6 +24,8 @@ from models.organization import Unit
 from models.outbox import OutboxMessage, OutboxStatus
 from models.services.mail import ERASED_BODY, STALE_CLAIM, claim_due, reminder_point
 from models.settings import get_settings
+from tests.console_pages import console_login
+from tests.doubles.html import csrf_of
 from tests.factories import (
     at,
     create_organization,
@@ -296,3 +298,42 @@ def test_an_extended_stage_reminds_again_before_its_new_due_date(
         inbox.subjects()[3:]
         == ["Нагадування: анкета інформаційного аудиту — строк продовжено до 30.09.2024"] * 3
     )
+
+
+def test_a_stage_closed_early_reminds_nobody_until_it_is_reopened(
+    client: TestClient, clock: FixedClock, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, _ = smtp
+    org, cycle_id, tokens = _launched_with_unit_emails(client)
+    clock.set(at("2024-09-24", 10))  # three days before 27.09: the working group closes it
+    console_login(client, org["coordinator_email"])
+    page = client.get(f"/console/cycles/{cycle_id}")
+    closed = client.post(
+        f"/console/cycles/{cycle_id}/stages/remote_audit",
+        data={"action": "close", "reason": "усі анкети зібрано", "csrf_token": csrf_of(page.text)},
+    )
+    assert closed.status_code == 200, closed.text
+    assert "Етап завершено." in closed.text
+    for day in ("2024-09-24", "2024-09-26", "2024-09-27", "2024-09-28"):
+        clock.set(at(day, 10))  # the points before the old date, and the day after it
+        assert questionnaire_reminders(cycle_id, clock.now())["recorded"] == 0
+        audit_cycle(cycle_id, clock.now())
+    assert inbox.messages == []
+    with session_scope() as session:
+        assert list(session.scalars(select(OutboxMessage.dedup_key))) == []
+    late = client.post(f"/api/questionnaire/{tokens[0]}", json=questionnaire())
+    assert late.status_code == 409  # the link the reminders would have carried
+
+    # Reopened until 02.10: the units without a questionnaire are reminded again, as before.
+    reopened = client.post(
+        f"/api/cycles/{cycle_id}/stages/remote_audit/reopen",
+        headers=login(client, org["coordinator_email"]),
+        json={"due_on": "2024-10-02", "reason": "один підрозділ просить ще час"},
+    )
+    assert reopened.status_code == 200, reopened.text
+    clock.set(at("2024-09-29", 10))  # three days before the new date
+    for _ in range(2):
+        audit_cycle(cycle_id, clock.now())
+    again = "Нагадування: анкета інформаційного аудиту — строк продовжено до 02.10.2024"
+    assert inbox.subjects() == [again] * 3
+    assert f"/q/{tokens[0]}" in "".join(m.get_content() for _, m in inbox.messages)

@@ -29,11 +29,8 @@ from models.publication import PublicationState
 from models.schemas import ShortText, Url
 from models.services.analysis import analyse_publication
 from models.services.analysis_context import entry_state_context, publication_context
-from models.services.publication import (
-    add_manual_publication,
-    confirm_match,
-    remove_match,
-)
+from models.services.match_review import remove_match
+from models.services.publication import add_manual_publication, confirm_match
 from models.services.register import (
     PORTAL_REGISTER_FIELDS,
     annex1_rows,
@@ -258,10 +255,15 @@ def confirm(
 
 @router.delete("/register/{number}/match", status_code=204, response_class=Response)
 def unmatch(
-    _account: Auditing, organization: OwnOrganization, number: int, session: DB
+    _account: Auditing,
+    organization: OwnOrganization,
+    actor: CurrentActor,
+    number: int,
+    session: DB,
+    now: Now,
 ) -> Response:
-    """Remove a wrong match."""
-    remove_match(session, organization_id=organization.id, number=number)
+    """Remove a wrong match; the pair is not proposed again."""
+    remove_match(session, organization_id=organization.id, number=number, actor=actor, now=now)
     return Response(status_code=204)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.account import Account, Role
 from models.clock import local_date
-from models.cycle import AuditCycle, AuditedUnit, StageKind, StageStatus
+from models.cycle import AuditCycle, AuditedUnit, Stage, StageKind, StageStatus
 from models.db import session_scope
 from models.organization import Organization, Unit
 from models.outbox import OutboxMessage, OutboxStatus
@@ -82,6 +82,16 @@ def reminder_point(*, today: date, due_on: date, days_before: Sequence[int]) -> 
     if today <= due_on + timedelta(days=OVERDUE_GRACE_DAYS):
         return OVERDUE_POINT
     return None
+
+
+def closed_early(stage: Stage) -> bool:
+    """Whether the working group closed the stage on or before its due date (the sweep closes
+    a stage only after it); reopening it makes it open again."""
+    return (
+        stage.status == StageStatus.CLOSED
+        and stage.closed_at is not None
+        and local_date(stage.closed_at) <= stage.due_on
+    )
 
 
 def cycle_contact(session: Session, cycle: AuditCycle) -> str:
@@ -164,6 +174,8 @@ def enqueue_reminders(
     today = local_date(now)
     # The dates decide, not whether a sweep has opened the stage yet.
     if stage.status == StageStatus.SKIPPED or today < stage.starts_on:
+        return 0
+    if closed_early(stage):  # its link takes no answers: neither reminders nor overdue notices
         return 0
     point = reminder_point(today=today, due_on=stage.due_on, days_before=days_before)
     if point is None:

@@ -182,6 +182,51 @@ def _record(
     )
 
 
+def _drop_as_rejected(
+    session: Session, match: DatasetMatch, *, organization_id: int, actor: Actor, now: datetime
+) -> None:
+    """Unmatch the entry and remember the pair, so no later snapshot proposes it again."""
+    remember_rejection(
+        session,
+        organization_id=organization_id,
+        entry_id=match.register_entry_id,
+        portal_id=match.portal_id,
+        actor=actor,
+        now=now,
+    )
+    session.delete(match)
+    session.flush()
+
+
+def remove_match(
+    session: Session,
+    *,
+    organization_id: int,
+    number: int,
+    actor: Actor,
+    now: datetime,
+    cycle_id: int | None = None,
+) -> None:
+    """Drop a wrong match, confirmed or proposed: the entry becomes unmatched and the pair is
+    remembered as rejected (matching it by hand lifts that)."""
+    entry = get_entry(session, organization_id=organization_id, number=number)
+    match = session.scalar(select(DatasetMatch).where(DatasetMatch.register_entry_id == entry.id))
+    if match is None:
+        raise NotFound(f"Рядок реєстру № {number} не зіставлено з набором.")
+    portal_id = match.portal_id
+    _drop_as_rejected(session, match, organization_id=organization_id, actor=actor, now=now)
+    _record(
+        session,
+        organization_id=organization_id,
+        cycle_id=cycle_id,
+        action="portal.match_removed",
+        number=number,
+        portal_id=portal_id,
+        actor=actor,
+        now=now,
+    )
+
+
 def decide_match(
     session: Session,
     *,
@@ -207,16 +252,7 @@ def decide_match(
             now=now,
         )
     else:
-        remember_rejection(
-            session,
-            organization_id=organization_id,
-            entry_id=match.register_entry_id,
-            portal_id=portal_id,
-            actor=actor,
-            now=now,
-        )
-        session.delete(match)
-        session.flush()
+        _drop_as_rejected(session, match, organization_id=organization_id, actor=actor, now=now)
     _record(
         session,
         organization_id=organization_id,

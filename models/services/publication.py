@@ -238,16 +238,6 @@ def confirm_match(
     return match
 
 
-def remove_match(session: Session, *, organization_id: int, number: int) -> None:
-    """Drop a wrong match (the entry becomes unmatched)."""
-    entry = get_entry(session, organization_id=organization_id, number=number)
-    match = session.scalar(select(DatasetMatch).where(DatasetMatch.register_entry_id == entry.id))
-    if match is None:
-        raise NotFound(f"Рядок реєстру № {number} не зіставлено з набором.")
-    session.delete(match)
-    session.flush()
-
-
 def add_manual_publication(
     session: Session,
     *,

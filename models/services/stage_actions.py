@@ -30,6 +30,7 @@ from models.services.stages import (
     move_stage,
     prerequisites_final,
 )
+from models.survey import SurveyTotals
 
 
 def _working_group_action(
@@ -109,13 +110,29 @@ def approved_report_on(session: Session, *, cycle_id: int) -> date | None:
     return local_date(approved) if approved is not None else None
 
 
+def _has_entered_totals(session: Session, cycle: AuditCycle) -> bool:
+    """Whether a historical cycle's survey totals were entered by hand."""
+    if not cycle.is_historical:
+        return False
+    entered = session.scalar(select(SurveyTotals.id).where(SurveyTotals.cycle_id == cycle.id))
+    return entered is not None
+
+
 def _check_later_stages(
     session: Session, cycle: AuditCycle, stage: Stage, *, due_on: date, verb: str
 ) -> None:
-    """The rules later stages impose on moving a stage's end (or reopening it)."""
+    """The rules later stages (and figures entered by hand) impose on moving a stage's end
+    (or reopening it)."""
     label = STAGE_LABELS[stage.kind]
     if cycle.status == CycleStatus.COMPLETED:
         raise Conflict(f"Цикл аудиту завершено: {verb} етап «{label}» не можна.")
+    if stage.kind == StageKind.CONSULTATION and _has_entered_totals(session, cycle):
+        # Residents' new responses would never reach the report: it counts the entered totals.
+        raise Conflict(
+            f"Для цього історичного циклу внесено підсумки опитування вручну: {verb} етап "
+            f"«{label}» не можна, бо звіт ґрунтується на цих підсумках, а не на відповідях "
+            "мешканців."
+        )
     if stage.kind not in REPORTING_NEEDS:
         return
     approved = approved_report_on(session, cycle_id=cycle.id)

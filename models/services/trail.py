@@ -184,6 +184,9 @@ SENTENCES: dict[str, Phrase] = {
         f"відхилено запропоновану відповідність набору № {d.get('number')}"
         + (" (усі показані пропозиції)" if d.get("bulk") else "")
     ),
+    "portal.match_removed": lambda d, n: (
+        f"скасовано відповідність набору № {d.get('number')} набору на порталі"
+    ),
     "portal.match_set": lambda d, n: (
         f"вручну вказано набір на порталі для набору № {d.get('number')}"
     ),
