@@ -23,12 +23,14 @@ def console_login(client: TestClient, email: str) -> None:
 
 
 def browser_login(page: Any, base_url: str, email: str) -> None:
-    """Log a Playwright page in through the console's form."""
+    """Log a Playwright page in through the console's form; it lands on the console's home."""
     page.goto(f"{base_url}/login")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Увійти").click()
+    # On a refusal the login page says why: show it rather than a bare time-out later.
+    assert page.url == f"{base_url}/console", page.inner_text("main")
 
 
 def add_login(client: TestClient, org: dict[str, Any], role: str) -> str:

@@ -23,11 +23,10 @@ from models.portal_job import PortalJob, PortalJobStatus
 from models.publication import DatasetMatch, PortalSnapshot, SnapshotStatus
 from models.register import RegisterEntry
 from models.services.report.versions import approve_version, store_version
-from tests.console_pages import launched_cycle
+from tests.console_pages import browser_login, launched_cycle
 from tests.doubles import ckan
 from tests.doubles.ckan import PUBLISH_TOKEN, PublishHandler, PublishPortal, SearchHandler
 from tests.doubles.loopback import loopback_server
-from tests.factories import PASSWORD
 
 ORGANIZATION = "Організаційна структура розпорядника інформації"  # all_holders.2
 REPORTS = "Звіти, у тому числі щодо задоволення запитів на інформацію"  # all_holders.5
@@ -107,11 +106,7 @@ def test_the_open_data_part_in_the_browser_alone(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # data-confirm asks first
-    page.goto(f"{live_server}/login")
-    page.fill("#email", org["coordinator_email"])
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Увійти").click()
+    browser_login(page, live_server, org["coordinator_email"])
 
     # The register: two datasets from the catalogue, one by hand.
     page.goto(f"{cycle_url}/register")
