@@ -20,13 +20,14 @@ from models.actor import CLI
 from models.clock import FixedClock
 from models.db import session_scope
 from models.portal_job import PortalJob, PortalJobStatus
-from models.publication import DatasetMatch, PortalSnapshot, SnapshotStatus
+from models.publication import PortalSnapshot, SnapshotStatus
 from models.register import RegisterEntry
 from models.services.report.versions import approve_version, store_version
 from tests.console_pages import browser_login, launched_cycle
 from tests.doubles import ckan
 from tests.doubles.ckan import PUBLISH_TOKEN, PublishHandler, PublishPortal, SearchHandler
 from tests.doubles.loopback import loopback_server
+from tests.portal_matches import stored_matches
 
 ORGANIZATION = "Організаційна структура розпорядника інформації"  # all_holders.2
 REPORTS = "Звіти, у тому числі щодо задоволення запитів на інформацію"  # all_holders.5
@@ -75,16 +76,6 @@ def _entries(org_id: int) -> dict[str, int]:
             )
         ).tuples()
         return dict(rows.all())
-
-
-def _matches(org_id: int) -> dict[int, tuple[str, bool]]:
-    with session_scope() as session:
-        rows = session.execute(
-            select(RegisterEntry.number, DatasetMatch.portal_id, DatasetMatch.confirmed)
-            .join(DatasetMatch, DatasetMatch.register_entry_id == RegisterEntry.id)
-            .where(RegisterEntry.organization_id == org_id)
-        ).all()
-    return {n: (pid, confirmed) for n, pid, confirmed in rows}
 
 
 @pytest.mark.slow
@@ -169,8 +160,8 @@ def test_the_open_data_part_in_the_browser_alone(
     with page.expect_navigation():
         page.get_by_role("button", name=f"Відхилити рядок № {reports}").click()
     assert page.locator("p.notice-done").count() == 1
-    matches = _matches(org["id"])
-    assert matches[budget] == ("pkg-003", True)
+    matches = stored_matches(org["id"])
+    assert matches[budget][:2] == ("pkg-003", True)
     assert reports not in matches
 
     # The publication state per unit.
