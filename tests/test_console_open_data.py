@@ -29,9 +29,8 @@ from models.services.portal_snapshots import match_datasets
 from models.services.publication import PortalDataset, record_snapshot
 from models.services.report.versions import approve_version, store_version
 from tests.console_pages import add_login, browser_login, console_login, launched_cycle
-from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, allow_portal
+from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, publish_portal
 from tests.doubles.html import csrf_of
-from tests.doubles.loopback import loopback_server
 from tests.factories import at, login
 from tests.portal_matches import stored_matches
 
@@ -226,10 +225,8 @@ def test_matches_decided_one_by_one_all_shown_and_by_hand(
 @pytest.fixture
 def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, PublishPortal]]:
     """The fake CKAN portal's write side on a loopback port (on the allow list)."""
-    state = PublishPortal()
-    with loopback_server(state.handler()) as url:
-        allow_portal(monkeypatch, url)
-        yield url, state
+    with publish_portal(monkeypatch) as served:
+        yield served
 
 
 @pytest.fixture
