@@ -18,17 +18,14 @@ from models.clock import FixedClock
 from models.db import session_scope
 from models.portal.ckan import CkanClient, PortalError
 from models.services.publication import latest_snapshot, list_snapshots
-from tests.doubles.ckan import ORG_ID, SEARCH_TOKEN, SearchHandler, SearchPortal, allow_portal
-from tests.doubles.loopback import loopback_server
+from tests.doubles.ckan import ORG_ID, SEARCH_TOKEN, SearchPortal, allow_portal, search_portal
 from tests.factories import at, create_organization
 
 
 @pytest.fixture
 def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A CKAN portal on a loopback port (on the allow list); yields its base URL."""
-    SearchPortal.reset()
-    with loopback_server(SearchHandler) as url:
-        allow_portal(monkeypatch, url)
+    with search_portal(monkeypatch) as url:
         yield url
 
 

@@ -16,7 +16,7 @@ from models.db import session_scope
 from models.event import AuditEvent
 from models.organization import Unit
 from tests.accessibility import axe_context, serious_violations
-from tests.console_pages import console_login
+from tests.console_pages import browser_login, console_login
 from tests.doubles.html import csrf_of
 from tests.factories import PASSWORD, at, create_organization
 
@@ -175,17 +175,9 @@ def test_journey_in_chromium(
     context = axe_context(browser, accept_downloads=True)
     page = context.new_page()
 
-    def log_in() -> None:
-        page.goto(f"{live_server}/login")
-        assert serious_violations(page) == []
-        page.fill("#email", org["coordinator_email"])
-        page.fill("#password", PASSWORD)
-        with page.expect_navigation():
-            page.get_by_role("button", name="Увійти").click()
-        # On a refusal the login page says why: show it rather than a bare time-out.
-        assert page.url == f"{live_server}/console", page.inner_text("main")
-
-    log_in()
+    page.goto(f"{live_server}/login")
+    assert serious_violations(page) == []
+    browser_login(page, live_server, org["coordinator_email"])
     page.get_by_role("link", name="Підрозділи").first.click()
     page.fill("#name", "Відділ культури")
     page.get_by_role("button", name="Додати").click()
@@ -219,7 +211,7 @@ def test_journey_in_chromium(
         audit_cycle(cycle_id, clock.now())
         page.reload()
         if "/login" in page.url:  # sessions last hours, the clock moved days
-            log_in()
+            browser_login(page, live_server, org["coordinator_email"])
             page.goto(f"{live_server}/console/cycles/{cycle_id}")
         assert expected in page.locator("h1 + p").inner_text()
     with page.expect_download() as download_info:

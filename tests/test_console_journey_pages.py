@@ -17,8 +17,8 @@ from models.db import session_scope
 from models.interview import Interview
 from models.report import ReportSection
 from tests.accessibility import axe_context, serious_violations
-from tests.console_pages import launched_cycle
-from tests.factories import PASSWORD, at
+from tests.console_pages import browser_login, launched_cycle
+from tests.factories import at
 
 
 @pytest.mark.slow
@@ -33,12 +33,7 @@ def test_interviews_and_report_regeneration_in_chromium(
 
     context = axe_context(browser)
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("#email", org["coordinator_email"])
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Увійти").click()
-    assert page.url == f"{live_server}/console", page.inner_text("main")
+    browser_login(page, live_server, org["coordinator_email"])
     page.goto(f"{live_server}/console/cycles/{cycle_id}")
     assert serious_violations(page) == []
 

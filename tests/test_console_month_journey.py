@@ -22,8 +22,8 @@ from models.db import session_scope
 from models.interview import Interview
 from models.questionnaire import InformationItem, QuestionnaireSubmission, SubmissionStatus
 from models.report import ReportSection
-from tests.console_pages import add_login
-from tests.factories import PASSWORD, at, create_organization
+from tests.console_pages import add_login, browser_login
+from tests.factories import at, create_organization
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 QUESTION = "Які набори даних міська рада має оприлюднити насамперед?"
@@ -48,15 +48,6 @@ def _person(browser: Any, **options: Any) -> Any:
     return page
 
 
-def _log_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Увійти").click()
-    assert page.url == f"{base}/console", page.inner_text("main")
-
-
 def _confirmation(page: Any) -> str:
     text: str = page.locator("p.notice-done[role=status]").inner_text()
     return text
@@ -78,7 +69,7 @@ def test_a_month_of_the_audit_in_chromium(
     coordinator = _person(browser)
 
     # --- 20.09, the coordinator launches; a question is corrected before the survey opens.
-    _log_in(coordinator, base, org["coordinator_email"])
+    browser_login(coordinator, base, org["coordinator_email"])
     coordinator.goto(f"{base}/console/cycles/new")
     coordinator.fill("#order_number", "212-р")
     coordinator.fill("#order_date", "2024-09-23")
@@ -162,7 +153,7 @@ def test_a_month_of_the_audit_in_chromium(
 
     # The coordinator reopens the stage: a date past the reporting's start is refused beside
     # its field with the reason kept; a good date reopens it.
-    _log_in(coordinator, base, org["coordinator_email"])
+    browser_login(coordinator, base, org["coordinator_email"])
     coordinator.goto(f"{base}/console/cycles/{cycle_id}")
     stage = coordinator.locator("#stage-remote_audit")
     stage.locator("summary").click()
@@ -231,7 +222,7 @@ def test_a_month_of_the_audit_in_chromium(
 
     # --- 02.10: notes with a held day outside the stage come back beside the date, kept.
     clock.set(at("2024-10-02", 10))
-    _log_in(coordinator, base, org["coordinator_email"])
+    browser_login(coordinator, base, org["coordinator_email"])
     coordinator.goto(f"{base}/console/cycles/{cycle_id}/interviews")
     assert coordinator.input_value(f"#held-on-{interview_id}") == "2024-10-01"
     coordinator.fill(f"#notes-{interview_id}", "Обговорили реєстр наказів.")
@@ -260,7 +251,7 @@ def test_a_month_of_the_audit_in_chromium(
     clock.set(at("2024-10-07", 10))
     audit_cycle(cycle_id, clock.now())
     member = _person(browser)
-    _log_in(member, base, member_email)
+    browser_login(member, base, member_email)
     member.goto(f"{base}/console/cycles/{cycle_id}/report/text")
     member.fill("#markdown-services", "Сервіси ради **працюють** без перебоїв.")
     member.fill("#markdown-conclusions", "Робоча група рекомендує оприлюднювати накази.")
@@ -286,7 +277,7 @@ def test_a_month_of_the_audit_in_chromium(
     member.context.close()
 
     # The coordinator has the report rendered again, approves and signs that version.
-    _log_in(coordinator, base, org["coordinator_email"])
+    browser_login(coordinator, base, org["coordinator_email"])
     coordinator.goto(f"{base}/console/cycles/{cycle_id}/report")
     coordinator.get_by_role("button", name="Сформувати звіт повторно").click()
     coordinator.wait_for_url(re.compile(r".*/report#render$"))
@@ -310,7 +301,7 @@ def test_a_month_of_the_audit_in_chromium(
 
     # --- The mayor's office downloads the signed PDF; its SHA-256 is the one the page shows.
     mayor = _person(browser)
-    _log_in(mayor, base, org["mayor_email"])
+    browser_login(mayor, base, org["mayor_email"])
     mayor.goto(f"{base}/console/cycles/{cycle_id}")
     link = mayor.locator("p.download a")
     assert re.fullmatch(

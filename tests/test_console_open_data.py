@@ -28,10 +28,9 @@ from models.services.match_review import PENDING_MATCH_LABEL
 from models.services.portal_snapshots import match_datasets
 from models.services.publication import PortalDataset, record_snapshot
 from models.services.report.versions import approve_version, store_version
-from tests.console_pages import add_login, console_login, launched_cycle
-from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, allow_portal
+from tests.console_pages import add_login, browser_login, console_login, launched_cycle
+from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, publish_portal
 from tests.doubles.html import csrf_of
-from tests.doubles.loopback import loopback_server
 from tests.factories import at, login
 from tests.portal_matches import stored_matches
 
@@ -226,10 +225,8 @@ def test_matches_decided_one_by_one_all_shown_and_by_hand(
 @pytest.fixture
 def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, PublishPortal]]:
     """The fake CKAN portal's write side on a loopback port (on the allow list)."""
-    state = PublishPortal()
-    with loopback_server(state.handler()) as url:
-        allow_portal(monkeypatch, url)
-        yield url, state
+    with publish_portal(monkeypatch) as served:
+        yield served
 
 
 @pytest.fixture
@@ -351,7 +348,6 @@ def test_matches_page_in_chromium(
     client: TestClient, clock: FixedClock, live_server: str, browser: Any
 ) -> None:
     from tests.accessibility import axe_context, serious_violations
-    from tests.factories import PASSWORD
 
     state = launched_cycle(client, clock)
     org, cycle_id = state["org"], state["cycle_id"]
@@ -362,11 +358,7 @@ def test_matches_page_in_chromium(
     context = axe_context(browser, viewport={"width": 360, "height": 800})
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # data-confirm asks first
-    page.goto(f"{live_server}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Увійти").click()
+    browser_login(page, live_server, email)
     page.goto(f"{live_server}/console/cycles/{cycle_id}")
     page.get_by_role("link", name=re.compile("Відповідність реєстру і порталу")).click()
     page.wait_for_url(re.compile(r".*/open-data/matches$"))

@@ -20,14 +20,14 @@ from models.actor import CLI
 from models.clock import FixedClock
 from models.db import session_scope
 from models.portal_job import PortalJob, PortalJobStatus
-from models.publication import DatasetMatch, PortalSnapshot, SnapshotStatus
+from models.publication import PortalSnapshot, SnapshotStatus
 from models.register import RegisterEntry
 from models.services.report.versions import approve_version, store_version
-from tests.console_pages import launched_cycle
+from tests.console_pages import browser_login, launched_cycle
 from tests.doubles import ckan
 from tests.doubles.ckan import PUBLISH_TOKEN, PublishHandler, PublishPortal, SearchHandler
 from tests.doubles.loopback import loopback_server
-from tests.factories import PASSWORD
+from tests.portal_matches import stored_matches
 
 ORGANIZATION = "Організаційна структура розпорядника інформації"  # all_holders.2
 REPORTS = "Звіти, у тому числі щодо задоволення запитів на інформацію"  # all_holders.5
@@ -78,16 +78,6 @@ def _entries(org_id: int) -> dict[str, int]:
         return dict(rows.all())
 
 
-def _matches(org_id: int) -> dict[int, tuple[str, bool]]:
-    with session_scope() as session:
-        rows = session.execute(
-            select(RegisterEntry.number, DatasetMatch.portal_id, DatasetMatch.confirmed)
-            .join(DatasetMatch, DatasetMatch.register_entry_id == RegisterEntry.id)
-            .where(RegisterEntry.organization_id == org_id)
-        ).all()
-    return {n: (pid, confirmed) for n, pid, confirmed in rows}
-
-
 @pytest.mark.slow
 @pytest.mark.sqlite_only
 def test_the_open_data_part_in_the_browser_alone(
@@ -107,11 +97,7 @@ def test_the_open_data_part_in_the_browser_alone(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # data-confirm asks first
-    page.goto(f"{live_server}/login")
-    page.fill("#email", org["coordinator_email"])
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Увійти").click()
+    browser_login(page, live_server, org["coordinator_email"])
 
     # The register: two datasets from the catalogue, one by hand.
     page.goto(f"{cycle_url}/register")
@@ -174,8 +160,8 @@ def test_the_open_data_part_in_the_browser_alone(
     with page.expect_navigation():
         page.get_by_role("button", name=f"Відхилити рядок № {reports}").click()
     assert page.locator("p.notice-done").count() == 1
-    matches = _matches(org["id"])
-    assert matches[budget] == ("pkg-003", True)
+    matches = stored_matches(org["id"])
+    assert matches[budget][:2] == ("pkg-003", True)
     assert reports not in matches
 
     # The publication state per unit.

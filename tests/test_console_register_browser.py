@@ -13,8 +13,7 @@ from models.db import session_scope
 from models.periodicity import BasePeriod
 from models.services.register import list_register
 from tests.accessibility import axe_context, serious_violations
-from tests.console_pages import launched_cycle
-from tests.factories import PASSWORD
+from tests.console_pages import browser_login, launched_cycle
 
 
 @pytest.mark.slow
@@ -26,11 +25,7 @@ def test_register_page_in_chromium(
     org, cycle_id = state["org"], state["cycle_id"]
     context = axe_context(browser, viewport={"width": 360, "height": 800})
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("#email", org["coordinator_email"])
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Увійти").click()
+    browser_login(page, live_server, org["coordinator_email"])
     page.goto(f"{live_server}/console/cycles/{cycle_id}")
     assert "Реєстр наборів даних порожній" in page.inner_text("#register-empty")
     page.get_by_role("link", name="Заповнити реєстр").click()

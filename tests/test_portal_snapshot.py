@@ -21,20 +21,16 @@ from models.services.portal_snapshots import request_snapshot
 from models.services.report.context import build_report_context
 from report_templates.environment import environment
 from tests.console_pages import console_login, launched_cycle
-from tests.doubles.ckan import PUBLIC, SearchHandler, SearchPortal, allow_portal, package
+from tests.doubles.ckan import PUBLIC, SearchPortal, package, search_portal
 from tests.doubles.html import csrf_of
-from tests.doubles.loopback import loopback_server
 from tests.factories import at, create_organization, launch, plan
 
 
 @pytest.fixture
 def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A CKAN portal on a loopback port (on the allow list); yields its base URL."""
-    SearchPortal.reset()
-    with loopback_server(SearchHandler) as url:
-        allow_portal(monkeypatch, url)
+    with search_portal(monkeypatch) as url:
         yield url
-    SearchPortal.reset()
 
 
 def _setup(client: TestClient, org: dict[str, Any], portal: str, units: dict[str, str]) -> str:

@@ -20,8 +20,7 @@ from flows.publish import PublishError, prepare_package, publish_package
 from models.clock import FixedClock
 from models.services.publication_package import validate_package
 from models.standards import field_names
-from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, allow_portal
-from tests.doubles.loopback import loopback_server
+from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, publish_portal
 from tests.factories import (
     at,
     create_organization,
@@ -40,10 +39,8 @@ TOKEN = PUBLISH_TOKEN
 @pytest.fixture
 def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, PublishPortal]]:
     """A CKAN-speaking server on a loopback port (on the allow list)."""
-    state = PublishPortal()
-    with loopback_server(state.handler()) as url:
-        allow_portal(monkeypatch, url)
-        yield url, state
+    with publish_portal(monkeypatch) as served:
+        yield served
 
 
 def _set_portal(client: TestClient, org_id: int, email: str, url: str, token: str) -> None:

@@ -10,18 +10,22 @@ resource_create/update). It refuses what data.gov.ua (CKAN 2.7.2 with its own sc
 a write without the API key (`Authorization` or `X-CKAN-API-Key`), a dataset missing the portal's
 required fields, an `update_frequency` or `language` outside its codes, a purpose over 512
 characters or a title over 254, a resource given as a URL instead of an uploaded file. Serve
-either with `tests.doubles.loopback`.
+either with `tests.doubles.loopback`, or as set up by `search_portal` / `publish_portal`.
 """
 
 import json
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.doubles.loopback import loopback_server
 
 ORG_ID = "ae0dd46e-a8b1-457d-8d9e-a12e235c30ad"
 SEARCH_TOKEN = "test-api-token"  # lets the search see private datasets
@@ -373,3 +377,24 @@ def allow_portal(monkeypatch: Any, *urls: str) -> None:
 
     monkeypatch.setenv("INFOAUDIT_PORTAL_HOSTS", ",".join(urlsplit(u).netloc for u in urls))
     get_settings.cache_clear()
+
+
+@contextmanager
+def search_portal(monkeypatch: Any) -> Iterator[str]:
+    """The read side, fresh, on a loopback port on the allow list; yields its base URL."""
+    SearchPortal.reset()
+    try:
+        with loopback_server(SearchHandler) as url:
+            allow_portal(monkeypatch, url)
+            yield url
+    finally:
+        SearchPortal.reset()  # the class-level state must not leak into the next test
+
+
+@contextmanager
+def publish_portal(monkeypatch: Any) -> Iterator[tuple[str, PublishPortal]]:
+    """The write side on a loopback port on the allow list; yields its base URL and state."""
+    state = PublishPortal()
+    with loopback_server(state.handler()) as url:
+        allow_portal(monkeypatch, url)
+        yield url, state
