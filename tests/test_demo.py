@@ -7,6 +7,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +33,25 @@ def _clean_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The demo run once for this module: its output directory and what it printed."""
+    """The demo run once for this module: its output directory and what it printed (stdout,
+    then stderr). The user's own SMTP settings are set: the demo must not use them."""
     home = tmp_path_factory.mktemp("demo")
     out = home / "report"
+    user_smtp = {
+        "INFOAUDIT_SMTP_HOST": "smtp.invalid",
+        "INFOAUDIT_SMTP_USER": "someone",
+        "INFOAUDIT_SMTP_STARTTLS": "true",
+    }
     result = subprocess.run(
         [sys.executable, "-m", "api.cli", "demo", "--out", str(out)],
         cwd=home,
-        env=_clean_env(),
+        env={**_clean_env(), **user_smtp},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return out, result.stdout
+    return out, result.stdout + result.stderr
 
 
 def test_demo_runs_a_whole_cycle_and_writes_the_report(demo: tuple[Path, str]) -> None:
@@ -118,6 +126,28 @@ def test_demo_runs_a_whole_cycle_and_writes_the_report(demo: tuple[Path, str]) -
     lines = pdftotext_lines(later)
     assert broken_words(lines) == []
     assert short_hyphen_fragments(lines) == []
+
+
+def test_the_demo_writes_the_letters_it_sends_as_eml_files(demo: tuple[Path, str]) -> None:
+    """No SMTP server in a demo: its own sink on loopback keeps every letter under DIR/mail."""
+    out, printed = demo
+    letters = sorted((out / "mail").glob("*.eml"))
+    assert letters
+    parsed = [BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in letters]
+    link = next(
+        m
+        for m in parsed
+        if m["Subject"] == "Анкета інформаційного аудиту 2024: посилання для підрозділу"
+    )
+    assert str(link["To"]).endswith("@kalush.example.org")
+    body = link.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Шановні колеги!" in text
+    assert "/q/" in text
+    assert f"Листів, які система надіслала б: {len(letters)}; збережено в " in printed
+    assert "Outbox:" not in printed
+    assert "failed" not in printed
 
 
 def test_every_console_page_of_the_demo_fits_a_phone(demo: tuple[Path, str], browser: Any) -> None:

@@ -21,6 +21,7 @@ import yaml
 from api.app import create_app
 from api.demo.answers import questionnaires_for, survey_answers
 from api.demo.http import checked
+from api.demo.mailsink import demo_mail
 from api.demo.next_cycle import record_action_plan, run_next_cycle
 from api.demo.publication import publication_records
 from api.demo.signoff import approve_and_sign, write_narrative
@@ -31,6 +32,7 @@ from models.cycle import describe_statuses
 from models.db import get_engine, session_scope
 from models.migrate import upgrade_database
 from models.security import new_token
+from models.services.link_mailing import enqueue_unit_links
 from models.services.organizations import create_account
 from models.settings import get_settings
 
@@ -108,6 +110,17 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
     """Run the demo (2024, its action plan, a short 2025); returns the path of report.pdf."""
     progress = Progress(echo)
     out_dir.mkdir(parents=True, exist_ok=True)
+    mail_dir = out_dir / "mail"
+    with demo_mail(mail_dir) as mail:
+        report_path = _run_demo(out_dir, progress)
+    progress(
+        f"Листів, які система надіслала б: {mail.count}; збережено в {mail_dir.resolve()} "
+        "(файли .eml відкриває будь-яка поштова програма)"
+    )
+    return report_path
+
+
+def _run_demo(out_dir: Path, progress: Progress) -> Path:
     if "INFOAUDIT_DATABASE_URL" not in os.environ:
         db_file = out_dir / "infoaudit-demo.db"
         for stale in (db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
@@ -273,6 +286,16 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> Path:
             statuses = audit_cycle(cycle_id, clock.now())
             progress(f"{clock.now():%d.%m.%Y}: {describe_statuses(statuses)}")
 
+        with session_scope() as session:  # as the console's "Надіслати посилання" does
+            mailed = enqueue_unit_links(
+                session,
+                cycle_id=cycle_id,
+                settings=get_settings().model_copy(update={"base_url": base_url}),
+                now=clock.now(),
+                request_key=new_token(8),
+                actor=CLI,
+            )
+        progress(f"Листів з посиланнями підрозділам поставлено в чергу пошти: {mailed}")
         advance(str(stages["preparation"]["starts_on"]))
 
         remote = seed["remote_audit"]
