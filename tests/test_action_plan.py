@@ -18,6 +18,7 @@ from models.cycle import AuditedUnit
 from models.db import session_scope
 from models.outbox import OutboxMessage
 from models.questionnaire import QuestionnaireSubmission, SubmissionStatus
+from models.services.action_plan import as_sentence
 from models.services.action_plan_reminders import enqueue_plan_reminders
 from models.services.report.previous_audit import previous_audit_context
 from models.services.trail import SENTENCES
@@ -276,6 +277,101 @@ def test_plan_carried_into_the_next_report(client: TestClient, clock: FixedClock
 
 
 def test_every_action_plan_event_has_a_sentence() -> None:
-    for action in ("action_plan.created", "action_plan.item_updated", "action_plan.note_added"):
+    for action in (
+        "action_plan.created",
+        "action_plan.item_updated",
+        "action_plan.item_added",
+        "action_plan.item_removed",
+        "action_plan.note_added",
+    ):
         assert action in SENTENCES
     assert ActionPlanItem.__tablename__ == "action_plan_item"
+
+
+@pytest.mark.slow
+def test_items_added_and_removed_by_hand(client: TestClient, clock: FixedClock) -> None:
+    state = first_cycle(client, clock)
+    org, cycle_id = state["org"], state["cycle_id"]
+    coordinator = login(client, org["coordinator_email"])
+    base = f"/api/cycles/{cycle_id}/action-plan"
+    made = client.post(base, headers=coordinator, json={"due_on": "2025-03-31"})
+    assert made.status_code == 201, made.text
+    before = made.json()["items"]
+    body = {
+        "task": "Провести навчання відповідальних за оприлюднення наборів даних",
+        "due_on": "2025-03-31",
+        "indicator": "навчання проведено, протокол оприлюднено",
+        "responsible_person": "Петренко Іван",
+        "responsible_email": "petrenko@example.org",
+    }
+
+    # Bad input: 422 with the field, nothing stored.
+    for field, value in (("task", "x"), ("responsible_email", "ні"), ("indicator", "")):
+        refused = client.post(f"{base}/items", headers=coordinator, json={**body, field: value})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == field
+    assert len(_items(client, cycle_id, coordinator)) == len(before)
+    mayor = login(client, org["mayor_email"])
+    assert client.post(f"{base}/items", headers=mayor, json=body).status_code == 403
+    assert client.delete(f"{base}/items/{before[0]['id']}", headers=mayor).status_code == 403
+
+    added = client.post(f"{base}/items", headers=coordinator, json=body)
+    assert added.status_code == 201, added.text
+    item = added.json()
+    assert item["position"] == len(before) + 1
+    assert item["recommendation_id"] is None
+    assert item["status"] == "planned"
+    with session_scope() as session:
+        stored = session.get(ActionPlanItem, item["id"])
+        assert stored is not None
+        assert stored.responsible_email == "petrenko@example.org"
+    assert [i["id"] for i in _items(client, cycle_id, coordinator)][-1] == item["id"]
+
+    # Removing a recommendation's item: the rest renumbered, gone from annex and reminders.
+    gone = before[0]
+    removed = client.delete(f"{base}/items/{gone['id']}", headers=coordinator)
+    assert removed.status_code == 204, removed.text
+    assert client.delete(f"{base}/items/{gone['id']}", headers=coordinator).status_code == 404
+    items = _items(client, cycle_id, coordinator)
+    assert [i["position"] for i in items] == list(range(1, len(before) + 1))
+    assert gone["id"] not in {i["id"] for i in items}
+    assert items[-1]["id"] == item["id"]
+    assert items[-1]["position"] == len(before)
+
+    # An item with notes is refused: it is closed with a «не виконано» note instead.
+    kept = items[0]
+    noted = client.post(
+        f"{base}/items/{kept['id']}/notes",
+        headers=coordinator,
+        json={"noted_on": "2024-10-07", "status": "in_progress", "text": "Розпочато"},
+    )
+    assert noted.status_code == 201, noted.text
+    assert client.delete(f"{base}/items/{kept['id']}", headers=coordinator).status_code == 409
+
+    with session_scope() as session:
+        enqueue_plan_reminders(session, now=at("2025-03-17"), organization_id=org["id"])
+        keys = set(
+            session.scalars(
+                select(OutboxMessage.dedup_key).where(
+                    OutboxMessage.dedup_key.like("plan-reminder:%")
+                )
+            )
+        )
+        message = session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.dedup_key == f"plan-reminder:{item['id']}:2025-03-31:before-14"
+            )
+        )
+        assert message is not None
+        assert message.recipients == "petrenko@example.org"
+    assert not any(k.startswith(f"plan-reminder:{gone['id']}:") for k in keys)
+
+    annex = _pdf_text(client.get(f"{base}.pdf", headers=mayor).content)
+    assert "Провести навчання відповідальних за оприлюднення наборів даних" in annex
+    assert "Петренко Іван" in annex
+    assert as_sentence(gone["task"])[:40] not in annex
+
+    trail = client.get(f"/api/cycles/{cycle_id}/trail", headers=coordinator)
+    assert trail.status_code == 200, trail.text
+    assert f"додано завдання {len(before) + 1} до плану дій" in trail.text
+    assert "вилучено завдання 1 з плану дій" in trail.text

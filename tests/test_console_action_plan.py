@@ -162,3 +162,67 @@ def test_action_plan_page_at_phone_width_in_chromium(
     chosen = page.locator("ol.action-plan > li").first.get_by_label("наборів у приватному режимі")
     assert chosen.is_checked()
     context.close()
+
+
+@pytest.mark.slow
+def test_items_added_and_removed_in_the_console(client: TestClient, clock: FixedClock) -> None:
+    state = first_cycle(client, clock)
+    org, cycle_id = state["org"], state["cycle_id"]
+    url = f"/console/cycles/{cycle_id}/action-plan"
+    clock.set(at("2024-10-20"))
+    console_login(client, org["coordinator_email"])
+    token = csrf_of(client.get(url).text)
+    made = client.post(
+        url, data={"csrf_token": token, "due_on": "2025-03-31"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    page = client.get(url).text
+    count = len(re.findall(r'<li id="item-\d+"', page))
+    assert "Додати завдання" in page
+    assert 'data-confirm="Вилучити завдання 1 з плану дій?' in page
+    typed = {
+        "csrf_token": token,
+        "task": "Провести навчання розпорядників",
+        "due_on": "2025-02-28",
+        "indicator": "навчання проведено",
+        "responsible_unit_id": "",
+        "responsible_person": "",
+        "responsible_email": "",
+        "metric": "",
+        "baseline": "",
+    }
+    bad = client.post(f"{url}/items", data=typed)
+    assert bad.status_code == 422
+    assert 'id="add-responsible_person-error"' in bad.text
+    assert "Провести навчання розпорядників</textarea>" in bad.text  # kept
+    assert '<details id="add" open>' in bad.text
+    assert len(re.findall(r'<li id="item-\d+"', client.get(url).text)) == count  # nothing stored
+
+    added = client.post(
+        f"{url}/items",
+        data={**typed, "responsible_person": "Петренко Іван"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    page = client.get(added.headers["location"]).text
+    assert f"Завдання {count + 1} додано до плану дій." in page
+    assert "Провести навчання розпорядників" in page
+    assert f"Завдання {count + 1}: " in page
+
+    first = re.search(r'id="item-(\d+)"', page)
+    assert first is not None
+    removed = client.post(
+        f"{url}/items/{first.group(1)}/remove", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert removed.status_code == 303
+    page = client.get(removed.headers["location"]).text
+    assert "Завдання 1 вилучено з плану дій; наступні перенумеровано." in page
+    assert f'id="item-{first.group(1)}"' not in page
+    assert len(re.findall(r'<li id="item-\d+"', page)) == count
+    assert f"Завдання {count}: " in page
+    assert f"Завдання {count + 1}: " not in page
+
+    console_login(client, org["mayor_email"])
+    mayor_token = csrf_of(client.get("/console").text)
+    refused = client.post(f"{url}/items", data={**typed, "csrf_token": mayor_token})
+    assert refused.status_code == 403

@@ -21,6 +21,7 @@ from models.services.action_plan import (
     status_label,
     update_item,
 )
+from models.services.action_plan_items import add_item, remove_item
 from report_templates.action_plan import render_action_plan
 
 router = APIRouter(prefix="/api/cycles", tags=["план дій"])
@@ -33,7 +34,7 @@ class PlanCreate(BaseModel):
 
 
 class ItemUpdate(BaseModel):
-    """An item as edited: every field, as the console's form sends it."""
+    """An item as edited or added by hand: every field, as the console's form sends it."""
 
     task: str = Field(max_length=5000)
     due_on: date
@@ -162,6 +163,26 @@ def edit_item(
         actor=actor,
     )
     return _item(item, local_date(now))
+
+
+@router.post("/{cycle_id}/action-plan/items", status_code=201, response_model=ItemRead)
+def new_item(
+    _account: Editor, cycle: OwnCycle, actor: CurrentActor, body: ItemUpdate, session: DB, now: Now
+) -> ItemRead:
+    """Add a task the council decided on that is not among the report's recommendations."""
+    item = add_item(
+        session, cycle_id=cycle.id, changes=ItemChanges(**body.model_dump()), now=now, actor=actor
+    )
+    return _item(item, local_date(now))
+
+
+@router.delete("/{cycle_id}/action-plan/items/{item_id}", status_code=204)
+def delete_item(
+    _account: Editor, cycle: OwnCycle, actor: CurrentActor, item_id: int, session: DB, now: Now
+) -> Response:
+    """Remove an item nobody has reported on (409 once it has notes); the rest are renumbered."""
+    remove_item(session, cycle_id=cycle.id, item_id=item_id, now=now, actor=actor)
+    return Response(status_code=204)
 
 
 @router.post("/{cycle_id}/action-plan/items/{item_id}/notes", status_code=201)

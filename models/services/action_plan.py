@@ -74,7 +74,8 @@ def get_plan(session: Session, *, cycle_id: int) -> ActionPlan | None:
     )
 
 
-def _plan_item(session: Session, *, cycle_id: int, item_id: int) -> ActionPlanItem:
+def plan_item(session: Session, *, cycle_id: int, item_id: int) -> ActionPlanItem:
+    """One item of the cycle's plan with its notes (404 when it is not of this cycle)."""
     item = session.scalar(
         select(ActionPlanItem)
         .join(ActionPlan, ActionPlan.id == ActionPlanItem.plan_id)
@@ -185,7 +186,8 @@ class ItemChanges:
     baseline: str = ""
 
 
-def _check(changes: ItemChanges, session: Session, organization_id: int) -> None:
+def check_changes(changes: ItemChanges, session: Session, organization_id: int) -> None:
+    """Refuse an item's fields beside the field at fault (editing and adding alike)."""
     if not 3 <= len(changes.task.strip()) <= MAX_TASK:
         raise Invalid(f"Завдання: від 3 до {MAX_TASK} символів.", field="task")
     if changes.due_on is None:
@@ -214,6 +216,19 @@ def _check(changes: ItemChanges, session: Session, organization_id: int) -> None
         raise Invalid(f"Значення показника: до {MAX_SHORT} символів.", field="baseline")
 
 
+def apply_changes(item: ActionPlanItem, changes: ItemChanges) -> None:
+    """Copy checked changes onto an item (check_changes first: the deadline is set)."""
+    assert changes.due_on is not None
+    item.task = changes.task.strip()
+    item.due_on = changes.due_on
+    item.indicator = changes.indicator.strip()
+    item.responsible_unit_id = changes.responsible_unit_id
+    item.responsible_person = changes.responsible_person.strip()
+    item.responsible_email = changes.responsible_email.strip()
+    item.metric = changes.metric
+    item.baseline = changes.baseline.strip()
+
+
 def update_item(
     session: Session,
     *,
@@ -224,20 +239,13 @@ def update_item(
     actor: Actor,
 ) -> ActionPlanItem:
     """Change an item's task, deadline, indicator or who is responsible."""
-    item = _plan_item(session, cycle_id=cycle_id, item_id=item_id)
+    item = plan_item(session, cycle_id=cycle_id, item_id=item_id)
     cycle = session.get(AuditCycle, cycle_id)
     assert cycle is not None
-    _check(changes, session, cycle.organization_id)
+    check_changes(changes, session, cycle.organization_id)
     assert changes.due_on is not None
     moved = item.due_on != changes.due_on
-    item.task = changes.task.strip()
-    item.due_on = changes.due_on
-    item.indicator = changes.indicator.strip()
-    item.responsible_unit_id = changes.responsible_unit_id
-    item.responsible_person = changes.responsible_person.strip()
-    item.responsible_email = changes.responsible_email.strip()
-    item.metric = changes.metric
-    item.baseline = changes.baseline.strip()
+    apply_changes(item, changes)
     session.flush()
     record_cycle_event(
         session,
@@ -263,7 +271,7 @@ def add_note(
     actor: Actor,
 ) -> ActionPlanNote:
     """A dated note: sets the item's status and says what shows it (the evidence)."""
-    item = _plan_item(session, cycle_id=cycle_id, item_id=item_id)
+    item = plan_item(session, cycle_id=cycle_id, item_id=item_id)
     if noted_on is None:
         raise Invalid("Вкажіть дату нотатки.", field="noted_on")
     if noted_on > local_date(now):

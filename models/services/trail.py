@@ -270,6 +270,14 @@ SENTENCES: dict[str, Phrase] = {
         f"змінено завдання {d.get('item')} плану дій"
         + (f"; новий строк — {_day(d.get('due_on'))}" if d.get("moved") else "")
     ),
+    "action_plan.item_added": lambda d, n: (
+        f"додано завдання {d.get('item')} до плану дій (не з рекомендацій звіту), "
+        f"строк — {_day(d.get('due_on'))}"
+    ),
+    "action_plan.item_removed": lambda d, n: (
+        f"вилучено завдання {d.get('item')} з плану дій: «{d.get('task', '')}»; "
+        "наступні завдання перенумеровано"
+    ),
     "action_plan.note_added": lambda d, n: (
         f"додано нотатку до завдання {d.get('item')} плану дій станом на {_day(d.get('on'))}: "
         + _label(ITEM_STATUS_LABELS, ItemStatus, d.get("status"))

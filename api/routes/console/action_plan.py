@@ -3,8 +3,9 @@ items, add dated status notes, download the printable annex. The same service as
 (models/services/action_plan.py); a refusal comes back beside its field with what was typed."""
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,7 @@ from models.services.action_plan import (
     unit_names,
     update_item,
 )
+from models.services.action_plan_items import add_item, remove_item
 from models.services.report.versions import ready_version
 from report_templates.action_plan import render_action_plan
 
@@ -49,6 +51,51 @@ def _day(text: str, field: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
         raise Invalid("Вкажіть дату у форматі рррр-мм-дд.", field=field) from exc
+
+
+def _item_form(
+    task: FormText = "",
+    due_on: FormText = "",
+    indicator: FormText = "",
+    responsible_unit_id: FormText = "",
+    responsible_person: FormText = "",
+    responsible_email: FormText = "",
+    metric: FormText = "",
+    baseline: FormText = "",
+) -> dict[str, str]:
+    # One form for editing and adding an item: what was typed, to show again if refused.
+    return {
+        "task": task,
+        "due_on": due_on,
+        "indicator": indicator,
+        "responsible_unit_id": responsible_unit_id,
+        "responsible_person": responsible_person,
+        "responsible_email": responsible_email,
+        "metric": metric,
+        "baseline": baseline,
+    }
+
+
+ItemForm = Annotated[dict[str, str], Depends(_item_form)]
+
+
+def _changes(typed: dict[str, str]) -> ItemChanges:
+    """An item's form as the service's changes; a malformed choice is refused beside it."""
+    if typed["metric"] not in Metric.__members__.values():
+        raise Invalid("Оберіть, як вимірюється показник.", field="metric")
+    unit = typed["responsible_unit_id"]
+    if unit and not unit.isdigit():
+        raise Invalid("Оберіть підрозділ зі списку.", field="responsible_unit_id")
+    return ItemChanges(
+        task=typed["task"],
+        due_on=_day(typed["due_on"], "due_on"),
+        indicator=typed["indicator"],
+        responsible_unit_id=int(unit) if unit else None,
+        responsible_person=typed["responsible_person"],
+        responsible_email=typed["responsible_email"],
+        metric=Metric(typed["metric"]),
+        baseline=typed["baseline"],
+    )
 
 
 def _plan_page(
@@ -140,48 +187,60 @@ def edit_item(
     account: ConsoleEditor,
     cycle: ConsoleCycle,
     actor: ConsoleActor,
-    task: FormText = "",
-    due_on: FormText = "",
-    indicator: FormText = "",
-    responsible_unit_id: FormText = "",
-    responsible_person: FormText = "",
-    responsible_email: FormText = "",
-    metric: FormText = "",
-    baseline: FormText = "",
+    typed: ItemForm,
 ) -> Response:
     """Save an item's task, deadline, indicator and who is responsible."""
     form = f"item-{item_id}"
-    typed = {
-        "task": task,
-        "due_on": due_on,
-        "indicator": indicator,
-        "responsible_unit_id": responsible_unit_id,
-        "responsible_person": responsible_person,
-        "responsible_email": responsible_email,
-        "metric": metric,
-        "baseline": baseline,
-    }
     try:
-        if metric not in Metric.__members__.values():
-            raise Invalid("Оберіть, як вимірюється показник.", field="metric")
-        if responsible_unit_id and not responsible_unit_id.isdigit():
-            raise Invalid("Оберіть підрозділ зі списку.", field="responsible_unit_id")
-        changes = ItemChanges(
-            task=task,
-            due_on=_day(due_on, "due_on"),
-            indicator=indicator,
-            responsible_unit_id=int(responsible_unit_id) if responsible_unit_id else None,
-            responsible_person=responsible_person,
-            responsible_email=responsible_email,
-            metric=Metric(metric),
-            baseline=baseline,
-        )
         update_item(
-            session, cycle_id=cycle.id, item_id=item_id, changes=changes, now=now, actor=actor
+            session,
+            cycle_id=cycle.id,
+            item_id=item_id,
+            changes=_changes(typed),
+            now=now,
+            actor=actor,
         )
     except DomainError as exc:
         return refused(_plan_page, request, session, account, cycle, form, exc, typed)
     return done(request, f"/console/cycles/{cycle.id}/action-plan#{form}", "Збережено.")
+
+
+@router.post("/console/cycles/{cycle_id}/action-plan/items")
+def new_item(
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+    typed: ItemForm,
+) -> Response:
+    """Add a task the council decided on that is not among the report's recommendations."""
+    try:
+        item = add_item(session, cycle_id=cycle.id, changes=_changes(typed), now=now, actor=actor)
+    except DomainError as exc:
+        return refused(_plan_page, request, session, account, cycle, "add", exc, typed)
+    notice = f"Завдання {item.position} додано до плану дій."
+    return done(request, f"/console/cycles/{cycle.id}/action-plan#item-{item.id}", notice)
+
+
+@router.post("/console/cycles/{cycle_id}/action-plan/items/{item_id}/remove")
+def drop_item(
+    item_id: int,
+    request: Request,
+    session: DB,
+    now: Now,
+    account: ConsoleEditor,
+    cycle: ConsoleCycle,
+    actor: ConsoleActor,
+) -> Response:
+    """Remove an item nobody has reported on; the rest are renumbered."""
+    try:
+        removed = remove_item(session, cycle_id=cycle.id, item_id=item_id, now=now, actor=actor)
+    except DomainError as exc:
+        return refused(_plan_page, request, session, account, cycle, f"remove-{item_id}", exc)
+    notice = f"Завдання {removed.position} вилучено з плану дій; наступні перенумеровано."
+    return done(request, f"/console/cycles/{cycle.id}/action-plan", notice)
 
 
 @router.post("/console/cycles/{cycle_id}/action-plan/items/{item_id}/notes")
