@@ -2,8 +2,9 @@
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from models.base import Base, Timestamped, utcnow
@@ -62,6 +63,9 @@ class ReportVersion(Base):
     approved_by: Mapped[str | None] = mapped_column(String(100))
     signed_at: Mapped[datetime | None]
     figures_as_of: Mapped[date | None]  # the day its figures describe
+    # The cycle's figures as they stood on approval (models.services.report.frozen_figures):
+    # the next years' reports quote them, not a recount with a register changed since.
+    frozen_figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     # Deferred: listing versions must not pull megabytes of PDF.

@@ -27,7 +27,8 @@ from models.services.analysis_context import entry_state_context
 from models.services.match_review import PENDING_MATCH_LABEL
 from models.services.portal_snapshots import match_datasets
 from models.services.publication import PortalDataset, record_snapshot
-from models.services.report.versions import approve_version, store_version
+from models.services.report.approval import approve_version
+from models.services.report.versions import store_version
 from tests.console_pages import add_login, browser_login, console_login, launched_cycle
 from tests.doubles.ckan import PUBLISH_TOKEN, PublishPortal, publish_portal
 from tests.doubles.html import csrf_of

@@ -22,7 +22,8 @@ from models.db import session_scope
 from models.portal_job import PortalJob, PortalJobStatus
 from models.publication import PortalSnapshot, SnapshotStatus
 from models.register import RegisterEntry
-from models.services.report.versions import approve_version, store_version
+from models.services.report.approval import approve_version
+from models.services.report.versions import store_version
 from tests.console_pages import browser_login, launched_cycle
 from tests.doubles import ckan
 from tests.doubles.ckan import PUBLISH_TOKEN, PublishHandler, PublishPortal, SearchHandler

@@ -31,6 +31,7 @@ from models.report import (
     SIGNATURE_CHECK_LABELS,
     ReportStatus,
 )
+from models.services.report.approval import approve_version
 from models.services.report.downloads import ReportFile, report_file
 from models.services.report.linter import lint_report
 from models.services.report.rendering import render_state, request_new_version
@@ -42,7 +43,6 @@ from models.services.report.signoff import (
 )
 from models.services.report.versions import (
     READY,
-    approve_version,
     downloadable_version,
     get_version,
     list_versions,

@@ -8,8 +8,9 @@ from api.deps import DB, AppSettings, Coordinator, CurrentActor, Editor, Now, Ow
 from api.routes.report.schemas import SignatureRead, VersionRead, signature_read, version_read
 from api.uploads import read_upload
 from models.report import Signature
+from models.services.report.approval import approve_version
 from models.services.report.signoff import attach_p7s, authoritative, sign_version_pades
-from models.services.report.versions import approve_version, get_version, signatures_of
+from models.services.report.versions import get_version, signatures_of
 
 router = APIRouter(prefix="/api/cycles", tags=["звіт"])
 

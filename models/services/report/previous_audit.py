@@ -1,12 +1,12 @@
 """What the next cycle's report says about the previous one: how the action plan made from its
 recommendations went (each item, its status and evidence, the indicator then and now) and the
-year-over-year figures of every earlier cycle. Everything is counted from the database."""
+year-over-year figures of every earlier cycle: as frozen on its approval, this cycle's counted
+from the database (models.services.report.frozen_figures)."""
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.action_plan import (
@@ -16,13 +16,7 @@ from models.action_plan import (
     ItemStatus,
     Metric,
 )
-from models.cycle import AuditCycle, AuditedUnit
-from models.questionnaire import (
-    InformationItem,
-    InformationSystem,
-    QuestionnaireSubmission,
-    SubmissionStatus,
-)
+from models.cycle import AuditCycle
 from models.services.action_plan import (
     as_sentence,
     previous_plan,
@@ -30,98 +24,14 @@ from models.services.action_plan import (
     status_label,
     unit_names,
 )
-from models.services.analysis import analyse_publication
-from models.services.analysis_context import entry_state_context
 from models.services.cycles import get_cycle
-from models.services.register import list_register
-from models.services.report.facts import end_of_day, figures_date
-from models.services.report.findings import datasets_ua, unit_findings
-from models.services.surveys.totals import survey_participants
+from models.services.report.findings import datasets_ua
+from models.services.report.frozen_figures import (
+    CycleFigures,
+    cycle_figures,
+    earlier_cycle_figures,
+)
 from report_templates.environment import percent_ua, plural_ua
-
-
-@dataclass(frozen=True)
-class CycleFigures:
-    """One cycle's figures for the year-over-year table and the indicators."""
-
-    year: int
-    as_of: date
-    units: int
-    questionnaires: int
-    information_systems: int
-    information_items: int
-    survey_participants: int
-    required: int
-    published: int
-    on_time: int
-    machine_readable: int
-    meeting_all: int
-    share_meeting_all: float
-    private: int
-    units_without_questionnaire: int
-    unit_problems: dict[str, int] = field(default_factory=dict)
-
-
-def _submitted(cycle_id: int) -> Any:
-    return (
-        select(QuestionnaireSubmission.id, AuditedUnit.unit_id)
-        .join(AuditedUnit, AuditedUnit.id == QuestionnaireSubmission.audited_unit_id)
-        .where(
-            AuditedUnit.cycle_id == cycle_id,
-            QuestionnaireSubmission.status == SubmissionStatus.SUBMITTED,
-        )
-        .subquery()
-    )
-
-
-def cycle_figures(session: Session, *, cycle: AuditCycle) -> CycleFigures:
-    """The cycle's figures as its report states them (publication as of its figures date)."""
-    submitted = _submitted(cycle.id)
-    questionnaires, answering = session.execute(
-        select(func.count(submitted.c.id), func.count(func.distinct(submitted.c.unit_id)))
-    ).one()
-    systems, items = (
-        session.scalar(
-            select(func.count(model.id)).where(model.submission_id.in_(select(submitted.c.id)))
-        )
-        or 0
-        for model in (InformationSystem, InformationItem)
-    )
-    units = (
-        session.scalar(select(func.count(AuditedUnit.id)).where(AuditedUnit.cycle_id == cycle.id))
-        or 0
-    )
-    as_of = figures_date(session, cycle=cycle)
-    analysis = analyse_publication(
-        session, organization_id=cycle.organization_id, as_of=end_of_day(as_of)
-    )
-    annex1 = [
-        {
-            "name": entry.name,
-            "units": [u.name for u in entry.units],
-            "state": entry_state_context(analysis.entry(entry.number)),
-        }
-        for entry in list_register(session, organization_id=cycle.organization_id)
-    ]
-    totals = analysis.totals
-    return CycleFigures(
-        year=cycle.year,
-        as_of=as_of,
-        units=units,
-        questionnaires=questionnaires,
-        information_systems=systems,
-        information_items=items,
-        survey_participants=survey_participants(session, cycle_id=cycle.id),
-        required=totals.required,
-        published=totals.published,
-        on_time=totals.on_time,
-        machine_readable=totals.machine_readable,
-        meeting_all=totals.meeting_all,
-        share_meeting_all=round(totals.share_meeting_all, 1),
-        private=totals.private,
-        units_without_questionnaire=units - answering,
-        unit_problems={f.name: f.problems for f in unit_findings(annex1)},
-    )
 
 
 def metric_value(metric: Metric, figures: CycleFigures, unit: str | None) -> str:
@@ -203,9 +113,8 @@ def previous_audit_context(
     )
     if not earlier:
         return None
-    figures = {
-        c.id: cycle_figures(session, cycle=get_cycle(session, cycle_id=c.id)) for c in earlier
-    }
+    # Earlier cycles as their approved reports stated them; this one's figures stay live.
+    figures = {c.id: earlier_cycle_figures(session, cycle_id=c.id) for c in earlier}
     current = cycle_figures(session, cycle=cycle)
     found = previous_plan(session, cycle=cycle)
     plan: dict[str, Any] | None = None

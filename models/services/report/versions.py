@@ -1,5 +1,6 @@
-"""The report's versions: which one is due, storing a rendered one, approval and what may be
-downloaded. Draft → approved (its PDF frozen; any change renders a new version) → signed."""
+"""The report's versions: which one is due, storing a rendered one and what may be downloaded.
+Draft → approved (models.services.report.approval: its PDF frozen; any change renders a new
+version) → signed."""
 
 from datetime import date, datetime
 from typing import Any
@@ -11,7 +12,7 @@ from models.account import Role
 from models.actor import Actor
 from models.clock import local_date
 from models.cycle import AuditCycle
-from models.errors import Conflict, NotFound
+from models.errors import NotFound
 from models.report import Report, ReportStatus, ReportVersion, Signature
 from models.security import sha256_hex
 from models.services.events import record_event
@@ -132,39 +133,6 @@ def get_version(session: Session, *, cycle_id: int, number: int) -> ReportVersio
     )
     if version is None:
         raise NotFound(f"Версію звіту {number} не знайдено.")
-    return version
-
-
-def approve_version(
-    session: Session, *, cycle_id: int, number: int, now: datetime, actor: Actor
-) -> ReportVersion:
-    """Approve the newest draft: its PDF is frozen from now on."""
-    version = get_version(session, cycle_id=cycle_id, number=number)
-    latest = latest_version(session, cycle_id=cycle_id)
-    assert latest is not None
-    if version.status != ReportStatus.DRAFT:
-        raise Conflict(f"Версію {number} вже затверджено.")
-    if version.id != latest.id:
-        raise Conflict(
-            f"Затвердити можна лише найновішу версію ({latest.number}), а не версію {number}."
-        )
-    if render_due(session, cycle_id=cycle_id):
-        raise Conflict(
-            "Текст звіту змінено після формування цієї версії: дочекайтеся нової версії "
-            "і затвердьте її."
-        )
-    version.status = ReportStatus.APPROVED
-    version.approved_at = now
-    version.approved_by = actor.label
-    session.flush()
-    record_version_event(
-        session,
-        version,
-        action="report.approved",
-        now=now,
-        actor=actor,
-        details={"version": version.number, "sha256": version.sha256},
-    )
     return version
 
 
